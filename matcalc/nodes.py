@@ -1,0 +1,405 @@
+"""The expression tree: immutable, hashable nodes with structural equality.
+
+Nodes are data. Shapes, derivatives, printing and evaluation live in their own
+modules, keyed by node class. Spans record where a node came from in the source
+and never take part in equality.
+
+A *typed* tree (what :func:`matcalc.parse` returns) has every product resolved:
+``MatMul`` multiplies matrices and vectors, ``Scale`` multiplies by a scalar.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from fractions import Fraction
+
+from .errors import Span
+
+Dim = str | int
+
+
+def node(cls):
+    """A frozen dataclass whose equality and hash are the base class's (structural, cached)."""
+    cls = dataclass(frozen=True, eq=False)(cls)
+    cls._keys = tuple(f.name for f in fields(cls) if f.name != "span")
+    return cls
+
+
+class Expr:
+    """Base of every node: structural equality and a hash cached at construction.
+
+    Both are iterative, so trees deeper than Python's recursion limit compare and hash.
+    """
+
+    __slots__ = ()
+    _keys: tuple[str, ...] = ()
+
+    @property
+    def args(self) -> tuple["Expr", ...]:
+        return ()
+
+    def __post_init__(self):
+        parts: list = [type(self).__name__]
+        for key in self._keys:
+            value = getattr(self, key)
+            if isinstance(value, tuple):
+                parts.append(tuple(hash(v) for v in value))
+            else:
+                parts.append(hash(value))
+        object.__setattr__(self, "_hash", hash(tuple(parts)))
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __eq__(self, other: object) -> bool:
+        if self is other:
+            return True
+        if not isinstance(other, Expr):
+            return NotImplemented
+        stack = [(self, other)]
+        while stack:
+            a, b = stack.pop()
+            if a is b:
+                continue
+            if type(a) is not type(b) or a._hash != b._hash:
+                return False
+            for key in a._keys:
+                x, y = getattr(a, key), getattr(b, key)
+                if isinstance(x, Expr):
+                    stack.append((x, y))
+                elif isinstance(x, tuple) and x and isinstance(x[0], Expr):
+                    if len(x) != len(y):
+                        return False
+                    stack.extend(zip(x, y))
+                elif x != y:
+                    return False
+        return True
+
+    def __ne__(self, other: object) -> bool:
+        result = self.__eq__(other)
+        return result if result is NotImplemented else not result
+
+
+def _span() -> Span | None:
+    return field(default=None, compare=False, repr=False)
+
+
+# ---------------------------------------------------------------- leaves
+
+@node
+class Symbol(Expr):
+    """A named variable (or a placeholder defined in the program)."""
+    name: str
+    span: Span | None = _span()
+
+
+@node
+class Number(Expr):
+    """A numeric constant; broadcast to a constant vector or matrix in sums."""
+    value: Fraction
+    span: Span | None = _span()
+
+
+@node
+class Identity(Expr):
+    """I, the identity matrix; its dim is known once the tree is typed."""
+    dim: Dim | None = None
+    span: Span | None = _span()
+
+
+@node
+class Ones(Expr):
+    """ones(n), the vector of ones."""
+    dim: Dim | None = None
+    span: Span | None = _span()
+
+
+# ---------------------------------------------------------------- unary
+
+@node
+class Unary(Expr):
+    arg: Expr
+
+    @property
+    def args(self) -> tuple[Expr, ...]:
+        return (self.arg,)
+
+
+@node
+class Neg(Unary):
+    """-A"""
+    span: Span | None = _span()
+
+
+@node
+class Transpose(Unary):
+    """A^T"""
+    span: Span | None = _span()
+
+
+@node
+class Inverse(Unary):
+    """A^{-1}"""
+    span: Span | None = _span()
+
+
+@node
+class Sum(Unary):
+    """sum(A): the sum of all entries, a scalar."""
+    span: Span | None = _span()
+
+
+@node
+class Norm(Unary):
+    """‖x‖: the Euclidean norm of a vector, the Frobenius norm of a matrix, |c| of a scalar."""
+    span: Span | None = _span()
+
+
+@node
+class Trace(Unary):
+    """tr(X)"""
+    span: Span | None = _span()
+
+
+@node
+class Det(Unary):
+    """det(X)"""
+    span: Span | None = _span()
+
+
+@node
+class LogDet(Unary):
+    """logdet(X) = log det(X)"""
+    span: Span | None = _span()
+
+
+@node
+class Diag(Unary):
+    """diag(x): the vector x on the diagonal of a square matrix."""
+    span: Span | None = _span()
+
+
+@node
+class DiagPart(Unary):
+    """diag(X): the diagonal of a square matrix, as a vector."""
+    span: Span | None = _span()
+
+
+@node
+class Softmax(Unary):
+    """softmax(x) = exp(x) / sum(exp(x))"""
+    span: Span | None = _span()
+
+
+@node
+class LogSoftmax(Unary):
+    """logsoftmax(x) = x - log(sum(exp(x)))"""
+    span: Span | None = _span()
+
+
+@node
+class Func(Expr):
+    """An elementwise function: a named one (exp, tanh, σ, …) or a generic f.
+
+    ``order`` counts derivatives: ``Func("f", z, 1)`` is f'(z).
+    """
+    name: str
+    arg: Expr
+    order: int = 0
+    span: Span | None = _span()
+
+    @property
+    def args(self) -> tuple[Expr, ...]:
+        return (self.arg,)
+
+
+# ---------------------------------------------------------------- binary
+
+@node
+class Binary(Expr):
+    left: Expr
+    right: Expr
+
+    @property
+    def args(self) -> tuple[Expr, ...]:
+        return (self.left, self.right)
+
+
+@node
+class Div(Binary):
+    """A / c, division by a scalar."""
+    span: Span | None = _span()
+
+
+@node
+class ElemDiv(Binary):
+    """a ./ b, elementwise division."""
+    span: Span | None = _span()
+
+
+@node
+class Power(Binary):
+    """c^p, a power of a scalar."""
+    span: Span | None = _span()
+
+
+@node
+class ElemPower(Binary):
+    """a .^ p, an elementwise power (p a scalar)."""
+    span: Span | None = _span()
+
+
+@node
+class Scale(Binary):
+    """c A, a scalar times anything (typed trees only)."""
+    span: Span | None = _span()
+
+
+@node
+class Max(Binary):
+    """max(a, b), elementwise."""
+    span: Span | None = _span()
+
+
+@node
+class Min(Binary):
+    """min(a, b), elementwise."""
+    span: Span | None = _span()
+
+
+# ---------------------------------------------------------------- n-ary
+
+@node
+class Nary(Expr):
+    terms: tuple[Expr, ...]
+
+    @property
+    def args(self) -> tuple[Expr, ...]:
+        return self.terms
+
+
+@node
+class Add(Nary):
+    """a + b + …"""
+    span: Span | None = _span()
+
+
+@node
+class MatMul(Nary):
+    """A B …, the matrix product (in untyped trees also juxtaposition in general)."""
+    span: Span | None = _span()
+
+
+@node
+class Hadamard(Nary):
+    """a ⊙ b ⊙ …, the elementwise product."""
+    span: Span | None = _span()
+
+
+# ---------------------------------------------------------------- untyped only
+
+@node
+class Call(Expr):
+    """name(args) as written, before typing decides what it is."""
+    name: str
+    call_args: tuple[Expr, ...]
+    order: int = 0
+    span: Span | None = _span()
+
+    @property
+    def args(self) -> tuple[Expr, ...]:
+        return self.call_args
+
+
+# ---------------------------------------------------------------- index notation
+
+@node
+class Delta(Expr):
+    """δ_ij, the Kronecker delta, in index-notation results."""
+    i: str
+    j: str
+
+
+# ---------------------------------------------------------------- programs
+
+Shape = tuple  # () scalar, (n,) column vector, (n, m) matrix; dims are sympy expressions
+
+
+@dataclass(frozen=True)
+class Statement:
+    span: Span | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Declaration(Statement):
+    name: str = ""
+    dims: tuple[Dim, ...] = ()
+
+
+@dataclass(frozen=True)
+class Definition(Statement):
+    name: str = ""
+    value: Expr | None = None
+
+
+@dataclass(frozen=True)
+class ExprStatement(Statement):
+    value: Expr | None = None
+
+
+NODE_CLASSES: tuple[type[Expr], ...] = (
+    Symbol, Number, Identity, Ones, Neg, Transpose, Inverse, Sum, Norm, Trace, Det,
+    LogDet, Diag, DiagPart, Softmax, LogSoftmax, Func, Div, ElemDiv, Power, ElemPower,
+    Scale, Max, Min, Add, MatMul, Hadamard,
+)
+"""Every node class of a typed tree (the registry that each module must cover)."""
+
+
+def walk(e: Expr):
+    """Every node of e, children before parents, each distinct node once (iterative)."""
+    seen: set[int] = set()
+    order: list[Expr] = []
+    done: set[Expr] = set()
+    stack: list[tuple[Expr, bool]] = [(e, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            if node not in done:
+                done.add(node)
+                order.append(node)
+            continue
+        if node in done or id(node) in seen:
+            continue
+        seen.add(id(node))
+        stack.append((node, True))
+        for child in reversed(node.args):
+            if child not in done:
+                stack.append((child, False))
+    return order
+
+
+def fold(e: Expr, fn, memo: dict | None = None):
+    """fn(node, [results of node.args]) for every distinct node, children first, iteratively.
+
+    Returns the result for e. ``memo`` (node -> result) may be shared across calls.
+    """
+    memo = {} if memo is None else memo
+    if e in memo:
+        return memo[e]
+    stack: list[tuple[Expr, bool]] = [(e, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if node in memo:
+            continue
+        if expanded:
+            memo[node] = fn(node, [memo[c] for c in node.args])
+            continue
+        stack.append((node, True))
+        for child in reversed(node.args):
+            if child not in memo:
+                stack.append((child, False))
+    return memo[e]
+
+
+def depth(e: Expr) -> int:
+    """The height of the tree (a leaf is 1), computed iteratively."""
+    return fold(e, lambda node, kids: 1 + max(kids, default=0))

@@ -1,0 +1,345 @@
+"""Text to untyped statements: the Lark grammar in ``grammar/matcalc.lark`` and its transformer.
+
+The grammar is loaded once (LALR, positions propagated) and the transformer runs
+inside the parser, so a deep input never recurses in Python. Nothing is checked
+here beyond syntax: kinds and shapes are :mod:`matcalc.shapes`'s business.
+"""
+from __future__ import annotations
+
+from fractions import Fraction
+from importlib import resources
+from pathlib import Path
+
+from lark import Lark, Token, Transformer, v_args
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+
+from .errors import LimitError, ParseError, Span
+from .nodes import (
+    Add, Call, Declaration, Definition, ElemDiv, ElemPower, Expr, ExprStatement, Hadamard,
+    Inverse, MatMul, Neg, Norm, Number, Power, Statement, Symbol, Transpose, Div,
+)
+
+MAX_INPUT = 100_000
+"""Longest program accepted, in characters."""
+
+MAX_NUMBER_DIGITS = 400
+"""Longest numeric literal accepted (digits and exponent), to keep exact arithmetic cheap."""
+
+LATEX_NAMES = {
+    "\\sigma": "σ", "\\exp": "exp", "\\log": "log", "\\ln": "log", "\\sin": "sin",
+    "\\cos": "cos", "\\tanh": "tanh", "\\tr": "tr", "\\det": "det", "\\max": "max",
+    "\\min": "min", "\\sqrt": "sqrt", "\\operatorname": "", "\\diag": "diag",
+}
+
+# terminals that are not plain strings, as a person would name them
+TERMINAL_TEXT = {
+    "NAME": "a name", "NUMBER": "a number", "CALLNAME": "a function", "INT": "a dimension",
+    "_SEP": "a new line", "$END": "end of input", "TRANSPOSE": '"^T"', "INVERSE": '"^{-1}"',
+    "INVERSE_T": '"^{-T}"', "_HADAMARD": '"⊙"', "REALS": '"R"', "_IN": '"in"', "_TIMES": '"x"',
+}
+# the order in which to mention them: closing brackets first, then operators, then operands
+PREFERRED = ['")"', '"}"', '"\\right)"', '"\\rVert"', '"+"', "a name", "a number", '"-"', '"("', '"‖"', '"|"']
+
+
+def _grammar_text() -> str:
+    """The grammar: packaged inside matcalc, or from the repository's grammar/ folder."""
+    try:
+        return resources.files("matcalc").joinpath("grammar/matcalc.lark").read_text("utf-8")
+    except (FileNotFoundError, ModuleNotFoundError, OSError):
+        top = Path(__file__).resolve().parent.parent
+        return (top / "grammar" / "matcalc.lark").read_text("utf-8")
+
+
+def _span_of(*items) -> Span | None:
+    spans = []
+    for it in items:
+        if isinstance(it, Token) and it.start_pos is not None:
+            spans.append(Span(it.start_pos, it.end_pos, it.line, it.column))
+        elif isinstance(it, Expr) and getattr(it, "span", None) is not None:
+            spans.append(it.span)
+        elif isinstance(it, Span):
+            spans.append(it)
+    if not spans:
+        return None
+    first = min(spans, key=lambda s: s.start)
+    return Span(first.start, max(s.end for s in spans), first.line, first.column)
+
+
+def _flat(cls, left: Expr, right: Expr) -> tuple[Expr, ...]:
+    parts: list[Expr] = []
+    for e in (left, right):
+        parts.extend(e.terms if type(e) is cls else (e,))
+    return tuple(parts)
+
+
+def _negate(e: Expr, span: Span | None) -> Expr:
+    if isinstance(e, Number):
+        return Number(-e.value, span)
+    return Neg(e, span)
+
+
+class _ToTree(Transformer):
+    """Parse-tree callbacks that build untyped nodes (run inline by the LALR parser)."""
+
+    # statements -------------------------------------------------------
+    def start(self, items):
+        return [it for it in items if isinstance(it, Statement) or isinstance(it, list)]
+
+    def expr_statement(self, items):
+        (e,) = items
+        return ExprStatement(span=e.span, value=e)
+
+    def definition(self, items):
+        name, value = items
+        return Definition(span=_span_of(name, value), name=str(name), value=value)
+
+    def names(self, items):
+        return list(items)
+
+    def dims(self, items):
+        return list(items)
+
+    def dim(self, items):
+        (tok,) = items
+        return tok
+
+    def declare(self, items):
+        names, dims = items
+        if len(dims) == 1 and str(dims[0]) == "scalar":
+            dims = []
+        return [Declaration(span=_span_of(n, *dims), name=str(n), dims=tuple(_dim(d) for d in dims))
+                for n in names]
+
+    def declare_space(self, items):
+        names, _reals, *rest = items
+        dims = rest[0] if rest else []
+        if isinstance(dims, Token):
+            dims = [dims]
+        return [Declaration(span=_span_of(n, *dims), name=str(n), dims=tuple(_dim(d) for d in dims))
+                for n in names]
+
+    # expressions ------------------------------------------------------
+    def symbol(self, items):
+        (tok,) = items
+        return Symbol(str(tok), _span_of(tok))
+
+    def number(self, items):
+        (tok,) = items
+        return Number(_fraction(tok), _span_of(tok))
+
+    def neg_number(self, items):
+        (tok,) = items
+        return Number(-_fraction(tok), _span_of(tok))
+
+    def add(self, items):
+        left, right = items
+        return Add(_flat(Add, left, right), _span_of(left, right))
+
+    def sub(self, items):
+        left, right = items
+        right = _negate(right, right.span)
+        return Add(_flat(Add, left, right), _span_of(left, right))
+
+    def hadamard(self, items):
+        left, right = items
+        return Hadamard(_flat(Hadamard, left, right), _span_of(left, right))
+
+    def elemdiv(self, items):
+        left, right = items
+        return ElemDiv(left, right, _span_of(left, right))
+
+    def neg(self, items):
+        (e,) = items
+        return _negate(e, e.span)
+
+    def matmul(self, items):
+        left, right = items
+        return MatMul(_flat(MatMul, left, right), _span_of(left, right))
+
+    def div(self, items):
+        left, right = items
+        if isinstance(left, Number) and isinstance(right, Number) and right.value != 0:
+            return Number(left.value / right.value, _span_of(left, right))
+        return Div(left, right, _span_of(left, right))
+
+    def postop(self, items):
+        (tok,) = items
+        return tok
+
+    def power(self, items):
+        (e,) = items
+        return ("power", e)
+
+    def elempower(self, items):
+        (e,) = items
+        return ("elempower", e)
+
+    def postfix(self, items):
+        base, op = items
+        if isinstance(op, tuple):
+            kind, exponent = op
+            span = _span_of(base, exponent)
+            return (Power if kind == "power" else ElemPower)(base, exponent, span)
+        span = _span_of(base, op)
+        if op.type in ("TRANSPOSE", "PRIME"):
+            return Transpose(base, span)
+        if op.type == "INVERSE":
+            return Inverse(base, span)
+        return Transpose(Inverse(base, span), span)  # X^{-T}
+
+    def bars(self, items):
+        (e,) = items
+        return Norm(e, e.span)
+
+    def norm_bars(self, items):
+        (e,) = items
+        return Norm(e, e.span)
+
+    def call(self, items):
+        tok, *args = items
+        args = [a for a in args if a is not None]
+        text = str(tok)
+        order = len(text) - len(text.rstrip("'"))
+        name = text.rstrip("'")
+        if name.startswith("\\"):
+            name = LATEX_NAMES.get(name, name[1:])
+        span = _span_of(tok, *args)
+        if not name:
+            raise ParseError("\\operatorname needs a name in braces", None, span)
+        return Call(name, tuple(args), order, span)
+
+
+def _dim(tok: Token):
+    text = str(tok)
+    return int(text) if text.isdigit() else text
+
+
+def _fraction(tok: Token) -> Fraction:
+    text = str(tok)
+    if len(text) > MAX_NUMBER_DIGITS or _exponent_too_big(text):
+        raise LimitError(f"the number {text[:20]}{'…' if len(text) > 20 else ''} is too large to work with exactly",
+                         None, _span_of(tok), "numbers may have at most 400 digits and an exponent of at most 400")
+    return Fraction(text)
+
+
+def _exponent_too_big(text: str) -> bool:
+    for marker in ("e", "E"):
+        if marker in text:
+            try:
+                return abs(int(text.split(marker)[1])) > 400
+            except ValueError:
+                return True
+    return False
+
+
+_PARSER: Lark | None = None
+
+
+def _parser() -> Lark:
+    global _PARSER
+    if _PARSER is None:
+        # the transformer runs inside the LALR parser: no recursion, whatever the nesting
+        _PARSER = Lark(_grammar_text(), parser="lalr", propagate_positions=True,
+                       maybe_placeholders=True, transformer=_ToTree())
+    return _PARSER
+
+
+def parse_statements(source: str) -> list[Statement]:
+    """The statements of a program, untyped. Raises :class:`ParseError` or :class:`LimitError`."""
+    if not isinstance(source, str):
+        raise ParseError(f"a program is text, not {type(source).__name__}")
+    if len(source) > MAX_INPUT:
+        raise LimitError(f"the program is {len(source):,} characters long; matcalc reads at most {MAX_INPUT:,}",
+                         hint="split it into smaller programs, or name repeated parts with definitions")
+    if "\x00" in source:
+        index = source.index("\x00")
+        raise ParseError("the program contains a NUL character", source, _span_at(source, index))
+    try:
+        raw = _parser().parse(source)
+    except UnexpectedInput as error:
+        raise _parse_error(source, error) from None
+    except (LimitError, ParseError) as error:
+        raise error.with_source(source) from None
+    statements: list[Statement] = []
+    for item in raw:
+        statements.extend(item if isinstance(item, list) else [item])
+    return statements
+
+
+def _span_at(source: str, index: int, length: int = 1) -> Span:
+    line = source.count("\n", 0, index) + 1
+    column = index - (source.rfind("\n", 0, index) + 1) + 1
+    return Span(index, index + length, line, column)
+
+
+def _parse_error(source: str, error: UnexpectedInput) -> ParseError:
+    if isinstance(error, UnexpectedCharacters):
+        index = error.pos_in_stream
+        char = source[index]
+        hint = _character_hint(source, index)
+        return ParseError(f"unexpected character {char!r} at line {error.line}, column {error.column}",
+                          source, _span_at(source, index), hint)
+    token = getattr(error, "token", None)
+    expected = _expected_text(getattr(error, "expected", None) or getattr(error, "accepts", None) or set())
+    if isinstance(error, UnexpectedEOF) or (token is not None and token.type == "$END"):
+        index = len(source.rstrip("\n"))
+        span = _span_at(source, index)
+        span = Span(index, index + 1, span.line, span.column)
+        return ParseError(f"unexpected end of input at line {span.line}, column {span.column}{expected}",
+                          source, span, _eof_hint(source))
+    index = token.start_pos if token is not None and token.start_pos is not None else 0
+    width = max(1, len(str(token))) if token is not None else 1
+    span = _span_at(source, index, width)
+    text = str(token).replace("\n", "\\n") if token is not None else "?"
+    what = "end of line" if token is not None and token.type == "_SEP" and "\n" in str(token) else f'"{text}"'
+    return ParseError(f"unexpected {what} at line {span.line}, column {span.column}{expected}",
+                      source, span, _token_hint(source, index, token))
+
+
+def _terminal_text(name: str) -> str | None:
+    if name in TERMINAL_TEXT:
+        return TERMINAL_TEXT[name]
+    for terminal in _parser().terminals:
+        if terminal.name == name and terminal.pattern.type == "str":
+            return f'"{terminal.pattern.value}"'
+    return None
+
+
+def _expected_text(expected) -> str:
+    texts = {t for t in (_terminal_text(n) for n in expected) if t}
+    shown = sorted(texts, key=lambda t: (PREFERRED.index(t) if t in PREFERRED else len(PREFERRED), t))[:2]
+    if not shown:
+        return ""
+    return f" (expected {' or '.join(shown)})"
+
+
+def _eof_hint(source: str) -> str | None:
+    opened = source.count("(") - source.count(")")
+    if opened > 0:
+        return f"close the {opened} open bracket{'s' if opened > 1 else ''} with \")\""
+    return "finish the expression"
+
+
+def _character_hint(source: str, index: int) -> str | None:
+    char = source[index]
+    if char in "²³":
+        return f"write powers with ^, as in x^{'2' if char == '²' else '3'} (or x .^ 2 elementwise)"
+    if char in "[]":
+        return "use ( ) for grouping"
+    if char == "!":
+        return "matcalc has no factorial or negation with !"
+    if char == "\\":
+        return "this LaTeX command is not part of the language; see the README for the spellings"
+    return None
+
+
+def _token_hint(source: str, index: int, token) -> str | None:
+    if token is None:
+        return None
+    if str(token) == "*" and source[index - 1:index] == "*":
+        return "write powers with ^ (scalars) or .^ (elementwise), not **"
+    if str(token) == "=" and source[index - 1:index] in "=<>!":
+        return "a definition is written name = expression; comparisons are not part of the language"
+    if token.type == "_SEP":
+        return "a statement cannot end with an operator; finish the expression"
+    return None

@@ -1,0 +1,847 @@
+"""Kinds, shapes and dims: untyped statements to a typed, shape-checked :class:`Program`.
+
+A shape is a tuple of dims: ``()`` a scalar, ``(n,)`` a column vector, ``(n, m)`` a
+matrix (a row vector is ``(1, m)``). Dims are sympy symbols (names) or integers.
+
+Undeclared symbols get their kind by convention: a name that starts with an upper-case
+letter is a matrix, a Greek name is a scalar, any other name is a vector, unless its use
+says otherwise (the base of a scalar power ``c^2`` is a scalar; so is a name that can only
+be a scalar where it is used, as in ``(x + y) * max(y, z)``). Their dims are found by
+unification over the whole program. Dims the user wrote (in declarations or ``ones(n)``)
+are fixed names and two different names never agree.
+"""
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import unicodedata
+from dataclasses import dataclass, field
+
+import sympy
+
+from . import build
+from .errors import LimitError, ShapeError, Span, SymbolError
+from .nodes import (
+    Add, Call, Declaration, Definition, Det, Diag, DiagPart, Div, ElemDiv, ElemPower, Expr,
+    ExprStatement, Func, Hadamard, Identity, Inverse, LogDet, LogSoftmax, MatMul, Max, Min,
+    Neg, Norm, Number, Ones, Power, Scale, Softmax, Statement, Sum, Symbol, Trace, Transpose,
+    fold, walk,
+)
+
+MAX_DEPTH = 2000
+"""Deepest expression tree accepted."""
+
+ELEMENTWISE = {
+    "exp", "log", "sin", "cos", "tan", "tanh", "sinh", "cosh", "sigmoid", "relu",
+    "softplus", "sqrt", "abs", "step", "sign", "atan", "arctan", "erf",
+}
+ALIASES = {"σ": "sigmoid", "ln": "log", "arctan": "atan", "trace": "tr", "Tr": "tr",
+           "inverse": "inv", "logsumexp": "lse", "heaviside": "step"}
+MATRIX_FUNCTIONS = {"sum", "norm", "tr", "det", "logdet", "diag", "softmax", "logsoftmax",
+                    "max", "min", "inv", "ones"}
+RESERVED = ELEMENTWISE | MATRIX_FUNCTIONS | set(ALIASES)
+
+DIM_NAMES = ["n", "m", "k", "p", "q", "r", "d", "l", "s", "t", "a", "b", "c", "h", "w", "v"]
+
+
+def canonical_function(name: str) -> str:
+    return ALIASES.get(name, name)
+
+
+def is_greek(name: str) -> bool:
+    return "GREEK" in unicodedata.name(name[0], "")
+
+
+def conventional_kind(name: str) -> str:
+    """'scalar', 'vector' or 'matrix', by the naming convention."""
+    if is_greek(name):
+        return "scalar"
+    if name[0].isupper():
+        return "matrix"
+    return "vector"
+
+
+# ---------------------------------------------------------------- programs
+
+@dataclass
+class Program:
+    """A typed program: the function, its placeholders and the shape of every symbol."""
+
+    source: str
+    expr: Expr
+    definitions: dict[str, Expr]
+    shapes: dict[str, tuple]
+    name: str | None = None
+    functions: frozenset[str] = frozenset()
+    declared: frozenset[str] = frozenset()
+    _shape_memo: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def variables(self) -> list[str]:
+        """The free symbols (inputs), in order of first appearance."""
+        return [n for n in self.shapes if n not in self.definitions]
+
+    def shape(self, e: Expr) -> tuple:
+        """The shape of a typed expression over this program's symbols."""
+        return shape_of(e, self.shapes, self._shape_memo)
+
+    def inline(self, e: Expr | None = None) -> Expr:
+        """e (default: the function) with every placeholder replaced by its definition."""
+        inlined = self.inlined_definitions()
+        target = self.expr if e is None else e
+        return substitute(target, inlined)
+
+    def inlined_definitions(self) -> dict[str, Expr]:
+        memo = self.__dict__.setdefault("_inlined", None)
+        if memo is None:
+            memo = {}
+            for name, value in self.definitions.items():  # dependency order
+                memo[name] = substitute(value, memo)
+            self.__dict__["_inlined"] = memo
+        return memo
+
+
+def substitute(e: Expr, mapping: dict[str, Expr]) -> Expr:
+    """Replace symbols by expressions (iteratively; shared subtrees stay shared)."""
+    if not mapping:
+        return e
+
+    def fn(node, kids):
+        if isinstance(node, Symbol) and node.name in mapping:
+            return mapping[node.name]
+        if not kids:
+            return node
+        if all(k is c for k, c in zip(kids, node.args)):
+            return node
+        return rebuild(node, kids)
+
+    return fold(e, fn)
+
+
+def rebuild(node: Expr, kids: list[Expr]) -> Expr:
+    """The same node with new children, through the folding constructors."""
+    t = type(node)
+    if t is Add:
+        return build.add(*kids)
+    if t is MatMul:
+        return build.matmul(*kids)
+    if t is Hadamard:
+        return build.hadamard(*kids)
+    if t is Scale:
+        return build.scale(*kids)
+    if t is Neg:
+        return build.neg(kids[0])
+    if t is Transpose:
+        return build.transpose(kids[0])
+    if t is Func:
+        return Func(node.name, kids[0], node.order)
+    if t is Div:
+        return build.div(*kids)
+    if t is ElemDiv:
+        return build.elemdiv(*kids)
+    if len(kids) == 1:
+        return t(kids[0])
+    return t(*kids)
+
+
+# ---------------------------------------------------------------- shapes of typed trees
+
+ONE = sympy.Integer(1)
+
+
+def normalize(shape: tuple) -> tuple:
+    """(1, 1) is a scalar and (n, 1) a column vector."""
+    if len(shape) == 2:
+        r, c = shape
+        if c == ONE and r == ONE:
+            return ()
+        if c == ONE:
+            return (r,)
+    return tuple(shape)
+
+
+def as_matrix(shape: tuple) -> tuple:
+    if len(shape) == 0:
+        return (ONE, ONE)
+    if len(shape) == 1:
+        return (shape[0], ONE)
+    return shape
+
+
+def transposed(shape: tuple) -> tuple:
+    if not shape:
+        return ()
+    r, c = as_matrix(shape)
+    return normalize((c, r))
+
+
+def dim_expr(d) -> sympy.Expr:
+    if isinstance(d, sympy.Basic):
+        return d
+    if isinstance(d, int):
+        return sympy.Integer(d)
+    return sympy.Symbol(str(d), integer=True, positive=True)
+
+
+def shape_of(e: Expr, shapes: dict[str, tuple], memo: dict | None = None) -> tuple:
+    """Shape of a typed tree, from the shapes of its symbols (no checking)."""
+
+    def fn(node, kids):
+        t = type(node)
+        if t is Symbol:
+            try:
+                return shapes[node.name]
+            except KeyError:
+                raise SymbolError(f"unknown symbol {node.name}") from None
+        if t is Number:
+            return ()
+        if t is Identity:
+            d = dim_expr(node.dim if node.dim is not None else "n")
+            return (d, d)
+        if t is Ones:
+            return (dim_expr(node.dim if node.dim is not None else "n"),)
+        if t in (Neg, Func, Softmax, LogSoftmax, Inverse):
+            return kids[0]
+        if t is Transpose:
+            return transposed(kids[0])
+        if t in (Sum, Norm, Trace, Det, LogDet, Power):
+            return ()
+        if t is Diag:
+            return (kids[0][0], kids[0][0])
+        if t is DiagPart:
+            return (kids[0][0],)
+        if t in (Div, ElemPower):
+            return kids[0]
+        if t is Scale:
+            return kids[1]
+        if t in (ElemDiv, Max, Min, Add, Hadamard):
+            return next((k for k in kids if k), ())
+        if t is MatMul:
+            acc = as_matrix(kids[0])
+            for k in kids[1:]:
+                acc = (acc[0], as_matrix(k)[1])
+            return normalize(acc)
+        raise TypeError(f"no shape rule for {t.__name__}")
+
+    return fold(e, fn, memo)
+
+
+def describe_shape(shape: tuple) -> str:
+    if not shape:
+        return "a scalar"
+    if len(shape) == 1:
+        return f"a vector ({shape[0]})"
+    return f"{shape[0]} x {shape[1]}"
+
+
+# ---------------------------------------------------------------- inference
+
+class _Var:
+    """An unknown dim, to be unified."""
+    __slots__ = ("serial",)
+    counter = itertools.count()
+
+    def __init__(self):
+        self.serial = next(_Var.counter)
+
+    def __repr__(self):
+        return f"?{self.serial}"
+
+
+class _Retry(Exception):
+    """A kind conflict that making one more name a scalar may resolve."""
+
+    def __init__(self, error: ShapeError, candidates: list[str]):
+        self.error = error
+        self.candidates = candidates
+
+
+class _Typer:
+    """One attempt at typing a program, with a fixed set of names taken as scalars."""
+
+    def __init__(self, source: str, declared: dict[str, tuple], defs: dict[str, Expr],
+                 scalars: set[str], functions: set[str], variables: set[str],
+                 kinds: dict[str, int] | None = None):
+        self.source = source
+        self.kinds = kinds or {}
+        self.declared = declared
+        self.defs = defs
+        self.scalars = scalars
+        self.functions = functions
+        self.variables = variables
+        self.parent: dict = {}
+        self.order: list[_Var] = []
+        self.symbol_shapes: dict[str, tuple] = {}
+        self.def_shapes: dict[str, tuple] = {}
+        self.rigid: set[str] = set()
+        for dims in declared.values():
+            self.rigid.update(d for d in dims if isinstance(d, str))
+
+    # union-find over dims ------------------------------------------------
+    def var(self) -> _Var:
+        v = _Var()
+        self.order.append(v)
+        return v
+
+    def find(self, d):
+        while isinstance(d, _Var) and d in self.parent:
+            d = self.parent[d]
+        return d
+
+    def unify(self, a, b) -> bool:
+        a, b = self.find(a), self.find(b)
+        if a is b or (not isinstance(a, _Var) and not isinstance(b, _Var) and a == b):
+            return True
+        if isinstance(a, _Var) and b != 1:
+            self.parent[a] = b
+            return True
+        if isinstance(b, _Var) and a != 1:
+            self.parent[b] = a
+            return True
+        return False
+
+    def names(self) -> dict:
+        """Names for the unresolved dims, in order of creation."""
+        taken = set(self.rigid)
+        pool = (n for n in itertools.chain(DIM_NAMES, (f"n{i}" for i in itertools.count(1)))
+                if n not in taken)
+        named = {}
+        for v in self.order:
+            root = self.find(v)
+            if isinstance(root, _Var) and root not in named:
+                named[root] = next(pool)
+        return named
+
+    def show_dim(self, d, named=None) -> str:
+        d = self.find(d)
+        if isinstance(d, _Var):
+            named = named or self.names()
+            return named.get(d, "?")
+        return str(d)
+
+    def show(self, shape: tuple) -> str:
+        named = self.names()
+        if not shape:
+            return "a scalar"
+        if len(shape) == 1:
+            return f"a vector ({self.show_dim(shape[0], named)})"
+        return f"{self.show_dim(shape[0], named)} x {self.show_dim(shape[1], named)}"
+
+    def text(self, e: Expr) -> str:
+        span = getattr(e, "span", None)
+        if span is not None:
+            return self.source[span.start:span.end]
+        return "this expression"
+
+    def error(self, message: str, node: Expr, hint: str | None = None, retry_from: Expr | None = None):
+        err = ShapeError(message, self.source, getattr(node, "span", None), hint)
+        if retry_from is not None:
+            candidates = [s.name for s in walk(retry_from) if isinstance(s, Symbol)
+                          and s.name in self.variables and s.name not in self.declared
+                          and s.name not in self.scalars and s.name not in self.kinds
+                          and conventional_kind(s.name) == "vector"]
+            if candidates:
+                raise _Retry(err, sorted(set(candidates), key=candidates.index))
+        raise err
+
+    # symbols ---------------------------------------------------------------
+    def dim_of(self, d):
+        if isinstance(d, int):
+            return d
+        self.rigid.add(d)
+        return d
+
+    def symbol(self, node: Symbol) -> tuple[Expr, tuple]:
+        name = node.name
+        if name in self.def_shapes:
+            return Symbol(name, node.span), self.def_shapes[name]
+        if name in self.symbol_shapes:
+            return Symbol(name, node.span), self.symbol_shapes[name]
+        if name in self.declared:
+            shape = normalize(tuple(self.dim_of(d) for d in self.declared[name]))
+        elif name in self.scalars or (name not in self.kinds and conventional_kind(name) == "scalar"):
+            shape = ()
+        elif self.kinds.get(name) == 1:
+            shape = (self.var(),)
+        elif self.kinds.get(name) == 2 or conventional_kind(name) == "matrix":
+            shape = (self.var(), self.var())
+        else:
+            shape = (self.var(),)
+        self.symbol_shapes[name] = shape
+        return Symbol(name, node.span), shape
+
+    # the typing of one node, given its typed children -----------------------
+    def type_node(self, node: Expr, kids: list) -> tuple[Expr, tuple]:
+        t = type(node)
+        if t is Symbol:
+            if node.name == "I" and node.name not in self.declared and node.name not in self.defs:
+                v = self.var()
+                return Identity(v, node.span), (v, v)
+            if node.name in RESERVED and node.name not in self.declared and node.name not in self.defs:
+                self.error(f"{node.name} is a function: write {node.name}(…)", node)
+            return self.symbol(node)
+        if t is Number:
+            return node, ()
+        exprs = [k[0] for k in kids]
+        shapes = [k[1] for k in kids]
+        if t is Neg:
+            return _with_span(build.neg(exprs[0]), node), shapes[0]
+        if t is Transpose:
+            if not shapes[0]:
+                return exprs[0], ()
+            return _with_span(build.transpose(exprs[0]), node), transposed(shapes[0])
+        if t is Inverse:
+            return self.inverse(node, exprs[0], shapes[0])
+        if t is Add:
+            return self.add(node, exprs, shapes)
+        if t is MatMul:
+            return self.product(node, list(zip(exprs, shapes, node.terms)))
+        if t is Hadamard:
+            return self.hadamard(node, exprs, shapes)
+        if t is Div:
+            if shapes[1]:
+                self.error(f"{self.text(node)}: division by {self.text(node.right)}, which is "
+                           f"{self.show(shapes[1])}, not a scalar", node,
+                           "use ./ for elementwise division", retry_from=node.right)
+            return _with_span(build.div(exprs[0], exprs[1]), node), shapes[0]
+        if t is ElemDiv:
+            shape = self.elementwise(node, exprs, shapes, "./")
+            if not shape:
+                return _with_span(build.div(exprs[0], exprs[1]), node), ()
+            return ElemDiv(exprs[0], exprs[1], node.span), shape
+        if t is Power:
+            return self.power(node, exprs, shapes)
+        if t is ElemPower:
+            if shapes[1]:
+                self.error(f"{self.text(node)}: the exponent must be a scalar, not {self.show(shapes[1])}",
+                           node.right, retry_from=node.right)
+            if not shapes[0]:
+                return Power(exprs[0], exprs[1], node.span), ()
+            return ElemPower(exprs[0], exprs[1], node.span), shapes[0]
+        if t is Norm:
+            if not shapes[0]:
+                return Func("abs", exprs[0], 0, node.span), ()
+            return Norm(exprs[0], node.span), ()
+        if t is Call:
+            return self.call(node, exprs, shapes)
+        raise ShapeError(f"cannot type {t.__name__}", self.source, getattr(node, "span", None))
+
+    def inverse(self, node, e, shape):
+        if not shape:
+            return Power(e, Number(build.number(-1).value), node.span), ()
+        if len(shape) == 1:
+            self.error(f"{self.text(node)}: {self.text(node.arg)} is {self.show(shape)}; only square "
+                       "matrices have inverses", node)
+        if not self.unify(shape[0], shape[1]):
+            self.error(f"{self.text(node)}: {self.text(node.arg)} is {self.show(shape)}, not square", node)
+        return _with_span(build.inverse(e), node), shape
+
+    def add(self, node, exprs, shapes):
+        result: tuple = ()
+        first = None
+        for e, s, original in zip(exprs, shapes, node.terms):
+            if not s:
+                continue
+            if not result:
+                result, first = s, original
+                continue
+            if len(s) != len(result) or not all(self.unify(a, b) for a, b in zip(s, result)):
+                hint = None
+                if len(s) + len(result) == 3 or (len(s) == 2 and len(result) == 2):
+                    hint = "a transpose may be missing"
+                self.error(f"{self.text(node)}: {self.text(first)} is {self.show(result)} but "
+                           f"{self.text(original)} is {self.show(s)}", node, hint, retry_from=node)
+        return _with_span(build.add(*exprs), node), result
+
+    def product(self, node, factors) -> tuple[Expr, tuple]:
+        """Left to right: scalars scale, everything else multiplies as matrices."""
+        coefficient: list[Expr] = []
+        acc_expr, acc_shape, acc_src = None, None, None
+        for e, s, original in factors:
+            if isinstance(original, Transpose) and isinstance(original.arg, Number) \
+                    and original.arg.value == 1 and acc_expr is None:
+                e, s = Transpose(Ones(self.var())), None  # 1^T: a row of ones, sized below
+            if s == () and not (isinstance(e, Transpose) and isinstance(e.arg, Ones)):
+                coefficient.append(e)
+                continue
+            if s is None:
+                v = e.arg.dim
+                e, s = build.transpose(Ones(v)), (1, v)
+            if acc_expr is None:
+                acc_expr, acc_shape, acc_src = e, s, original
+                continue
+            left, right = as_matrix_dims(acc_shape), as_matrix_dims(s)
+            if len(acc_shape) == 1 and len(s) == 1:
+                self.error(f"{self.text(acc_src)} {self.text(original)}: both are vectors "
+                           f"({self.show(acc_shape)} and {self.show(s)})", node,
+                           f'did you mean "{self.text(acc_src)}^T {self.text(original)}" (inner product) or '
+                           f'"{self.text(acc_src)} {self.text(original)}^T" (outer product)?',
+                           retry_from=node)
+            if not self.unify(left[1], right[0]):
+                rows = "rows" if len(s) == 2 else "entries"
+                what = "columns" if len(acc_shape) == 2 else "entries"
+                hint = None
+                if len(acc_shape) == 2 and len(s) == 2 and self.unify_probe(left[1], right[1]):
+                    hint = f'did you mean "{self.text(acc_src)} {self.text(original)}^T"?'
+                elif len(acc_shape) == 1 and len(s) == 2:
+                    hint = f'did you mean "{self.text(acc_src)}^T {self.text(original)}"?'
+                self.error(f"{self.text(acc_src)} {self.text(original)}: {self.text(acc_src)} is "
+                           f"{self.show(acc_shape)} but {self.text(original)} has "
+                           f"{self.show_dim(right[0])} {rows}"
+                           + ("" if len(acc_shape) == 2 else f" (it needs {self.show_dim(left[1])})"),
+                           node, hint, retry_from=node)
+            shape = normalize((left[0], right[1]))
+            acc_expr = build.matmul(acc_expr, e)
+            acc_shape, acc_src = shape, node
+            if not shape:  # an inner product: a scalar from here on
+                coefficient.append(acc_expr)
+                acc_expr, acc_shape, acc_src = None, None, None
+        if acc_expr is None:
+            acc_expr, acc_shape = coefficient.pop(), ()
+        for c in reversed(coefficient):
+            acc_expr = build.scale(c, acc_expr)
+        return _with_span(acc_expr, node), acc_shape
+
+    def unify_probe(self, a, b) -> bool:
+        a, b = self.find(a), self.find(b)
+        return a is b or isinstance(a, _Var) or isinstance(b, _Var) or a == b
+
+    def elementwise(self, node, exprs, shapes, op) -> tuple:
+        result: tuple = ()
+        for s in shapes:
+            if not s:
+                continue
+            if not result:
+                result = s
+                continue
+            if len(s) != len(result) or not all(self.unify(a, b) for a, b in zip(s, result)):
+                self.error(f"{self.text(node)}: {op} needs equal shapes, but the sides are "
+                           f"{self.show(shapes[0])} and {self.show(shapes[1])}", node,
+                           "a transpose may be missing" if len(s) != len(result) else None,
+                           retry_from=node)
+        return result
+
+    def hadamard(self, node, exprs, shapes):
+        shape = self.elementwise(node, exprs, shapes, "⊙")
+        scalars = [e for e, s in zip(exprs, shapes) if not s]
+        others = [e for e, s in zip(exprs, shapes) if s]
+        if not others:
+            acc = scalars[-1]
+            for c in reversed(scalars[:-1]):
+                acc = build.scale(c, acc)
+            return _with_span(acc, node), ()
+        acc = build.hadamard(*others)
+        for c in reversed(scalars):
+            acc = build.scale(c, acc)
+        return _with_span(acc, node), shape
+
+    def power(self, node, exprs, shapes):
+        base, exponent = exprs
+        if shapes[1]:
+            self.error(f"{self.text(node)}: the exponent must be a scalar, not {self.show(shapes[1])}",
+                       node.right, retry_from=node.right)
+        if shapes[0]:
+            original = node.right
+            if isinstance(original, Symbol) and original.name == "T":
+                hint = f'did you mean "{self.text(node.left)}^T" (transpose, no space)?'
+            elif len(shapes[0]) == 1:
+                hint = f'for an elementwise power write "{self.text(node.left)} .^ {self.text(original)}"'
+            else:
+                hint = (f'for an elementwise power write "{self.text(node.left)} .^ '
+                        f'{self.text(original)}"; for a matrix power, write the product out')
+            self.error(f"{self.text(node)}: ^ raises a scalar to a power, but {self.text(node.left)} is "
+                       f"{self.show(shapes[0])}", node, hint, retry_from=node.left)
+        return _with_span(build.power(base, exponent), node), ()
+
+    def call(self, node: Call, exprs, shapes):
+        name = node.name
+        n = len(exprs)
+        if name in self.variables or name in self.defs or name in self.declared:
+            if n != 1 or node.order:
+                self.error(f"{name} is a variable here, not a function", node)
+            sym = Symbol(name, _name_span(node))
+            typed_sym, sym_shape = self.symbol(sym)
+            return self.product(node, [(typed_sym, sym_shape, sym), (exprs[0], shapes[0], node.call_args[0])])
+        canon = canonical_function(name)
+        if canon in MATRIX_FUNCTIONS or canon == "lse":
+            if node.order:
+                self.error(f"{name}{chr(39) * node.order}: only elementwise functions have a derivative "
+                           "written with a prime", node)
+            expected = 2 if canon in ("max", "min") else 1
+            if n != expected:
+                self.error(f"{name} takes {expected} argument{'s' if expected > 1 else ''}, not {n}", node)
+            return self.matrix_function(node, canon, exprs, shapes)
+        if n != 1:
+            self.error(f"{name} takes one argument, not {n}" if canon in ELEMENTWISE else
+                       f"{name}: a generic function takes one argument (it acts elementwise), not {n}", node)
+        if canon not in ELEMENTWISE:
+            self.functions.add(canon)
+        return Func(canon, exprs[0], node.order, node.span), shapes[0]
+
+    def matrix_function(self, node, name, exprs, shapes):
+        arg = exprs[0] if exprs else None
+        s = shapes[0] if shapes else ()
+        src = self.text(node.call_args[0]) if node.call_args else ""
+        span = node.span
+        if name == "ones":
+            a = node.call_args[0]
+            if isinstance(a, Symbol):
+                return Ones(self.dim_of(a.name), span), (self.dim_of(a.name),)
+            if isinstance(a, Number) and a.value.denominator == 1 and a.value > 0:
+                return Ones(int(a.value), span), (int(a.value),)
+            self.error("ones(n) takes a dimension: a name or a positive integer", node)
+        if name == "sum":
+            return Sum(arg, span), ()
+        if name == "lse":
+            if len(s) != 1:
+                self.error(f"{self.text(node)}: logsumexp takes a vector, not {self.show(s)}", node,
+                           retry_from=None)
+            return Func("log", Sum(Func("exp", arg)), 0, span), ()
+        if name == "norm":
+            if not s:
+                return Func("abs", arg, 0, span), ()
+            return Norm(arg, span), ()
+        if name in ("max", "min"):
+            shape = self.elementwise(node, exprs, shapes, name)
+            for e, k in zip(exprs, shapes):
+                if shape and not k and not isinstance(e, Number):
+                    # a scalar variable against a vector is more likely a scalar program
+                    self.error(f"{self.text(node)}: {name} of {self.show(shapes[0])} and {self.show(shapes[1])}",
+                               node, "declare both arguments with the same shape", retry_from=node)
+            return (Max if name == "max" else Min)(exprs[0], exprs[1], span), shape
+        if name == "inv":
+            return self.inverse(node, arg, s)
+        if name in ("softmax", "logsoftmax"):
+            if len(s) != 1:
+                self.error(f"{self.text(node)}: {name} takes a vector, but {src} is {self.show(s)}", node,
+                           "apply it to one column at a time" if len(s) == 2 else None)
+            return (Softmax if name == "softmax" else LogSoftmax)(arg, span), s
+        if name == "diag":
+            if len(s) == 1:
+                return Diag(arg, span), (s[0], s[0])
+            if len(s) == 2:
+                if not self.unify(s[0], s[1]):
+                    self.error(f"{self.text(node)}: {src} is {self.show(s)}, not square", node)
+                return DiagPart(arg, span), (s[0],)
+            self.error(f"{self.text(node)}: diag takes a vector or a square matrix, not a scalar", node)
+        # tr, det, logdet: square matrices
+        if len(s) != 2:
+            if not s and name in ("tr", "det"):
+                return arg, ()
+            self.error(f"{self.text(node)}: {name} takes a square matrix, but {src} is {self.show(s)}", node)
+        if not self.unify(s[0], s[1]):
+            self.error(f"{self.text(node)}: {src} is {self.show(s)}, not square", node)
+        cls = {"tr": Trace, "det": Det, "logdet": LogDet}[name]
+        return cls(arg, span), ()
+
+
+def as_matrix_dims(shape: tuple) -> tuple:
+    if len(shape) == 1:
+        return (shape[0], 1)
+    return shape
+
+
+def _with_span(e: Expr, node: Expr) -> Expr:
+    """e, carrying node's place in the source (for error carets) if it has none yet."""
+    span = getattr(node, "span", None)
+    if span is None or getattr(e, "span", None) is not None or "span" not in e.__dataclass_fields__:
+        return e
+    return dataclasses.replace(e, span=span)
+
+
+def _name_span(node: Call) -> Span | None:
+    if node.span is None:
+        return None
+    s = node.span
+    return Span(s.start, s.start + len(node.name), s.line, s.column)
+
+
+# ---------------------------------------------------------------- the program
+
+def typecheck(statements: list[Statement], source: str, kinds: dict[str, tuple] | None = None) -> Program:
+    """Type a parsed program: kinds, dims, placeholders and the function.
+
+    ``kinds`` (name -> rank 0, 1 or 2) overrides the naming convention for undeclared
+    symbols, e.g. from the arrays a caller is about to evaluate with.
+    """
+    declared: dict[str, tuple] = {}
+    decl_spans: dict[str, Span | None] = {}
+    defs: dict[str, Expr] = {}
+    def_spans: dict[str, Span | None] = {}
+    exprs: list[ExprStatement] = []
+    for st in statements:
+        if isinstance(st, Declaration):
+            if st.name in declared and declared[st.name] != st.dims:
+                raise ShapeError(f"{st.name} is declared twice, with different shapes", source, st.span)
+            if st.name in RESERVED:
+                raise SymbolError(f"{st.name} is a function name and cannot be declared", source, st.span)
+            declared[st.name] = st.dims
+            decl_spans[st.name] = st.span
+        elif isinstance(st, Definition):
+            if st.name in defs:
+                raise SymbolError(f"{st.name} is defined twice", source, st.span,
+                                  "give the second definition another name")
+            if st.name in RESERVED or st.name == "I":
+                raise SymbolError(f"{st.name} is a built-in name and cannot be defined", source, st.span)
+            defs[st.name] = st.value
+            def_spans[st.name] = st.span
+        else:
+            exprs.append(st)
+    if len(exprs) > 1:
+        raise SymbolError("a program has one expression to differentiate, but this one has "
+                          f"{len(exprs)}", source, exprs[1].span,
+                          "name the other expressions with definitions (a = …)")
+    if not exprs and not defs:
+        raise SymbolError("the program has no expression", source, None,
+                          'write an expression such as "u^T f(W x + b)"')
+
+    for e in [*defs.values(), *(x.value for x in exprs)]:
+        if (d := _depth(e)) > MAX_DEPTH:
+            raise LimitError(f"the expression nests {d} levels deep; matcalc accepts at most {MAX_DEPTH}",
+                             source, getattr(e, "span", None), "name inner parts with definitions")
+
+    order = _dependency_order(defs, def_spans, source)
+    if exprs:
+        target, name = exprs[0].value, None
+    else:
+        used = {s.name for v in defs.values() for s in walk(v) if isinstance(s, Symbol)}
+        roots = [n for n in defs if n not in used]
+        name = roots[-1] if roots else list(defs)[-1]
+        target = Symbol(name, def_spans[name])
+
+    all_exprs = [defs[n] for n in order] + ([target] if exprs else [])
+    symbols: list[str] = []
+    calls: set[str] = set()
+    powered: set[str] = set()
+    for e in all_exprs:
+        for node in walk(e):
+            if isinstance(node, Symbol) and node.name not in defs and node.name not in symbols:
+                symbols.append(node.name)
+            elif isinstance(node, Call):
+                calls.add(node.name)
+            elif isinstance(node, Power) and isinstance(node.left, Symbol):
+                powered.add(node.left.name)
+            if isinstance(node, Power) and isinstance(node.right, Symbol):
+                powered.add(node.right.name)
+    variables = set(symbols) | set(declared)
+    _check_run_together(symbols, variables | set(defs), declared, defs, all_exprs, source)
+
+    kinds = {n: k for n, k in (kinds or {}).items() if n not in declared and n in symbols}
+    scalars = {s for s in powered if s not in declared} | {n for n, k in kinds.items() if k == 0}
+    first_error: ShapeError | None = None
+    for _attempt in range(len(symbols) + 2):
+        typer = _Typer(source, declared, defs, set(scalars), set(), variables, kinds)
+        try:
+            typed_defs: dict[str, Expr] = {}
+            for n in order:
+                e, s = fold(defs[n], typer.type_node)
+                if n in declared:
+                    want = normalize(tuple(typer.dim_of(d) for d in declared[n]))
+                    if len(want) != len(s) or not all(typer.unify(a, b) for a, b in zip(want, s)):
+                        raise ShapeError(f"{n} is declared {typer.show(want)} but its definition is "
+                                         f"{typer.show(s)}", source, def_spans[n])
+                typed_defs[n] = e
+                typer.def_shapes[n] = s
+            if exprs:
+                typed_target, _ = fold(target, typer.type_node)
+            else:
+                typed_target = Symbol(name, def_spans[name])
+            break
+        except _Retry as retry:
+            first_error = first_error or retry.error
+            scalars.add(retry.candidates[0])
+    else:
+        raise first_error  # type: ignore[misc]
+
+    # name the free dims, then fix the dims inside I and ones(n)
+    named = typer.names()
+
+    def final(d):
+        d = typer.find(d)
+        if isinstance(d, _Var):
+            return sympy.Symbol(named[d], integer=True, positive=True)
+        return dim_expr(d)
+
+    shapes: dict[str, tuple] = {}
+    for n in symbols:
+        if n in typer.symbol_shapes:
+            shapes[n] = tuple(final(d) for d in typer.symbol_shapes[n])
+    for n in declared:
+        if n not in shapes and n not in defs:
+            shapes[n] = normalize(tuple(dim_expr(d) for d in declared[n]))
+    for n in order:
+        shapes[n] = tuple(final(d) for d in typer.def_shapes[n])
+
+    def fix_dims(node, kids):
+        if isinstance(node, (Identity, Ones)) and isinstance(node.dim, _Var):
+            d = final(node.dim)
+            return type(node)(int(d) if d.is_Integer else str(d), getattr(node, "span", None))
+        if kids and any(k is not c for k, c in zip(kids, node.args)):
+            return _with_span(rebuild(node, kids), node)
+        return node
+
+    typed_defs = {n: fold(e, fix_dims) for n, e in typed_defs.items()}
+    typed_target = fold(typed_target, fix_dims)
+    return Program(source=source, expr=typed_target, definitions=typed_defs, shapes=shapes, name=name,
+                   functions=frozenset(typer.functions), declared=frozenset(declared))
+
+
+def _depth(e: Expr) -> int:
+    from .nodes import depth
+    return depth(e)
+
+
+def _dependency_order(defs: dict[str, Expr], spans, source) -> list[str]:
+    deps = {n: [s.name for s in walk(v) if isinstance(s, Symbol) and s.name in defs] for n, v in defs.items()}
+    order: list[str] = []
+    state: dict[str, int] = {}
+    for root in defs:
+        if root in state:
+            continue
+        stack = [(root, iter(deps[root]))]
+        state[root] = 1
+        path = [root]
+        while stack:
+            n, it = stack[-1]
+            child = next(it, None)
+            if child is None:
+                stack.pop()
+                path.pop()
+                state[n] = 2
+                order.append(n)
+            elif state.get(child) == 1:
+                cycle = path[path.index(child):] + [child]
+                raise SymbolError(f"{child} is defined in terms of itself: {' → '.join(cycle)}",
+                                  source, spans[child])
+            elif child not in state:
+                state[child] = 1
+                path.append(child)
+                stack.append((child, iter(deps[child])))
+    return order
+
+
+def _check_run_together(symbols, known, declared, defs, exprs, source):
+    """Wx where W and x are known: a missing space, not a new symbol."""
+    for name in symbols:
+        if name in declared or len(name) < 2:
+            continue
+        parts = _split(name, known - {name})
+        if parts:
+            span = next((s.span for e in exprs for s in walk(e)
+                         if isinstance(s, Symbol) and s.name == name), None)
+            raise SymbolError(f'unknown symbol "{name}"', source, span,
+                              f'did you mean "{" ".join(parts)}"?')
+
+
+def _split(name: str, known: set[str]) -> list[str] | None:
+    """name as two or more known names run together, if it is one."""
+    best: dict[int, list[str]] = {0: []}
+    for i in range(len(name)):
+        if i not in best:
+            continue
+        for j in range(i + 1, len(name) + 1):
+            piece = name[i:j]
+            if piece in known and j not in best:
+                best[j] = best[i] + [piece]
+    parts = best.get(len(name))
+    return parts if parts and len(parts) > 1 else None
