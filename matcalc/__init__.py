@@ -5,6 +5,7 @@ from .errors import (
     DerivativeError, EvaluationError, LimitError, MatcalcError, MissingRuleError, ParseError,
     ShapeError, SymbolError,
 )
+from .evaluate import evaluate, evaluate_expr
 from .parse import parse_statements
 from .shapes import Program, typecheck
 
