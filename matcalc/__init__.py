@@ -1,13 +1,26 @@
-"""matcalc: symbolic matrix calculus that prints what a textbook would."""
+"""matcalc: symbolic matrix calculus that prints what a textbook would.
+
+    >>> import matcalc
+    >>> str(matcalc.derive("u^T f(W x + b)", wrt="W"))
+    "(u ⊙ f'(W x + b)) x^T"
+"""
 from __future__ import annotations
 
 from .errors import (
     DerivativeError, EvaluationError, LimitError, MatcalcError, MissingRuleError, ParseError,
     ShapeError, SymbolError,
 )
-from .evaluate import evaluate, evaluate_expr
 from .parse import parse_statements
 from .shapes import Program, typecheck
+from .evaluate import evaluate as _evaluate, evaluate_expr
+from . import derive as _engine
+from .derive import Derivative, Gradients
+
+__all__ = [
+    "parse", "derive", "hessian", "evaluate", "evaluate_expr", "Program", "Derivative", "Gradients",
+    "MatcalcError", "ParseError", "ShapeError", "SymbolError", "EvaluationError", "DerivativeError",
+    "MissingRuleError", "LimitError",
+]
 
 
 def parse(text: str | Program) -> Program:
@@ -15,3 +28,18 @@ def parse(text: str | Program) -> Program:
     if isinstance(text, Program):
         return text
     return typecheck(parse_statements(text), text)
+
+
+def derive(program: str | Program, wrt, layout: str = "shape") -> Derivative | Gradients:
+    """∂F/∂wrt for the program's function F; a list of names gives several from one pass."""
+    return _engine.derive(parse(program), wrt, layout)
+
+
+def evaluate(program: str | Program, env: dict):
+    """The value of the program's function at env (name -> array, number or callable)."""
+    return _evaluate(program, env)
+
+
+def hessian(program: str | Program, wrt: str, layout: str = "shape") -> Derivative:
+    """Second derivatives of a scalar function with respect to one variable."""
+    return _engine.hessian(parse(program), wrt, layout)

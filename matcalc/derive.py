@@ -1,0 +1,449 @@
+"""The engine: reverse-mode differentiation of a whole program, and its results.
+
+Placeholders are substituted into one DAG, so a shared subexpression (the δ of
+backpropagation) gets its cotangent once, whichever parameters are asked for; the
+cost is linear in the size of the program. A scalar function gives gradients in the
+shape of each variable; a vector function gives Jacobians (the vector-Jacobian
+product with a symbolic cotangent G, read off as the matrix A in A G); anything else
+gives a generalized Jacobian, evaluated entry by entry and printed in index notation.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import build
+from .errors import DerivativeError, EvaluationError
+from .evaluate import evaluate_expr
+from .nodes import (
+    Add, Diag, Div, ElemDiv, Expr, Func, Hadamard, Identity, MatMul, Neg, Number, Ones, Scale,
+    Sum, Symbol, Transpose, fold, walk,
+)
+from .printing import latex, latex_name, program_text, text
+from .rules import Context, rule_for
+from .shapes import Program, shape_of, substitute
+from .simplify import Simplifier
+
+COTANGENT = "G"  # the symbolic cotangent of a non-scalar function (never a user name: see _fresh)
+LAYOUTS = ("shape", "numerator", "denominator")
+FORWARD_SIZE_TO_NAME = 8  # a shared subexpression at least this big gets a name
+
+
+@dataclass
+class Step:
+    """One node of the backward pass: downstream = upstream × local, for each input."""
+    node: Expr
+    upstream: Expr
+    downstream: list[tuple[Expr, Expr]]
+
+
+@dataclass
+class Derivative:
+    """∂F/∂V: its expression, the placeholders it uses, its shape, and how it was found."""
+
+    program: Program
+    wrt: str
+    expr: Expr
+    definitions: dict[str, Expr]
+    kind: str  # "gradient", "jacobian", "hessian", "derivative" or "tensor"
+    layout: str = "shape"
+    trace: list[Step] = field(default_factory=list, repr=False)
+    linear: Expr | None = field(default=None, repr=False)  # for "tensor": <G, dF> as a function of G
+    shapes: dict = field(default_factory=dict, repr=False)
+    function: Expr | None = field(default=None, repr=False)
+
+    def __str__(self) -> str:
+        return program_text(self.definitions, self.expr)
+
+    @property
+    def text(self) -> str:
+        return str(self)
+
+    @property
+    def shape(self) -> tuple:
+        """The result's shape, dims as names (str) or integers."""
+        if self.kind == "tensor":
+            f = self.program.shape(self.function)
+            v = self.shapes[self.wrt]
+            return tuple(_plain(d) for d in (*f, *v))
+        return tuple(_plain(d) for d in shape_of(self.expr, self.shapes))
+
+    def inlined(self) -> Expr:
+        """The expression with every placeholder substituted."""
+        mapping: dict[str, Expr] = {}
+        for name, value in self.definitions.items():
+            mapping[name] = substitute(value, mapping)
+        return substitute(self.expr, mapping)
+
+    def evaluate(self, env: dict) -> np.ndarray:
+        """The numeric value at the point env (name -> array, number or callable)."""
+        if self.kind != "tensor":
+            return evaluate_expr(self.expr, self.shapes, env, definitions=self.definitions)
+        return _evaluate_tensor(self, env)
+
+    def latex(self) -> str:
+        """\\frac{\\partial s}{\\partial W} = …"""
+        f = latex_name(self.program.name or "f") if self.program.name else "f"
+        v = latex_name(self.wrt)
+        if self.kind == "hessian":
+            lhs = rf"\frac{{\partial^2 {f}}}{{\partial {v}\, \partial {v}^{{\top}}}}"
+        else:
+            lhs = rf"\frac{{\partial {f}}}{{\partial {v}}}"
+        body = latex(self.expr)
+        if self.definitions:
+            defs = r" \\ ".join(rf"{latex_name(n)} &= {latex(e)}" for n, e in self.definitions.items())
+            return rf"\begin{{aligned}} {defs} \\ {lhs} &= {body} \end{{aligned}}"
+        return f"{lhs} = {body}"
+
+    def _repr_latex_(self) -> str:
+        return f"$${self.latex()}$$"
+
+
+class Gradients(dict):
+    """Several derivatives of one program from one backward pass, by variable name."""
+
+    def __str__(self) -> str:
+        return "\n".join(f"∂/∂{k}: {v}" for k, v in self.items())
+
+
+def _plain(d):
+    return int(d) if getattr(d, "is_Integer", False) else str(d)
+
+
+# ---------------------------------------------------------------- the backward pass
+
+def backprop(f: Expr, seed: Expr, wrt: list[str], ctx: Context, trace: list | None = None) -> dict[str, Expr]:
+    """Cotangents of the named symbols, from the cotangent ``seed`` of f."""
+    targets = set(wrt)
+    needed: dict[Expr, bool] = {}
+    fold(f, lambda n, kids: (isinstance(n, Symbol) and n.name in targets) or any(kids), needed)
+    cotangent: dict[Expr, Expr] = {f: seed}
+    for node in reversed(walk(f)):  # parents before children
+        g = cotangent.get(node)
+        if g is None or not node.args or not needed[node]:
+            continue
+        downstream = []
+        for child, d in zip(node.args, rule_for(node)(node, g, ctx), strict=True):
+            if d is None or not needed[child]:
+                continue
+            if ctx.is_scalar(child) and not ctx.is_scalar(d):  # a scalar broadcast to every entry
+                d = build.total(d)
+            cotangent[child] = build.add(cotangent[child], d) if child in cotangent else d
+            downstream.append((child, d))
+        if trace is not None:
+            trace.append(Step(node, g, downstream))
+    return {name: cotangent.get(Symbol(name)) for name in wrt}
+
+
+def _zeros(shape: tuple) -> Expr:
+    return build.ZERO
+
+
+# ---------------------------------------------------------------- the public entry
+
+def derive(program: Program, wrt: str | list[str], layout: str = "shape") -> Derivative | Gradients:
+    """∂F/∂V for the program's function F (see SPEC §2)."""
+    if layout not in LAYOUTS:
+        raise DerivativeError(f'unknown layout "{layout}"', hint=f"use one of {', '.join(LAYOUTS)}")
+    names = [wrt] if isinstance(wrt, str) else list(wrt)
+    if not names:
+        raise DerivativeError("nothing to differentiate with respect to", hint="name a variable with wrt")
+    for n in names:
+        if n not in program.shapes:
+            known = ", ".join(program.variables) or "none"
+            raise DerivativeError(f'"{n}" is not a variable of the program', program.source, None,
+                                  f"the variables are: {known}")
+        if n == program.name:
+            raise DerivativeError(f"{n} is the function itself", hint="differentiate with respect to an input")
+    plain = [n for n in names if n not in program.definitions]
+    results: dict[str, Derivative] = {}
+    if plain:
+        results.update(_derive_many(program, plain, layout, keep=None))
+    for n in names:
+        if n in program.definitions:  # ∂s/∂z for a placeholder z: z is held fixed as a symbol
+            results.update(_derive_many(program, [n], layout, keep=n))
+    if isinstance(wrt, str):
+        return results[wrt]
+    return Gradients((n, results[n]) for n in names)
+
+
+def _inline_except(program: Program, keep: str | None) -> tuple[Expr, dict[str, Expr]]:
+    mapping: dict[str, Expr] = {}
+    for name, value in program.definitions.items():
+        if name == keep:
+            continue
+        mapping[name] = substitute(value, mapping)
+    return substitute(program.expr, mapping), mapping
+
+
+def _derive_many(program: Program, names: list[str], layout: str, keep: str | None) -> dict[str, Derivative]:
+    f, inlined = _inline_except(program, keep)
+    shapes = dict(program.shapes)
+    f_shape = shape_of(f, shapes)
+    ctx = Context(lambda e: shape_of(e, shapes, memo))
+    memo: dict = {}
+    simp = Simplifier(ctx.shape)
+    f = simp(f)  # the function in its own textbook form first: log(1 + e^t) is softplus(t)
+    trace: list[Step] = []
+    if f_shape == ():
+        raw = backprop(f, build.ONE, names, ctx, trace)
+        out = {}
+        for n in names:
+            g = raw[n] if raw[n] is not None else build.ZERO
+            g = simp(g)
+            kind = "gradient" if shapes[n] != () else "derivative"
+            if layout == "numerator" and shapes[n] != ():
+                g = simp(build.transpose(g))
+            out[n] = _finish(program, n, g, kind, layout, trace, inlined, simp, shapes, f)
+        return out
+    # a non-scalar function: the vector-Jacobian product with a symbolic cotangent G
+    G = _fresh(COTANGENT, shapes)
+    shapes[G] = f_shape
+    raw = backprop(f, Symbol(G), names, ctx, trace)
+    out = {}
+    for n in names:
+        lin = simp(raw[n]) if raw[n] is not None else build.ZERO
+        v_shape = shapes[n]
+        coefficient = None
+        if len(f_shape) == 1 and len(v_shape) <= 1:
+            coefficient = linear_coefficient(lin, G, ctx, f_shape[0])
+        if coefficient is not None:
+            # lin = A G, so the Jacobian J = ∂F/∂V has Jᵀ = A
+            if len(v_shape) == 0:
+                # dF/dv, a vector like F (a row A = (dF/dv)ᵀ)
+                j = simp(build.transpose(coefficient))
+                if layout == "denominator":
+                    j = simp(build.transpose(j))
+                out[n] = _finish(program, n, j, "derivative", layout, trace, inlined, simp, shapes, f)
+            else:
+                j = simp(build.transpose(coefficient))
+                if layout == "denominator":
+                    j = simp(coefficient)
+                out[n] = _finish(program, n, j, "jacobian", layout, trace, inlined, simp, shapes, f)
+        else:
+            d = _finish(program, n, lin, "tensor", layout, trace, inlined, simp, shapes, f)
+            d.linear = lin
+            out[n] = d
+    return out
+
+
+def _fresh(base: str, taken) -> str:
+    name = base
+    i = 0
+    while name in taken:
+        i += 1
+        name = f"{base}_{i}"
+    return name
+
+
+# ---------------------------------------------------------------- reading off A in A G
+
+def linear_coefficient(e: Expr, g: str, ctx: Context, n) -> Expr | None:
+    """A with e = A G, for e linear in the vector G (n entries); a row for a scalar e.
+
+    None where e is not visibly of that form (the caller falls back to index notation).
+    """
+    G = Symbol(g)
+    has: dict[Expr, bool] = {}
+    fold(e, lambda node, kids: node == G or any(kids), has)
+    ident = build.identity(_plain(n))
+
+    def coef(x: Expr) -> Expr | None:
+        if x == G:
+            return ident
+        if not has.get(x, False):
+            return build.ZERO
+        t = type(x)
+        if t is Add:
+            parts = [coef(a) for a in x.terms if has.get(a, False)]
+            return None if any(p is None for p in parts) else build.add(*parts)
+        if t is Neg:
+            c = coef(x.arg)
+            return None if c is None else build.neg(c)
+        if t is Scale:
+            if not has.get(x.left, False):
+                c = coef(x.right)
+                return None if c is None else build.scale(x.left, c)
+            if not has.get(x.right, False):  # (r G) v = v r G
+                c = coef(x.left)
+                return None if c is None else build.matmul(x.right, c) if not ctx.is_scalar(x.right) \
+                    else build.scale(x.right, c)
+            return None
+        if t is Div and not has.get(x.right, False):
+            c = coef(x.left)
+            return None if c is None else build.div(c, x.right)
+        if t is Hadamard:
+            inside = [a for a in x.terms if has.get(a, False)]
+            if len(inside) != 1:
+                return None
+            others = [a for a in x.terms if not has.get(a, False)]
+            c = coef(inside[0])
+            return None if c is None else build.matmul(build.diag(build.hadamard(*others)), c)
+        if t is ElemDiv and not has.get(x.right, False):
+            c = coef(x.left)
+            return None if c is None else build.matmul(build.diag(build.elemdiv(build.ONE, x.right)), c)
+        if t is Sum:
+            c = coef(x.arg)
+            if c is None or len(ctx.shape(x.arg)) != 1:
+                return None
+            return build.matmul(build.transpose(build.ones(_plain(ctx.shape(x.arg)[0]))), c)
+        if t is Transpose and len(ctx.shape(x)) != 2:
+            return coef(x.arg) if ctx.is_scalar(x) else None
+        if t is MatMul:
+            inside = [i for i, a in enumerate(x.terms) if has.get(a, False)]
+            if len(inside) != 1:
+                return None
+            i = inside[0]
+            left, mid, right = x.terms[:i], x.terms[i], x.terms[i + 1:]
+            if not right:
+                c = coef(mid)
+                return None if c is None else build.matmul(*left, c)
+            # mid is a row or a matrix linear in G, followed by constants
+            if isinstance(mid, Transpose) and len(ctx.shape(mid.arg)) == 1:
+                # Gᵀ-like row (A G)ᵀ times the column r: a scalar rᵀ A G
+                c = coef(mid.arg)
+                r = build.matmul(*right)
+                if c is None or len(ctx.shape(r)) != 1 or left:
+                    return None
+                return build.matmul(build.transpose(r), c)
+            if isinstance(mid, Diag):  # diag(v) r = diag(r) v
+                c = coef(mid.arg)
+                r = build.matmul(*right)
+                if c is None or len(ctx.shape(r)) != 1:
+                    return None
+                return build.matmul(*left, build.diag(r), c)
+            return None
+        return None
+
+    result = coef(e)
+    if result is None or result == build.ZERO and has.get(e, False):
+        return None
+    return result
+
+
+# ---------------------------------------------------------------- presentation
+
+def _finish(program: Program, wrt: str, e: Expr, kind: str, layout: str, trace, inlined: dict[str, Expr],
+            simp: Simplifier, shapes: dict, f: Expr) -> Derivative:
+    e, definitions = name_shared(e, program, inlined, simp, shapes, f)
+    return Derivative(program=program, wrt=wrt, expr=e, definitions=definitions, kind=kind, layout=layout,
+                      trace=trace, shapes=shapes, function=f)
+
+
+def name_shared(e: Expr, program: Program, inlined: dict[str, Expr], simp: Simplifier, shapes: dict,
+                f: Expr) -> tuple[Expr, dict[str, Expr]]:
+    """Write the user's placeholders back by name, and name big shared subexpressions."""
+    reverse: dict[Expr, str] = {}
+    for name, value in inlined.items():
+        if value.args:
+            reverse.setdefault(simp(value), name)
+            reverse.setdefault(value, name)
+
+    def refold(node, kids):
+        if node in reverse:
+            return Symbol(reverse[node])
+        if kids and any(k is not c for k, c in zip(kids, node.args)):
+            return type(node)(*_fields(node, kids))
+        return node
+
+    e = fold(e, refold)
+    # which user placeholders are needed, and in what order
+    used: list[str] = []
+    pending = [e]
+    seen: set[str] = set()
+    while pending:
+        x = pending.pop()
+        for s in walk(x):
+            if isinstance(s, Symbol) and s.name in program.definitions and s.name not in seen:
+                seen.add(s.name)
+                pending.append(program.definitions[s.name])
+    definitions = {n: program.definitions[n] for n in program.definitions if n in seen}
+
+    # shared subexpressions, big enough to be worth a name
+    parents: dict[Expr, int] = {}
+    for node in walk(e):
+        for c in node.args:
+            parents[c] = parents.get(c, 0) + 1
+    size: dict[Expr, int] = {}
+    fold(e, lambda n, kids: min(10**6, 1 + sum(kids)), size)
+    forward = set(walk(f))
+    taken = set(shapes) | set(definitions)
+    counters = {"z": 0, "h": 0, "δ": 0}
+    names: dict[Expr, str] = {}
+    for node in walk(e):  # children first: inner temporaries get the lower numbers
+        if parents.get(node, 0) >= 2 and size[node] >= FORWARD_SIZE_TO_NAME and node.args:
+            base = ("h" if isinstance(node, Func) else "z") if node in forward else "δ"
+            while True:
+                counters[base] += 1
+                candidate = f"{base}_{counters[base]}"
+                if candidate not in taken:
+                    break
+            taken.add(candidate)
+            names[node] = candidate
+    if names:
+        temps: dict[str, Expr] = {}
+
+        def use_names(node, kids):
+            rebuilt = type(node)(*_fields(node, kids)) if kids and any(
+                k is not c for k, c in zip(kids, node.args)) else node
+            if node in names:
+                temps[names[node]] = rebuilt
+                return Symbol(names[node])
+            return rebuilt
+
+        e = fold(e, use_names)
+        for n, v in temps.items():
+            shapes[n] = shape_of(v, shapes)
+        definitions.update(temps)
+    return e, definitions
+
+
+def _fields(node: Expr, kids: list[Expr]) -> list:
+    """Constructor arguments of node with new children (no folding: values are already simple)."""
+    t = type(node)
+    if t in (Add, MatMul, Hadamard):
+        return [tuple(kids)]
+    if t is Func:
+        return [node.name, kids[0], node.order]
+    return list(kids)
+
+
+def _evaluate_tensor(d: Derivative, env: dict) -> np.ndarray:
+    """J[i…, k…] = ∂F_{i…}/∂V_{k…}: <E_{i…}, dF> for each basis tensor E of F's shape."""
+    from .evaluate import bind_dims  # noqa: F401  (same layer; kept explicit)
+    f_shape = evaluate_expr(d.function, d.shapes, env).shape
+    G = next(n for n in d.shapes if n == COTANGENT or n.startswith(COTANGENT + "_"))
+    out = []
+    for index in np.ndindex(*f_shape):
+        basis = np.zeros(f_shape)
+        basis[index] = 1.0
+        value = evaluate_expr(d.expr, d.shapes, {**env, G: basis}, definitions=d.definitions)
+        out.append(np.asarray(value, dtype=float))
+    v_shape = out[0].shape if out else ()
+    return np.array(out).reshape(*f_shape, *v_shape)
+
+
+def hessian(program: Program, wrt: str, layout: str = "shape") -> Derivative:
+    """Second derivatives of a scalar function: the Jacobian of its gradient.
+
+    A matrix (∂²f/∂x∂xᵀ) for a scalar or vector variable; index notation otherwise.
+    """
+    if program.shape(program.inline()) != ():
+        raise DerivativeError("a Hessian needs a scalar function", program.source, None,
+                              "take the Jacobian of a vector function instead")
+    gradient = derive(program, wrt, layout="shape")
+    g = gradient.inlined()
+    shapes = dict(program.shapes)
+    shapes.update({n: s for n, s in gradient.shapes.items() if n not in shapes})
+    inner = Program(source=program.source, expr=g, definitions={}, shapes=shapes, name=None,
+                    functions=program.functions, declared=program.declared)
+    if len(shapes[wrt]) == 0:
+        result = derive(inner, wrt, layout)
+        result.kind = "hessian"
+    else:
+        result = _derive_many(inner, [wrt], layout, keep=None)[wrt]
+        if result.kind == "jacobian":
+            result.kind = "hessian"
+    result.program = program
+    return result

@@ -1,0 +1,339 @@
+"""The derivative table: one vector-Jacobian product per node class.
+
+A rule receives the node, the cotangent ``g`` of the node (the upstream gradient,
+with the node's shape) and a :class:`Context` that knows shapes; it returns one
+cotangent per entry of ``node.args`` (``None`` where there is none). The docstring
+of each rule is its math, in the differential form d<G, F> = <·, dA> + ….
+Derivatives of named elementwise functions come from sympy (:mod:`matcalc.functions`).
+"""
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Callable
+
+import sympy
+
+from . import build, functions
+from .errors import MissingRuleError
+from .nodes import (
+    Add, Det, Diag, DiagPart, Div, ElemDiv, ElemPower, Expr, Func, Hadamard, Identity, Inverse,
+    LogDet, LogSoftmax, MatMul, Max, Min, Neg, Norm, Number, Ones, Power, Scale, Softmax, Sum,
+    Trace, Transpose,
+)
+
+Rule = Callable[[Expr, Expr, "Context"], tuple]
+RULES: dict[type, Rule] = {}
+
+
+def vjp(cls: type):
+    """Register the rule for one node class; a second rule for the same class is refused."""
+
+    def register(fn: Rule) -> Rule:
+        if cls in RULES:
+            raise RuntimeError(f"a derivative rule for {cls.__name__} exists already")
+        RULES[cls] = fn
+        return fn
+
+    return register
+
+
+def rule_for(node: Expr) -> Rule:
+    try:
+        return RULES[type(node)]
+    except KeyError:
+        raise MissingRuleError(f"no derivative rule for {type(node).__name__}") from None
+
+
+class Context:
+    """Shapes, and products that know a scalar from a matrix."""
+
+    def __init__(self, shape: Callable[[Expr], tuple]):
+        self.shape = shape
+
+    def is_scalar(self, e: Expr) -> bool:
+        return self.shape(e) == ()
+
+    def mul(self, *factors: Expr) -> Expr:
+        """The product in order, scalars pulled out as a coefficient (they commute)."""
+        scalars = [f for f in factors if self.is_scalar(f)]
+        others = [f for f in factors if not self.is_scalar(f)]
+        acc = build.matmul(*others) if others else (scalars.pop() if scalars else build.ONE)
+        for c in reversed(scalars):
+            acc = build.scale(c, acc)
+        return acc
+
+    def times(self, g: Expr, d: Expr) -> Expr:
+        """g ⊙ d, or a scaling where either side is a scalar."""
+        if self.is_scalar(g) or self.is_scalar(d):
+            return self.mul(g, d) if self.is_scalar(g) else self.mul(d, g)
+        return build.hadamard(g, d)
+
+    def inner(self, a: Expr, b: Expr) -> Expr:
+        """<a, b>: a b for scalars, aᵀ b for vectors, tr(aᵀ b) for matrices."""
+        s = self.shape(a)
+        if s == ():
+            return self.mul(a, b)
+        if len(s) == 1:
+            return build.matmul(build.transpose(a), b)
+        return build.trace(build.matmul(build.transpose(a), b))
+
+    def ones_like(self, e: Expr) -> Expr:
+        s = self.shape(e)
+        if s == ():
+            return build.ONE
+        if len(s) == 1:
+            return build.ones(_dim(s[0]))
+        return build.matmul(build.ones(_dim(s[0])), build.transpose(build.ones(_dim(s[1]))))
+
+    def identity_for(self, e: Expr) -> Expr:
+        return build.identity(_dim(self.shape(e)[0]))
+
+
+def _dim(d):
+    return int(d) if getattr(d, "is_Integer", False) else str(d)
+
+
+# ---------------------------------------------------------------- sympy → tree
+
+def from_sympy(expr: sympy.Expr, z: Expr, scalar: bool) -> Expr:
+    """A scalar sympy expression in t, applied elementwise to z, as a tree."""
+    T = functions.T
+
+    def conv(e):
+        if e == T:
+            return z
+        if e.is_Number:
+            return Number(Fraction(int(e.p), int(e.q))) if e.is_Rational else Number(Fraction(float(e)))
+        if e.is_Add:
+            terms = sorted(e.args, key=lambda a: (not a.is_Number, sympy.default_sort_key(a)))
+            terms = [a for a in terms if not a.is_Number] + [a for a in terms if a.is_Number]
+            # a constant first reads best: 1 - tanh(z)^2
+            consts = [a for a in terms if a.is_Number]
+            rest = [a for a in terms if not a.is_Number]
+            return build.add(*[conv(a) for a in consts + rest])
+        if e.is_Mul:
+            num, den = sympy.fraction(e)
+            if den != 1:
+                return elemdiv(conv(num), conv(den))
+            coeff, rest = e.as_coeff_Mul()
+            factors = sorted(sympy.Mul.make_args(rest),
+                             key=lambda a: (not isinstance(a, sympy.Function) and not a.is_Pow, a.is_Add,
+                                            sympy.default_sort_key(a)))
+            acc = None
+            for f in factors:
+                c = conv(f)
+                acc = c if acc is None else (build.scale(acc, c) if scalar else build.hadamard(acc, c))
+            if coeff == -1:
+                return build.neg(acc)
+            return build.scale(conv(coeff), acc) if coeff != 1 else acc
+        if e.is_Pow:
+            base, exponent = e.args
+            if exponent == sympy.Rational(1, 2):
+                return Func("sqrt", conv(base))
+            if exponent.is_Number and exponent < 0:
+                return elemdiv(build.ONE, conv(base ** (-exponent)))
+            return (build.power if scalar else build.elempower)(conv(base), conv(exponent))
+        if isinstance(e, sympy.Function) and type(e) in functions.NAME_OF:
+            return Func(functions.NAME_OF[type(e)], conv(e.args[0]))
+        if isinstance(e, sympy.Function) and e.func in functions.NAME_OF:
+            return Func(functions.NAME_OF[e.func], conv(e.args[0]))
+        raise MissingRuleError(f"cannot express {e} in the language")
+
+    def elemdiv(a, b):
+        return build.div(a, b) if scalar else build.elemdiv(a, b)
+
+    return conv(expr)
+
+
+def derivative_of_function(node: Func, ctx: Context) -> Expr:
+    """f'(z) for a generic f; the sympy derivative of a named function, in the language."""
+    if node.name in functions.SYMPY:
+        d = functions.derivative(node.name, node.order + 1)
+        return from_sympy(d, node.arg, ctx.is_scalar(node.arg))
+    return Func(node.name, node.arg, node.order + 1)
+
+
+# ---------------------------------------------------------------- the rules
+
+@vjp(Neg)
+def _neg(node: Neg, g: Expr, ctx: Context):
+    """d<G, -A> = <-G, dA>"""
+    return (build.neg(g),)
+
+
+@vjp(Transpose)
+def _transpose(node: Transpose, g: Expr, ctx: Context):
+    """d<G, Aᵀ> = <Gᵀ, dA>"""
+    return (build.transpose(g),)
+
+
+@vjp(Add)
+def _add(node: Add, g: Expr, ctx: Context):
+    """d<G, A + B> = <G, dA> + <G, dB>  (a scalar added to every entry gets sum(G))"""
+    return tuple(None if isinstance(t, Number) else g for t in node.terms)
+
+
+@vjp(MatMul)
+def _matmul(node: MatMul, g: Expr, ctx: Context):
+    """d<G, A B C> = <Aᵀ… G …Cᵀ, dB> for each factor"""
+    out = []
+    terms = node.terms
+    for i in range(len(terms)):
+        left = [build.transpose(t) for t in reversed(terms[:i])]
+        right = [build.transpose(t) for t in reversed(terms[i + 1:])]
+        out.append(ctx.mul(*left, g, *right))
+    return tuple(out)
+
+
+@vjp(Scale)
+def _scale(node: Scale, g: Expr, ctx: Context):
+    """d<G, c A> = <G, A> dc + <c G, dA>"""
+    c, a = node.left, node.right
+    dc = None if isinstance(c, Number) else ctx.inner(g, a)
+    return dc, ctx.mul(c, g)
+
+
+@vjp(Hadamard)
+def _hadamard(node: Hadamard, g: Expr, ctx: Context):
+    """d<G, A ⊙ B> = <G ⊙ B, dA> + <G ⊙ A, dB>"""
+    terms = node.terms
+    return tuple(build.hadamard(g, *terms[:i], *terms[i + 1:]) for i in range(len(terms)))
+
+
+@vjp(Div)
+def _div(node: Div, g: Expr, ctx: Context):
+    """d<G, A / c> = <G / c, dA> - <G, A> / c² dc"""
+    a, c = node.left, node.right
+    dc = None if isinstance(c, Number) else build.neg(build.div(ctx.inner(g, a), build.power(c, build.number(2))))
+    return build.div(g, c), dc
+
+
+@vjp(ElemDiv)
+def _elemdiv(node: ElemDiv, g: Expr, ctx: Context):
+    """d<G, A ./ B> = <G ./ B, dA> - <G ⊙ A ./ B.², dB>"""
+    a, b = node.left, node.right
+    da = None if isinstance(a, Number) else (build.elemdiv(g, b) if not ctx.is_scalar(b) else build.div(g, b))
+    db = None
+    if not isinstance(b, Number):
+        num = ctx.times(g, a)
+        if ctx.is_scalar(b):
+            db = build.neg(build.div(num, build.power(b, build.number(2))))
+        else:
+            db = build.neg(build.elemdiv(num, build.elempower(b, build.number(2))))
+    return da, db
+
+
+@vjp(Power)
+def _power(node: Power, g: Expr, ctx: Context):
+    """d<g, c^p> = g p c^(p-1) dc + g c^p log(c) dp"""
+    c, p = node.left, node.right
+    if isinstance(p, Number):
+        if p.value == 1:
+            return g, None
+        rest = c if p.value == 2 else build.power(c, Number(p.value - 1))
+        return ctx.mul(Number(p.value), g, rest), None
+    dc = ctx.mul(g, p, build.power(c, build.sub(p, build.ONE)))
+    dp = ctx.mul(g, node, Func("log", c))
+    return dc, dp
+
+
+@vjp(ElemPower)
+def _elempower(node: ElemPower, g: Expr, ctx: Context):
+    """d<G, A.^p> = <p G ⊙ A.^(p-1), dA> + <G, A.^p ⊙ log A> dp"""
+    a, p = node.left, node.right
+    if isinstance(p, Number):
+        rest = build.elempower(a, Number(p.value - 1)) if p.value != 2 else a
+        da = build.scale(Number(p.value), build.hadamard(g, rest)) if p.value != 1 else g
+        return da, None
+    da = build.scale(p, build.hadamard(g, build.elempower(a, build.sub(p, build.ONE))))
+    dp = build.total(build.hadamard(g, node, Func("log", a)))
+    return da, dp
+
+
+@vjp(Func)
+def _func(node: Func, g: Expr, ctx: Context):
+    """d<G, f(Z)> = <G ⊙ f'(Z), dZ>"""
+    return (ctx.times(g, derivative_of_function(node, ctx)),)
+
+
+@vjp(Sum)
+def _sum(node: Sum, g: Expr, ctx: Context):
+    """d sum(A) = <1 1ᵀ, dA>"""
+    return (ctx.mul(g, ctx.ones_like(node.arg)),)
+
+
+@vjp(Norm)
+def _norm(node: Norm, g: Expr, ctx: Context):
+    """d‖x‖ = <x / ‖x‖, dx>"""
+    return (ctx.mul(g, build.div(node.arg, node)),)
+
+
+@vjp(Trace)
+def _trace(node: Trace, g: Expr, ctx: Context):
+    """d tr(X) = <I, dX>"""
+    return (ctx.mul(g, ctx.identity_for(node.arg)),)
+
+
+@vjp(Det)
+def _det(node: Det, g: Expr, ctx: Context):
+    """d det(X) = <det(X) X^{-T}, dX>  (Jacobi's formula)"""
+    return (ctx.mul(g, node, build.transpose(build.inverse(node.arg))),)
+
+
+@vjp(LogDet)
+def _logdet(node: LogDet, g: Expr, ctx: Context):
+    """d log det(X) = <X^{-T}, dX>"""
+    return (ctx.mul(g, build.transpose(build.inverse(node.arg))),)
+
+
+@vjp(Inverse)
+def _inverse(node: Inverse, g: Expr, ctx: Context):
+    """d<G, X^{-1}> = <-X^{-T} G X^{-T}, dX>"""
+    xit = build.transpose(node)
+    return (build.neg(ctx.mul(xit, g, xit)),)
+
+
+@vjp(Diag)
+def _diag(node: Diag, g: Expr, ctx: Context):
+    """d<G, diag(x)> = <diag(G), dx>"""
+    return (build.diagpart(g),)
+
+
+@vjp(DiagPart)
+def _diagpart(node: DiagPart, g: Expr, ctx: Context):
+    """d<g, diag(X)> = <diag(g), dX>"""
+    return (build.diag(g),)
+
+
+@vjp(Softmax)
+def _softmax(node: Softmax, g: Expr, ctx: Context):
+    """d<g, s> = <(diag(s) - s sᵀ) g, dx>, s = softmax(x)"""
+    return (build.sub(build.hadamard(node, g), build.matmul(node, build.transpose(node), g)),)
+
+
+@vjp(LogSoftmax)
+def _logsoftmax(node: LogSoftmax, g: Expr, ctx: Context):
+    """d<g, logsoftmax(x)> = <g - softmax(x) 1ᵀ g, dx>"""
+    s = build.softmax(node.arg)
+    return (build.sub(g, ctx.mul(build.total(g), s)),)
+
+
+def _routed(node, g, ctx, first: bool):
+    a, b = node.left, node.right
+    on_a = Func("step", build.sub(a, b) if first else build.sub(b, a))
+    on_b = Func("step", build.sub(b, a) if first else build.sub(a, b))
+    da = None if isinstance(a, Number) else ctx.times(g, on_a)
+    db = None if isinstance(b, Number) else ctx.times(g, on_b)
+    return da, db
+
+
+@vjp(Max)
+def _max(node: Max, g: Expr, ctx: Context):
+    """d max(a, b) = step(a - b) da + step(b - a) db: the gradient goes to the larger argument"""
+    return _routed(node, g, ctx, True)
+
+
+@vjp(Min)
+def _min(node: Min, g: Expr, ctx: Context):
+    """d min(a, b) = step(b - a) da + step(a - b) db: the gradient goes to the smaller argument"""
+    return _routed(node, g, ctx, False)

@@ -1,0 +1,406 @@
+"""Textbook forms: small local rewrites, applied bottom-up to a fixed point.
+
+Each rewrite keeps the value and the shape; together they bring a derivative to the
+forms the cheatsheet and the Matrix Cookbook print: transposes pushed into products
+(``(g xᵀ)ᵀ = x gᵀ``) and dropped from scalars, ``X^{-T}`` as the transpose of the
+inverse, coefficients pulled to the front (``2 Xᵀ (X w - y)``), like terms collected,
+a common right factor taken out (``(A + Aᵀ) x``), ``diag(a) b = a ⊙ b``, no identity
+or zero factors.
+"""
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Callable
+
+from . import build
+from .nodes import (
+    Add, Diag, DiagPart, Div, ElemDiv, ElemPower, Expr, Func, Hadamard, Identity, Inverse,
+    MatMul, Neg, Number, Ones, Power, Scale, Sum, Symbol, Trace, Transpose, fold,
+)
+from .shapes import rebuild
+
+MAX_PASSES = 12
+MAX_LOCAL = 50
+
+
+class Simplifier:
+    """Rewrites trees over one program's symbols; remembers what it has simplified."""
+
+    def __init__(self, shape: Callable[[Expr], tuple]):
+        self.shape = shape
+        self.memo: dict[Expr, Expr] = {}
+        self.nesting = 0
+
+    def __call__(self, e: Expr) -> Expr:
+        for _ in range(MAX_PASSES):
+            out = fold(e, self._node, self.memo)
+            if out == e:
+                return out
+            e = out
+        return e
+
+    def _node(self, node: Expr, kids: list[Expr]) -> Expr:
+        if kids and any(k is not c for k, c in zip(kids, node.args)):
+            node = rebuild(node, kids)
+        out = self.local(node)
+        if out is node or out == node or self.nesting > MAX_LOCAL:
+            return node
+        # the rewrite made new nodes: simplify them (children first), then the new root
+        self.nesting += 1
+        try:
+            return fold(out, self._node, self.memo)
+        finally:
+            self.nesting -= 1
+
+    def is_scalar(self, e: Expr) -> bool:
+        return self.shape(e) == ()
+
+    # ------------------------------------------------------------ the rewrites
+    def local(self, e: Expr) -> Expr:
+        method = getattr(self, f"_{type(e).__name__}", None)
+        return method(e) if method else e
+
+    def _Transpose(self, e: Transpose) -> Expr:
+        a = e.arg
+        if self.is_scalar(a):  # no transpose of a scalar
+            return a
+        if isinstance(a, (Transpose, Number, Identity, Diag)):
+            return a.arg if isinstance(a, Transpose) else a
+        if isinstance(a, Neg):
+            return build.neg(build.transpose(a.arg))
+        if isinstance(a, Scale):
+            return build.scale(a.left, build.transpose(a.right))
+        if isinstance(a, MatMul):  # (A B)^T = B^T A^T
+            return build.matmul(*[build.transpose(t) for t in reversed(a.terms)])
+        if isinstance(a, Add):
+            return build.add(*[build.transpose(t) for t in a.terms])
+        if isinstance(a, Inverse) and isinstance(a.arg, Transpose):  # (X^T)^{-T} = X^{-1}
+            return build.inverse(a.arg.arg)
+        if isinstance(a, Div):
+            return build.div(build.transpose(a.left), a.right)
+        return e
+
+    def _Inverse(self, e: Inverse) -> Expr:
+        a = e.arg
+        if isinstance(a, Inverse):
+            return a.arg
+        if isinstance(a, Identity):
+            return a
+        if isinstance(a, Transpose):  # (X^T)^{-1} = X^{-T}
+            return build.transpose(build.inverse(a.arg))
+        return e
+
+    def _Neg(self, e: Neg) -> Expr:
+        a = e.arg
+        if isinstance(a, (Neg, Number)) or (isinstance(a, Scale) and isinstance(a.left, Number)):
+            return build.neg(a)
+        return e
+
+    def _Scale(self, e: Scale) -> Expr:
+        merged = self._merge_scalar_factors(e)
+        if merged is not None:
+            return merged
+        c, a = e.left, e.right
+        if isinstance(c, Number):
+            if c.value == 1:
+                return a
+            if c.value == 0:
+                return build.ZERO
+            if c.value == -1:
+                return build.neg(a)
+        if isinstance(a, Number) and a.value == 1 and self.is_scalar(a):
+            return c
+        if isinstance(c, Neg):
+            return build.neg(build.scale(c.arg, a))
+        if isinstance(a, Neg):
+            return build.neg(build.scale(c, a.arg))
+        if isinstance(c, Number) and isinstance(a, Number):
+            return Number(c.value * a.value)
+        if isinstance(c, Scale):  # (c d) A = c (d A)
+            return build.scale(c.left, build.scale(c.right, a))
+        if isinstance(a, Scale):
+            d, x = a.left, a.right
+            if isinstance(c, Number) and isinstance(d, Number):
+                return build.scale(Number(c.value * d.value), x)
+            if isinstance(d, Number) and not isinstance(c, Number):  # numbers first
+                return build.scale(d, build.scale(c, x))
+            if isinstance(d, Symbol) and not isinstance(c, (Symbol, Number)):  # then plain names
+                return build.scale(d, build.scale(c, x))
+        if isinstance(a, Div):
+            x, d = a.left, a.right
+            if d == c:
+                return x
+            if isinstance(c, Power) and c.left == d and isinstance(c.right, Number):
+                return build.scale(build.power(d, Number(c.right.value - 1)), x)
+            if isinstance(c, Scale) and c.right == d:
+                return build.scale(c.left, x)
+        return e
+
+    def _merge_scalar_factors(self, e: Scale) -> Expr | None:
+        """c a (1/a) X = c X and a a X = a^2 X: powers of equal scalar factors add up."""
+        factors: list[tuple[Expr, Fraction]] = []
+        core: Expr | None = None
+        pending = [e]
+        while pending:
+            x = pending.pop(0)
+            if isinstance(x, Scale):
+                pending[0:0] = [x.left, x.right]
+            elif not self.is_scalar(x):
+                if core is not None:
+                    return None
+                core = x
+            else:
+                factors.extend(_powers(x))
+        exponents: dict[Expr, Fraction] = {}
+        for base, k in factors:
+            exponents[base] = exponents.get(base, Fraction(0)) + k
+        if len(exponents) == len(factors):
+            return None  # nothing to merge
+        number = Fraction(1)
+        up: list[Expr] = []
+        down: list[Expr] = []
+        for base, k in exponents.items():
+            if isinstance(base, Number):
+                number *= base.value ** int(k) if k.denominator == 1 else 1
+            elif k > 0:
+                up.append(base if k == 1 else build.power(base, Number(k)))
+            elif k < 0:
+                down.append(base if k == -1 else build.power(base, Number(-k)))
+        result = core if core is not None else build.ONE
+        for f in reversed(up):
+            result = build.scale(f, result)
+        for f in down:
+            result = build.div(result, f)
+        return build.scale(Number(number), result)
+
+    def _MatMul(self, e: MatMul) -> Expr:
+        terms = list(e.terms)
+        for i, t in enumerate(terms):
+            if isinstance(t, Scale):
+                return build.scale(t.left, build.matmul(*terms[:i], t.right, *terms[i + 1:]))
+            if isinstance(t, Neg):
+                return build.neg(build.matmul(*terms[:i], t.arg, *terms[i + 1:]))
+            if isinstance(t, Div):
+                return build.div(build.matmul(*terms[:i], t.left, *terms[i + 1:]), t.right)
+        for i in range(len(terms) - 1):
+            a, b = terms[i], terms[i + 1]
+            if (isinstance(a, Inverse) and a.arg == b) or (isinstance(b, Inverse) and b.arg == a):
+                return build.matmul(*terms[:i], *terms[i + 2:]) if len(terms) > 2 else \
+                    build.identity(_dim(self.shape(a)[0]))
+        last = terms[-1]
+        if isinstance(terms[-2], Diag) and len(self.shape(last)) == 1:  # diag(a) b = a ⊙ b
+            return build.matmul(*terms[:-2], build.hadamard(terms[-2].arg, last)) if len(terms) > 2 \
+                else build.hadamard(terms[-2].arg, last)
+        first = terms[0]
+        if isinstance(terms[1], Diag) and isinstance(first, Transpose) and len(self.shape(first.arg)) == 1:
+            row = build.transpose(build.hadamard(first.arg, terms[1].arg))  # bᵀ diag(a) = (b ⊙ a)ᵀ
+            return build.matmul(row, *terms[2:]) if len(terms) > 2 else row
+        return e
+
+    def _Hadamard(self, e: Hadamard) -> Expr:
+        terms = list(e.terms)
+        for i, t in enumerate(terms):
+            if isinstance(t, Scale):
+                return build.scale(t.left, build.hadamard(*terms[:i], t.right, *terms[i + 1:]))
+            if isinstance(t, Neg):
+                return build.neg(build.hadamard(*terms[:i], t.arg, *terms[i + 1:]))
+            if isinstance(t, Number) and t.value == 1 or isinstance(t, Ones):
+                rest = terms[:i] + terms[i + 1:]
+                if rest:
+                    return build.hadamard(*rest)
+        return e
+
+    def _Add(self, e: Add) -> Expr:
+        # like terms: c1 X + c2 X = (c1 + c2) X
+        order: list[Expr] = []
+        coefficients: dict[Expr, Fraction] = {}
+        for t in e.terms:
+            c, core = _split_coefficient(t)
+            if core not in coefficients:
+                order.append(core)
+                coefficients[core] = Fraction(0)
+            coefficients[core] += c
+        if len(order) < len(e.terms):
+            return build.add(*[_with_coefficient(coefficients[k], k) for k in order
+                               if coefficients[k] != 0])
+        terms = list(e.terms)
+        # a transposed twin after its original: A + A^T, not A^T + A
+        for i, t in enumerate(terms):
+            core = _split_coefficient(t)[1]
+            if isinstance(core, Transpose):
+                for j in range(i + 1, len(terms)):
+                    if _split_coefficient(terms[j])[1] == core.arg:
+                        terms[i], terms[j] = terms[j], terms[i]
+                        return build.add(*terms)
+        # a common right factor: A x + B x = (A + B) x
+        factored = self._common_factor(terms)
+        if factored is not None:
+            return factored
+        return e
+
+    def _common_factor(self, terms: list[Expr]) -> Expr | None:
+        splits = []
+        for t in terms:
+            sign, core = 1, t
+            if isinstance(core, Neg):
+                sign, core = -1, core.arg
+            coef = None
+            if isinstance(core, Scale):
+                coef, core = core.left, core.right
+            if not isinstance(core, MatMul):
+                return None
+            splits.append((sign, coef, core))
+        lasts = {s[2].terms[-1] for s in splits}
+        if len(lasts) == 1:
+            factor = splits[0][2].terms[-1]
+            rest = [_signed(s, c, build.matmul(*m.terms[:-1])) for s, c, m in splits]
+            return build.matmul(build.add(*rest), factor)
+        firsts = {s[2].terms[0] for s in splits}
+        if len(firsts) == 1:
+            factor = splits[0][2].terms[0]
+            rest = [_signed(s, c, build.matmul(*m.terms[1:])) for s, c, m in splits]
+            return build.matmul(factor, build.add(*rest))
+        return None
+
+    def _Div(self, e: Div) -> Expr:
+        a, c = e.left, e.right
+        if isinstance(a, Number) and a.value == 1 and isinstance(_exp_of_one_plus(c), Neg):
+            return Func("sigmoid", _exp_of_one_plus(c).arg)
+        if isinstance(c, Number) and c.value != 0:
+            return build.scale(Number(1 / c.value), a)
+        if a == c:
+            return build.ONE
+        if isinstance(a, Neg):
+            return build.neg(build.div(a.arg, c))
+        if isinstance(a, Scale) and a.left == c:
+            return a.right
+        if isinstance(a, Scale) and isinstance(a.left, Number):
+            return build.scale(a.left, build.div(a.right, c))
+        return e
+
+    def _ElemDiv(self, e: ElemDiv) -> Expr:
+        a, b = e.left, e.right
+        if isinstance(a, Number) and a.value == 1 and _exp_of_one_plus(b) is not None:  # 1 / (1 + e^-t)
+            t = _exp_of_one_plus(b)
+            if isinstance(t, Neg):
+                return Func("sigmoid", t.arg)
+        if isinstance(b, Number) and b.value != 0:
+            return build.scale(Number(1 / b.value), a)
+        if isinstance(a, Neg):
+            return build.neg(build.elemdiv(a.arg, b))
+        if isinstance(a, Scale):
+            return build.scale(a.left, build.elemdiv(a.right, b))
+        return e
+
+    def _Power(self, e: Power) -> Expr:
+        c, p = e.left, e.right
+        if isinstance(p, Number):
+            if p.value == 1:
+                return c
+            if p.value == 0:
+                return build.ONE
+            if isinstance(c, Number) and p.value.denominator == 1 and abs(p.value) < 64 and \
+                    (c.value != 0 or p.value > 0):
+                return Number(c.value ** int(p.value))
+            if isinstance(c, Power) and isinstance(c.right, Number):
+                return build.power(c.left, Number(c.right.value * p.value))
+        return e
+
+    def _ElemPower(self, e: ElemPower) -> Expr:
+        if isinstance(e.right, Number) and e.right.value == 1:
+            return e.left
+        return e
+
+    def _Func(self, e: Func) -> Expr:
+        a = e.arg
+        if e.order == 0 and e.name == "log" and isinstance(a, Func) and a.name == "exp" and a.order == 0:
+            return a.arg
+        if e.order == 0 and e.name == "log" and _exp_of_one_plus(a) is not None:  # log(1 + e^t)
+            return Func("softplus", _exp_of_one_plus(a))
+        return e
+
+    def _Sum(self, e: Sum) -> Expr:
+        a = e.arg
+        if isinstance(a, Scale):
+            return build.scale(a.left, build.total(a.right))
+        if isinstance(a, Neg):
+            return build.neg(build.total(a.arg))
+        if self.is_scalar(a):
+            return a
+        return e
+
+    def _Trace(self, e: Trace) -> Expr:
+        a = e.arg
+        if isinstance(a, Scale):
+            return build.scale(a.left, build.trace(a.right))
+        if isinstance(a, Neg):
+            return build.neg(build.trace(a.arg))
+        if isinstance(a, Add):
+            return build.add(*[build.trace(t) for t in a.terms])
+        return e
+
+    def _DiagPart(self, e: DiagPart) -> Expr:
+        if isinstance(e.arg, Diag):
+            return e.arg.arg
+        return e
+
+
+def _powers(x: Expr) -> list[tuple[Expr, Fraction]]:
+    """A scalar factor as (base, exponent) pairs: 1/a is (a, -1), a^2 is (a, 2)."""
+    if isinstance(x, Number):
+        return [(x, Fraction(1))]
+    if isinstance(x, Power) and isinstance(x.right, Number):
+        return [(b, k * x.right.value) for b, k in _powers(x.left)] if isinstance(x.left, Power) \
+            else [(x.left, x.right.value)]
+    if isinstance(x, Div):
+        return _powers(x.left) + [(b, -k) for b, k in _powers(x.right)]
+    return [(x, Fraction(1))]
+
+
+def _exp_of_one_plus(e: Expr) -> Expr | None:
+    """t, where e is 1 + exp(t)."""
+    if isinstance(e, Add) and len(e.terms) == 2:
+        one, other = e.terms
+        if isinstance(other, Number):
+            one, other = other, one
+        if isinstance(one, Number) and one.value == 1 and isinstance(other, Func) \
+                and other.name == "exp" and other.order == 0:
+            return other.arg
+    return None
+
+
+def _dim(d):
+    return int(d) if getattr(d, "is_Integer", False) else str(d)
+
+
+def _split_coefficient(t: Expr) -> tuple[Fraction, Expr]:
+    """t = c · core with c a number."""
+    if isinstance(t, Number):
+        return t.value, build.ONE
+    if isinstance(t, Neg):
+        c, core = _split_coefficient(t.arg)
+        return -c, core
+    if isinstance(t, Scale) and isinstance(t.left, Number):
+        c, core = _split_coefficient(t.right)
+        return t.left.value * c, core
+    return Fraction(1), t
+
+
+def _with_coefficient(c: Fraction, core: Expr) -> Expr:
+    if core == build.ONE:
+        return Number(c)
+    if c == 1:
+        return core
+    if c == -1:
+        return build.neg(core)
+    return build.scale(Number(c), core)
+
+
+def _signed(sign: int, coef: Expr | None, core: Expr) -> Expr:
+    e = core if coef is None else build.scale(coef, core)
+    return build.neg(e) if sign < 0 else e
+
+
+def simplify(e: Expr, shape: Callable[[Expr], tuple]) -> Expr:
+    """e in textbook form (see the module docstring)."""
+    return Simplifier(shape)(e)
