@@ -13,7 +13,7 @@ from pathlib import Path
 from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
-from .errors import LimitError, ParseError, Span
+from .errors import LimitError, MatcalcError, ParseError, Span
 from .nodes import (
     Add, Call, Declaration, Definition, ElemDiv, ElemPower, Expr, ExprStatement, Hadamard,
     Inverse, MatMul, Neg, Norm, Number, Power, Statement, Symbol, Transpose, Div,
@@ -28,7 +28,7 @@ MAX_NUMBER_DIGITS = 400
 LATEX_NAMES = {
     "\\sigma": "σ", "\\exp": "exp", "\\log": "log", "\\ln": "log", "\\sin": "sin",
     "\\cos": "cos", "\\tanh": "tanh", "\\tr": "tr", "\\det": "det", "\\max": "max",
-    "\\min": "min", "\\sqrt": "sqrt", "\\operatorname": "", "\\diag": "diag",
+    "\\min": "min", "\\sqrt": "sqrt", "\\diag": "diag",
 }
 
 # terminals that are not plain strings, as a person would name them
@@ -36,9 +36,14 @@ TERMINAL_TEXT = {
     "NAME": "a name", "NUMBER": "a number", "CALLNAME": "a function", "INT": "a dimension",
     "_SEP": "a new line", "$END": "end of input", "TRANSPOSE": '"^T"', "INVERSE": '"^{-1}"',
     "INVERSE_T": '"^{-T}"', "_HADAMARD": '"⊙"', "REALS": '"R"', "_IN": '"in"', "_TIMES": '"x"',
+    "RPAR": '")"', "RBRACE": '"}"', "BAR": '"|"', "DBAR": '"‖"', "LBAR": '"\\left|"', "RBAR": '"\\right|"',
+    "LNORM": '"\\lVert"', "RNORM": '"\\rVert"', "FRAC": '"\\frac"', "SQRT": '"\\sqrt"', "OPNAME": '"\\operatorname"',
+    "_STAR": '"*"', "PRIME": '"\'"',
 }
 # the order in which to mention them: closing brackets first, then operators, then operands
-PREFERRED = ['")"', '"}"', '"\\right)"', '"\\rVert"', '"+"', "a name", "a number", '"-"', '"("', '"‖"', '"|"']
+PREFERRED = ['")"', '"}"', '"\\right)"', '"\\right|"', '"+"', "a name", "a number", '"-"', '"("']
+CLOSING_BARS = ('"|"', '"‖"')
+"""Closers when no operand is expected (after ``|x``), openers otherwise."""
 
 
 def _grammar_text() -> str:
@@ -65,11 +70,52 @@ def _span_of(*items) -> Span | None:
     return Span(first.start, max(s.end for s in spans), first.line, first.column)
 
 
-def _flat(cls, left: Expr, right: Expr) -> tuple[Expr, ...]:
-    parts: list[Expr] = []
-    for e in (left, right):
-        parts.extend(e.terms if type(e) is cls else (e,))
-    return tuple(parts)
+class _Chain:
+    """An n-ary node under construction: ``a + b + c + …`` grows in place (linear time).
+
+    A node's hash covers all its terms, so building ``Add(a, b)``, then ``Add(a, b, c)``, … would
+    take quadratic time on long sums; a chain becomes a node once something else uses it.
+    """
+
+    __slots__ = ("cls", "terms")
+
+    def __init__(self, cls, terms: list):
+        self.cls = cls
+        self.terms = terms
+
+    def extend(self, e) -> None:
+        if isinstance(e, _Chain) and e.cls is self.cls:
+            self.terms.extend(e.terms)
+        elif type(e) is self.cls:
+            self.terms.extend(e.terms)
+        else:
+            self.terms.append(_done(e))
+
+
+def _done(e):
+    """e as a node (a finished chain)."""
+    if isinstance(e, _Chain):
+        return e.cls(tuple(e.terms), _span_of(e.terms[0], e.terms[-1]))
+    return e
+
+
+def _chain(cls, left, right) -> _Chain:
+    if isinstance(left, _Chain) and left.cls is cls:
+        chain = left
+    else:
+        chain = _Chain(cls, [])
+        chain.extend(left)
+    chain.extend(right)
+    return chain
+
+
+def _done_all(method):
+    """Callbacks receive finished nodes."""
+    def wrapper(self, items):
+        return method(self, [_done(it) for it in items])
+    wrapper.__name__ = method.__name__
+    wrapper.__doc__ = method.__doc__
+    return wrapper
 
 
 def _negate(e: Expr, span: Span | None) -> Expr:
@@ -79,16 +125,22 @@ def _negate(e: Expr, span: Span | None) -> Expr:
 
 
 class _ToTree(Transformer):
-    """Parse-tree callbacks that build untyped nodes (run inline by the LALR parser)."""
+    """Parse-tree callbacks that build untyped nodes (run inline by the LALR parser).
+
+    Sums, products and Hadamard products grow as :class:`_Chain` objects; every other
+    callback sees finished nodes (``_done_all``).
+    """
 
     # statements -------------------------------------------------------
     def start(self, items):
         return [it for it in items if isinstance(it, Statement) or isinstance(it, list)]
 
+    @_done_all
     def expr_statement(self, items):
         (e,) = items
         return ExprStatement(span=e.span, value=e)
 
+    @_done_all
     def definition(self, items):
         name, value = items
         return Definition(span=_span_of(name, value), name=str(name), value=value)
@@ -111,11 +163,11 @@ class _ToTree(Transformer):
                 for n in names]
 
     def declare_space(self, items):
-        names, _reals, *rest = items
+        names, reals, *rest = items
         dims = rest[0] if rest else []
         if isinstance(dims, Token):
             dims = [dims]
-        return [Declaration(span=_span_of(n, *dims), name=str(n), dims=tuple(_dim(d) for d in dims))
+        return [Declaration(span=_span_of(n, reals, *dims), name=str(n), dims=tuple(_dim(d) for d in dims))
                 for n in names]
 
     # expressions ------------------------------------------------------
@@ -133,47 +185,60 @@ class _ToTree(Transformer):
 
     def add(self, items):
         left, right = items
-        return Add(_flat(Add, left, right), _span_of(left, right))
+        return _chain(Add, left, right)
 
     def sub(self, items):
         left, right = items
-        right = _negate(right, right.span)
-        return Add(_flat(Add, left, right), _span_of(left, right))
+        right = _done(right)
+        return _chain(Add, left, _negate(right, right.span))
 
     def hadamard(self, items):
         left, right = items
-        return Hadamard(_flat(Hadamard, left, right), _span_of(left, right))
+        return _chain(Hadamard, left, right)
 
+    @_done_all
     def elemdiv(self, items):
         left, right = items
         return ElemDiv(left, right, _span_of(left, right))
 
+    @_done_all
     def neg(self, items):
         (e,) = items
         return _negate(e, e.span)
 
     def matmul(self, items):
         left, right = items
-        return MatMul(_flat(MatMul, left, right), _span_of(left, right))
+        return _chain(MatMul, left, right)
 
+    @_done_all
     def div(self, items):
         left, right = items
         if isinstance(left, Number) and isinstance(right, Number) and right.value != 0:
             return Number(left.value / right.value, _span_of(left, right))
         return Div(left, right, _span_of(left, right))
 
+    @_done_all
+    def frac(self, items):
+        start, left, right, end = items
+        if isinstance(left, Number) and isinstance(right, Number) and right.value != 0:
+            return Number(left.value / right.value, _span_of(start, end))
+        return Div(left, right, _span_of(start, end))
+
     def postop(self, items):
         (tok,) = items
         return tok
 
+    @_done_all
     def power(self, items):
         (e,) = items
         return ("power", e)
 
+    @_done_all
     def elempower(self, items):
         (e,) = items
         return ("elempower", e)
 
+    @_done_all
     def postfix(self, items):
         base, op = items
         if isinstance(op, tuple):
@@ -187,26 +252,42 @@ class _ToTree(Transformer):
             return Inverse(base, span)
         return Transpose(Inverse(base, span), span)  # X^{-T}
 
+    @_done_all
+    def group(self, items):
+        (e,) = items
+        return e
+
+    @_done_all
     def bars(self, items):
-        (e,) = items
-        return Norm(e, e.span)
+        start, e, end = items
+        return Norm(e, _span_of(start, end))
 
+    @_done_all
     def norm_bars(self, items):
-        (e,) = items
-        return Norm(e, e.span)
+        start, e, end = items
+        return Norm(e, _span_of(start, end))
 
+    @_done_all
+    def sqrt(self, items):
+        start, e, end = items
+        return Call("sqrt", (e,), 0, _span_of(start, end))
+
+    @_done_all
     def call(self, items):
-        tok, *args = items
+        tok, *args, close = items
         args = [a for a in args if a is not None]
         text = str(tok)
         order = len(text) - len(text.rstrip("'"))
         name = text.rstrip("'")
         if name.startswith("\\"):
             name = LATEX_NAMES.get(name, name[1:])
-        span = _span_of(tok, *args)
-        if not name:
-            raise ParseError("\\operatorname needs a name in braces", None, span)
-        return Call(name, tuple(args), order, span)
+        return Call(name, tuple(args), order, _span_of(tok, close))
+
+    @_done_all
+    def operatorname(self, items):
+        start, name, close = items[0], items[1], items[-1]
+        args = [a for a in items[2:-1] if a is not None]
+        return Call(str(name), tuple(args), 0, _span_of(start, close))
 
 
 def _dim(tok: Token):
@@ -277,23 +358,47 @@ def _parse_error(source: str, error: UnexpectedInput) -> ParseError:
         index = error.pos_in_stream
         char = source[index]
         hint = _character_hint(source, index)
-        return ParseError(f"unexpected character {char!r} at line {error.line}, column {error.column}",
+        shown = repr(char) if char.isprintable() and not char.isspace() or char == " " else f"U+{ord(char):04X}"
+        return ParseError(f"unexpected character {shown} at line {error.line}, column {error.column}",
                           source, _span_at(source, index), hint)
     token = getattr(error, "token", None)
-    expected = _expected_text(getattr(error, "expected", None) or getattr(error, "accepts", None) or set())
-    if isinstance(error, UnexpectedEOF) or (token is not None and token.type == "$END"):
-        index = len(source.rstrip("\n"))
+    at_end = isinstance(error, UnexpectedEOF) or (token is not None and token.type == "$END")
+    expected = _expected_text(_acceptable(source, None if at_end else token))
+    if at_end:
+        index = len(source.rstrip())
         span = _span_at(source, index)
-        span = Span(index, index + 1, span.line, span.column)
         return ParseError(f"unexpected end of input at line {span.line}, column {span.column}{expected}",
                           source, span, _eof_hint(source))
     index = token.start_pos if token is not None and token.start_pos is not None else 0
     width = max(1, len(str(token))) if token is not None else 1
     span = _span_at(source, index, width)
-    text = str(token).replace("\n", "\\n") if token is not None else "?"
-    what = "end of line" if token is not None and token.type == "_SEP" and "\n" in str(token) else f'"{text}"'
+    text = str(token).replace("\n", "\\n").replace("\r", "\\r") if token is not None else "?"
+    what = "end of line" if token is not None and token.type == "_SEP" and str(token) != ";" else f'"{text}"'
     return ParseError(f"unexpected {what} at line {span.line}, column {span.column}{expected}",
                       source, span, _token_hint(source, index, token))
+
+
+def _acceptable(source: str, token) -> set[str]:
+    """The terminals the parser would take just before ``token`` (None: at the end of input).
+
+    Lark's error reports the state after LALR default reductions, which lists too little
+    (after ``f(W x + b`` only ")" and ","), so the prefix is parsed again and stopped
+    before the offending token.
+    """
+    try:
+        interactive = _parser().parse_interactive(source)
+    except (UnexpectedInput, MatcalcError):
+        return set()
+    try:
+        for tok in interactive.iter_parse():
+            if token is not None and tok.start_pos >= token.start_pos:
+                break
+    except (UnexpectedInput, MatcalcError):
+        pass  # the lexer stopped at the offending token: the parser is where we want it
+    try:
+        return set(interactive.accepts())
+    except (UnexpectedInput, MatcalcError):
+        return set()
 
 
 def _terminal_text(name: str) -> str | None:
@@ -307,7 +412,11 @@ def _terminal_text(name: str) -> str | None:
 
 def _expected_text(expected) -> str:
     texts = {t for t in (_terminal_text(n) for n in expected) if t}
-    shown = sorted(texts, key=lambda t: (PREFERRED.index(t) if t in PREFERRED else len(PREFERRED), t))[:2]
+    # after an operand ("+" is possible) a bar can only close; before one it opens
+    preferred = [*CLOSING_BARS, *PREFERRED] if "PLUS" in expected else PREFERRED
+    if expected and expected <= {"NAME", "INT"}:
+        return " (expected a dimension: a name or a positive integer)"
+    shown = sorted(texts, key=lambda t: (preferred.index(t) if t in preferred else len(preferred), t))[:2]
     if not shown:
         return ""
     return f" (expected {' or '.join(shown)})"
@@ -342,4 +451,8 @@ def _token_hint(source: str, index: int, token) -> str | None:
         return "a definition is written name = expression; comparisons are not part of the language"
     if token.type == "_SEP":
         return "a statement cannot end with an operator; finish the expression"
+    if str(token) == ")" and source.count("(", 0, index) <= source.count(")", 0, index):
+        return 'this ")" closes no bracket; remove it or add a "(" before it'
+    if str(token) == "=":
+        return "a definition is written name = expression, one per statement"
     return None
