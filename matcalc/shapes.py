@@ -261,8 +261,9 @@ class _Typer:
 
     def __init__(self, source: str, declared: dict[str, tuple], defs: dict[str, Expr],
                  scalars: set[str], functions: set[str], variables: set[str],
-                 kinds: dict[str, int] | None = None):
+                 kinds: dict[str, int] | None = None, demoted: frozenset[str] = frozenset()):
         self.source = source
+        self.demoted = demoted
         self.kinds = kinds or {}
         self.declared = declared
         self.defs = defs
@@ -398,6 +399,8 @@ class _Typer:
             return self.product(node, list(zip(exprs, shapes, node.terms)))
         if t is Hadamard:
             return self.hadamard(node, exprs, shapes)
+        if t in (Div, ElemDiv) and isinstance(node.right, Number) and node.right.value == 0:
+            raise ShapeError(f"{self.text(node)}: division by zero", self.source, node.span)
         if t is Div:
             if shapes[1]:
                 self.error(f"{self.text(node)}: division by {self.text(node.right)}, which is "
@@ -427,14 +430,30 @@ class _Typer:
         raise ShapeError(f"cannot type {t.__name__}", self.source, getattr(node, "span", None))
 
     def inverse(self, node, e, shape):
+        original = node.call_args[0] if isinstance(node, Call) else node.arg
         if not shape:
             return Power(e, Number(build.number(-1).value), node.span), ()
         if len(shape) == 1:
-            self.error(f"{self.text(node)}: {self.text(node.arg)} is {self.show(shape)}; only square "
-                       "matrices have inverses", node)
+            self.error(f"{self.text(node)}: {self.text(original)} is {self.show(shape)}; only square "
+                       "matrices have inverses", node, retry_from=original)
         if not self.unify(shape[0], shape[1]):
-            self.error(f"{self.text(node)}: {self.text(node.arg)} is {self.show(shape)}, not square", node)
+            self.error(f"{self.text(node)}: {self.text(original)} is {self.show(shape)}, not square", node,
+                       "only square matrices have inverses")
         return _with_span(build.inverse(e), node), shape
+
+    def demoted_in(self, e: Expr) -> bool:
+        """Whether e uses a name that was taken as a scalar against the naming convention."""
+        return bool(self.demoted) and any(isinstance(s, Symbol) and s.name in self.demoted for s in walk(e))
+
+    def no_demoted_broadcast(self, node, exprs, shapes, result):
+        """A name demoted to a scalar is not broadcast against a vector or matrix (``x + y`` with
+        y demoted would be a guess on a guess); such a program is typed as all scalars or not at all."""
+        if not result or not self.demoted:
+            return
+        for e, s in zip(exprs, shapes):
+            if not s and self.demoted_in(e):
+                self.error(f"{self.text(node)}: a scalar combined with {self.show(result)}", node,
+                           retry_from=node)
 
     def add(self, node, exprs, shapes):
         result: tuple = ()
@@ -451,6 +470,7 @@ class _Typer:
                     hint = "a transpose may be missing"
                 self.error(f"{self.text(node)}: {self.text(first)} is {self.show(result)} but "
                            f"{self.text(original)} is {self.show(s)}", node, hint, retry_from=node)
+        self.no_demoted_broadcast(node, exprs, shapes, result)
         return _with_span(build.add(*exprs), node), result
 
     def product(self, node, factors) -> tuple[Expr, tuple]:
@@ -472,14 +492,16 @@ class _Typer:
                 continue
             left, right = as_matrix_dims(acc_shape), as_matrix_dims(s)
             if len(acc_shape) == 1 and len(s) == 1:
-                self.error(f"{self.text(acc_src)} {self.text(original)}: both are vectors "
-                           f"({self.show(acc_shape)} and {self.show(s)})", node,
-                           f'did you mean "{self.text(acc_src)}^T {self.text(original)}" (inner product) or '
-                           f'"{self.text(acc_src)} {self.text(original)}^T" (outer product)?',
+                a, b = self.text(acc_src), self.text(original)
+                self.error(f"{a} {b}: {a} is {self.show(acc_shape)} and {b} is {self.show(s)}; "
+                           "two column vectors do not multiply", node,
+                           f'did you mean "{a}^T {b}" (inner product) or "{a} {b}^T" (outer product)? '
+                           f'If one of them is a scalar, declare it (e.g. "{a} : scalar")'
+                           if isinstance(acc_src, Symbol) else
+                           f'did you mean "({a})^T {b}" (inner product) or "({a}) {b}^T" (outer product)?',
                            retry_from=node)
             if not self.unify(left[1], right[0]):
-                rows = "rows" if len(s) == 2 else "entries"
-                what = "columns" if len(acc_shape) == 2 else "entries"
+                rows = "row" if self.find(right[0]) == 1 else "rows"
                 hint = None
                 if len(acc_shape) == 2 and len(s) == 2 and self.unify_probe(left[1], right[1]):
                     hint = f'did you mean "{self.text(acc_src)} {self.text(original)}^T"?'
@@ -498,9 +520,7 @@ class _Typer:
                 acc_expr, acc_shape, acc_src = None, None, None
         if acc_expr is None:
             acc_expr, acc_shape = coefficient.pop(), ()
-        for c in reversed(coefficient):
-            acc_expr = build.scale(c, acc_expr)
-        return _with_span(acc_expr, node), acc_shape
+        return _with_span(_scaled(coefficient, acc_expr), node), acc_shape
 
     def unify_probe(self, a, b) -> bool:
         a, b = self.find(a), self.find(b)
@@ -516,9 +536,10 @@ class _Typer:
                 continue
             if len(s) != len(result) or not all(self.unify(a, b) for a, b in zip(s, result)):
                 self.error(f"{self.text(node)}: {op} needs equal shapes, but the sides are "
-                           f"{self.show(shapes[0])} and {self.show(shapes[1])}", node,
+                           f"{self.show(result)} and {self.show(s)}", node,
                            "a transpose may be missing" if len(s) != len(result) else None,
                            retry_from=node)
+        self.no_demoted_broadcast(node, exprs, shapes, result)
         return result
 
     def hadamard(self, node, exprs, shapes):
@@ -526,17 +547,19 @@ class _Typer:
         scalars = [e for e, s in zip(exprs, shapes) if not s]
         others = [e for e, s in zip(exprs, shapes) if s]
         if not others:
-            acc = scalars[-1]
-            for c in reversed(scalars[:-1]):
-                acc = build.scale(c, acc)
-            return _with_span(acc, node), ()
-        acc = build.hadamard(*others)
-        for c in reversed(scalars):
-            acc = build.scale(c, acc)
-        return _with_span(acc, node), shape
+            return _with_span(_scaled(scalars[:-1], scalars[-1]), node), ()
+        return _with_span(_scaled(scalars, build.hadamard(*others)), node), shape
 
     def power(self, node, exprs, shapes):
         base, exponent = exprs
+        if isinstance(node.right, Symbol) and node.right.name in ("T", "⊤") \
+                and node.right.name not in self.declared and node.right.name not in self.defs:
+            # "x ^ T" (spaced) reads as x to the power T; a transpose is meant far more often
+            base_text = self.text(node.left)
+            raise ShapeError(f"{self.text(node)}: ^ followed by a space and T is a power, not a transpose",
+                             self.source, node.span,
+                             f'write "{base_text}^T" with no space for the transpose; '
+                             "to raise to a power T, declare it (T : scalar)")
         if shapes[1]:
             self.error(f"{self.text(node)}: the exponent must be a scalar, not {self.show(shapes[1])}",
                        node.right, retry_from=node.right)
@@ -603,11 +626,6 @@ class _Typer:
             return Norm(arg, span), ()
         if name in ("max", "min"):
             shape = self.elementwise(node, exprs, shapes, name)
-            for e, k in zip(exprs, shapes):
-                if shape and not k and not isinstance(e, Number):
-                    # a scalar variable against a vector is more likely a scalar program
-                    self.error(f"{self.text(node)}: {name} of {self.show(shapes[0])} and {self.show(shapes[1])}",
-                               node, "declare both arguments with the same shape", retry_from=node)
             return (Max if name == "max" else Min)(exprs[0], exprs[1], span), shape
         if name == "inv":
             return self.inverse(node, arg, s)
@@ -633,6 +651,24 @@ class _Typer:
             self.error(f"{self.text(node)}: {src} is {self.show(s)}, not square", node)
         cls = {"tr": Trace, "det": Det, "logdet": LogDet}[name]
         return cls(arg, span), ()
+
+
+BALANCE_FROM = 16
+"""Longer runs of scalar factors are multiplied as a balanced tree, not a chain."""
+
+
+def _scaled(coefficients: list[Expr], e: Expr) -> Expr:
+    """c1 (c2 (… e)): the scalars in front of e, as written; a long run (``α α α … x``) is
+    grouped as a balanced tree so the typed tree stays shallow."""
+    if len(coefficients) >= BALANCE_FROM:
+        level = list(coefficients)
+        while len(level) > 1:
+            level = [build.scale(level[i], level[i + 1]) if i + 1 < len(level) else level[i]
+                     for i in range(0, len(level), 2)]
+        coefficients = level
+    for c in reversed(coefficients):
+        e = build.scale(c, e)
+    return e
 
 
 def as_matrix_dims(shape: tuple) -> tuple:
@@ -672,7 +708,14 @@ def typecheck(statements: list[Statement], source: str, kinds: dict[str, tuple] 
     for st in statements:
         if isinstance(st, Declaration):
             if st.name in declared and declared[st.name] != st.dims:
-                raise ShapeError(f"{st.name} is declared twice, with different shapes", source, st.span)
+                raise ShapeError(f"{st.name} is declared twice, with different shapes "
+                                 f"({_written(declared[st.name])} and {_written(st.dims)})", source, st.span)
+            if len(st.dims) > 2:
+                raise ShapeError(f"{st.name} : {_written(st.dims)}: matcalc works with scalars, vectors and "
+                                 f"matrices, not arrays of {len(st.dims)} dimensions", source, st.span)
+            if any(d == 0 for d in st.dims):
+                raise ShapeError(f"{st.name} : {_written(st.dims)}: a dimension must be a name or a "
+                                 "positive integer", source, st.span)
             if st.name in RESERVED:
                 raise SymbolError(f"{st.name} is a function name and cannot be declared", source, st.span)
             declared[st.name] = st.dims
@@ -728,31 +771,29 @@ def typecheck(statements: list[Statement], source: str, kinds: dict[str, tuple] 
 
     kinds = {n: k for n, k in (kinds or {}).items() if n not in declared and n in symbols}
     scalars = {s for s in powered if s not in declared} | {n for n, k in kinds.items() if k == 0}
-    first_error: ShapeError | None = None
-    for _attempt in range(len(symbols) + 2):
-        typer = _Typer(source, declared, defs, set(scalars), set(), variables, kinds)
-        try:
-            typed_defs: dict[str, Expr] = {}
-            for n in order:
-                e, s = fold(defs[n], typer.type_node)
-                if n in declared:
-                    want = normalize(tuple(typer.dim_of(d) for d in declared[n]))
-                    if len(want) != len(s) or not all(typer.unify(a, b) for a, b in zip(want, s)):
-                        raise ShapeError(f"{n} is declared {typer.show(want)} but its definition is "
-                                         f"{typer.show(s)}", source, def_spans[n])
-                typed_defs[n] = e
-                typer.def_shapes[n] = s
-            if exprs:
-                typed_target, _ = fold(target, typer.type_node)
-            else:
-                typed_target = Symbol(name, def_spans[name])
-            break
-        except _Retry as retry:
-            first_error = first_error or retry.error
-            scalars.add(retry.candidates[0])
-    else:
-        raise first_error  # type: ignore[misc]
+    def attempt(demoted: frozenset[str]):
+        typer = _Typer(source, declared, defs, scalars | demoted, set(), variables, kinds, demoted)
+        typed_defs: dict[str, Expr] = {}
+        for n in order:
+            e, s = fold(defs[n], typer.type_node)
+            if n in declared:
+                want = normalize(tuple(typer.dim_of(d) for d in declared[n]))
+                if len(want) != len(s) or not all(typer.unify(a, b) for a, b in zip(want, s)):
+                    raise ShapeError(f"{n} is declared {typer.show(want)} but its definition is "
+                                     f"{typer.show(s)}", source, def_spans[n])
+            typed_defs[n] = e
+            typer.def_shapes[n] = s
+        if exprs:
+            typed_target, _ = fold(target, typer.type_node)
+        else:
+            typed_target = Symbol(name, def_spans[name])
+        return typer, typed_defs, typed_target
 
+    typer, typed_defs, typed_target = _type_with_demotion(attempt)
+    for e in [*typed_defs.values(), typed_target]:
+        if (d := _depth(e)) > MAX_DEPTH:
+            raise LimitError(f"the typed expression nests {d} levels deep; matcalc accepts at most {MAX_DEPTH}",
+                             source, getattr(e, "span", None), "name inner parts with definitions")
     # name the free dims, then fix the dims inside I and ones(n)
     named = typer.names()
 
@@ -784,6 +825,48 @@ def typecheck(statements: list[Statement], source: str, kinds: dict[str, tuple] 
     typed_target = fold(typed_target, fix_dims)
     return Program(source=source, expr=typed_target, definitions=typed_defs, shapes=shapes, name=name,
                    functions=frozenset(typer.functions), declared=frozenset(declared))
+
+
+MAX_DEMOTION_ATTEMPTS = 64
+"""How many sets of names-taken-as-scalars to try before giving up on a conflict."""
+
+
+def _type_with_demotion(attempt):
+    """Type with the naming convention; if that fails, with the fewest names demoted to scalars.
+
+    Breadth first over sets of demoted names (each failure names its candidates): the first
+    level that types the program wins if exactly one set at that level does; if two or more
+    do (``x y``: x or y could be the scalar), the choice is the user's, and the original
+    error is raised with its hint.
+    """
+    try:
+        return attempt(frozenset())
+    except _Retry as retry:
+        first = retry.error
+        level = {frozenset([c]) for c in retry.candidates}
+    tries = 1
+    while level and tries < MAX_DEMOTION_ATTEMPTS:
+        successes, following = [], set()
+        for demoted in sorted(level, key=sorted):
+            tries += 1
+            if tries > MAX_DEMOTION_ATTEMPTS:
+                raise first
+            try:
+                successes.append((demoted, attempt(demoted)))
+            except _Retry as retry:
+                following.update(demoted | {c} for c in retry.candidates if c not in demoted)
+            except ShapeError:
+                continue
+        if len(successes) == 1:
+            return successes[0][1]
+        if successes:
+            raise first
+        level = following
+    raise first
+
+
+def _written(dims: tuple) -> str:
+    return " x ".join(str(d) for d in dims) if dims else "scalar"
 
 
 def _depth(e: Expr) -> int:
