@@ -116,6 +116,8 @@ class Simplifier:
             return build.neg(build.scale(c, a.arg))
         if isinstance(c, Number) and isinstance(a, Number):
             return Number(c.value * a.value)
+        if isinstance(a, Symbol) and self.is_scalar(a) and not isinstance(c, (Symbol, Number)):
+            return build.scale(a, c)  # plain names before compound factors: c x^T x
         if isinstance(c, Scale):  # (c d) A = c (d A)
             return build.scale(c.left, build.scale(c.right, a))
         if isinstance(a, Scale):
