@@ -82,9 +82,21 @@ class Derivative:
             return evaluate_expr(self.expr, self.shapes, env, definitions=self.definitions)
         return _evaluate_tensor(self, env)
 
+    @property
+    def function_name(self) -> str:
+        """The program's name for its function, else s for a scalar (the cheatsheet's score), else F."""
+        if self.program.name:
+            return self.program.name
+        taken = set(self.program.shapes) | set(self.program.functions)
+        scalar = self.function is not None and self.program.shape(self.function) == ()
+        for candidate in (("s", "J", "L", "ℓ") if scalar else ("F", "Y", "H")):
+            if candidate not in taken:
+                return candidate
+        return "f"
+
     def latex(self) -> str:
         """\\frac{\\partial s}{\\partial W} = …"""
-        f = latex_name(self.program.name or "f") if self.program.name else "f"
+        f = latex_name(self.function_name)
         v = latex_name(self.wrt)
         if self.kind == "hessian":
             lhs = rf"\frac{{\partial^2 {f}}}{{\partial {v}\, \partial {v}^{{\top}}}}"
@@ -411,7 +423,6 @@ def _fields(node: Expr, kids: list[Expr]) -> list:
 
 def _evaluate_tensor(d: Derivative, env: dict) -> np.ndarray:
     """J[i…, k…] = ∂F_{i…}/∂V_{k…}: <E_{i…}, dF> for each basis tensor E of F's shape."""
-    from .evaluate import bind_dims  # noqa: F401  (same layer; kept explicit)
     f_shape = evaluate_expr(d.function, d.shapes, env).shape
     G = next(n for n in d.shapes if n == COTANGENT or n.startswith(COTANGENT + "_"))
     out = []

@@ -1,0 +1,154 @@
+"""The command line: the only code that prints or exits.
+
+Exit status: 0 done, 1 a claim that ``verify`` refuted, 2 bad input (the message on
+standard error, never a traceback).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from . import MatcalcError, derive, hessian, parse
+
+EXIT_OK, EXIT_REFUTED, EXIT_BAD_INPUT = 0, 1, 2
+FORMATS = ("text", "latex", "json", "numpy")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports usage errors as bad input (exit 2) in our own words."""
+
+    def error(self, message):
+        self.print_usage(sys.stderr)
+        print(f"error: {message}", file=sys.stderr)
+        raise SystemExit(EXIT_BAD_INPUT)
+
+
+def _read_program(args) -> str:
+    if args.file:
+        if args.file == "-":
+            return sys.stdin.read()
+        try:
+            with open(args.file, encoding="utf-8") as handle:
+                return handle.read()
+        except OSError as error:
+            raise MatcalcError(f"cannot read {args.file}: {error.strerror}") from None
+        except UnicodeDecodeError:
+            raise MatcalcError(f"{args.file} is not UTF-8 text") from None
+    if args.program is None or args.program == "-":
+        if sys.stdin is None or sys.stdin.isatty():
+            raise MatcalcError("no program given", hint='write one, e.g. matcalc grad "u^T f(W x + b)" --wrt W')
+        return sys.stdin.read()
+    return args.program
+
+
+def _format(args) -> str:
+    if getattr(args, "latex", False):
+        return "latex"
+    return args.format
+
+
+def _json_of(d) -> dict:
+    out = {"wrt": d.wrt, "kind": d.kind, "layout": d.layout, "result": str(d),
+           "shape": [str(s) for s in d.shape], "latex": d.latex()}
+    steps = getattr(d, "steps", None)
+    if steps is not None:
+        out["steps"] = [str(s) for s in steps] if not isinstance(steps, str) else steps
+    return out
+
+
+def _show(results: dict, fmt: str, steps: bool) -> str:
+    """The derivatives in one format, one after another."""
+    if fmt == "json":
+        return json.dumps([_json_of(d) for d in results.values()], ensure_ascii=False, indent=2)
+    if fmt == "numpy":
+        first = next(iter(results.values()))
+        from . import codegen  # optional module, written beside this one
+        return codegen.to_numpy(first.program, list(results.values()))
+    blocks = []
+    for name, d in results.items():
+        lines = []
+        if steps:
+            lines.append(d.steps_latex() if fmt == "latex" else d.steps_text())
+        lines.append(d.latex() if fmt == "latex" else _label(d, len(results) > 1) + str(d))
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks)
+
+
+def _label(d, several: bool) -> str:
+    if not several:
+        return ""
+    f = d.function_name
+    return f"∂{f}/∂{d.wrt} = " if "\n" not in str(d) else f"∂{f}/∂{d.wrt}:\n"
+
+
+def _cmd_derive(args, kind: str) -> int:
+    text = _read_program(args)
+    program = parse(text)
+    wrt = args.wrt or _default_wrt(program)
+    fmt = _format(args)
+    if kind == "hessian":
+        results = {w: hessian(program, w, layout=args.layout) for w in wrt}
+    else:
+        grads = derive(program, list(wrt), layout=args.layout)
+        results = dict(grads)
+    print(_show(results, fmt, args.steps))
+    return EXIT_OK
+
+
+def _default_wrt(program) -> list[str]:
+    if len(program.variables) == 1:
+        return list(program.variables)
+    raise MatcalcError("say which variable to differentiate with respect to",
+                       hint="add --wrt NAME (variables: " + ", ".join(program.variables) + ")")
+
+
+def _add_program_args(p: argparse.ArgumentParser):
+    p.add_argument("program", nargs="?", help='the program, e.g. "u^T f(W x + b)" (or - for standard input)')
+    p.add_argument("-f", "--file", help="read the program from a file (- for standard input)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="matcalc", description="Symbolic matrix calculus that prints what a textbook would.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    for name, help_text in (("grad", "gradients of a scalar function, in the shape of each variable"),
+                            ("jacobian", "Jacobians of a vector function"),
+                            ("hessian", "second derivatives of a scalar function")):
+        p = sub.add_parser(name, help=help_text)
+        _add_program_args(p)
+        p.add_argument("--wrt", action="append", help="a variable (repeat for several)")
+        p.add_argument("--latex", action="store_true", help="the same as --format latex")
+        p.add_argument("--format", choices=FORMATS, default="text")
+        p.add_argument("--layout", choices=("shape", "numerator", "denominator"), default="shape",
+                       help="shape: the shape of the variable (default); numerator or denominator layout")
+        p.add_argument("--steps", action="store_true", help="show the chain rule step by step")
+        p.set_defaults(run=lambda a, k=name: _cmd_derive(a, "hessian" if k == "hessian" else "derive"))
+    _add_more_commands(sub)
+    return parser
+
+
+def _add_more_commands(sub) -> None:
+    """verify, graph and examples (each in its own function below)."""
+    for adder in _EXTRA_COMMANDS:
+        adder(sub)
+
+
+_EXTRA_COMMANDS: list = []
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args)
+    except MatcalcError as error:
+        print(str(error), file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except RecursionError:
+        print("error: the input is nested too deeply for matcalc", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
