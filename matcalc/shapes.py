@@ -4,11 +4,22 @@ A shape is a tuple of dims: ``()`` a scalar, ``(n,)`` a column vector, ``(n, m)`
 matrix (a row vector is ``(1, m)``). Dims are sympy symbols (names) or integers.
 
 Undeclared symbols get their kind by convention: a name that starts with an upper-case
-letter is a matrix, a Greek name is a scalar, any other name is a vector, unless its use
-says otherwise (the base of a scalar power ``c^2`` is a scalar; so is a name that can only
-be a scalar where it is used, as in ``(x + y) * max(y, z)``). Their dims are found by
-unification over the whole program. Dims the user wrote (in declarations or ``ones(n)``)
-are fixed names and two different names never agree.
+letter is a matrix, a Greek name is a scalar, any other name is a vector. Use overrides the
+convention in two ways:
+
+* the base of a scalar power (``c^2``, ``s^{1/2}``) and a power's exponent are scalars;
+* if the program cannot be typed as written, names are *demoted* from vector to scalar,
+  the fewest that make it type: ``x / y`` makes y a scalar, ``(x + y) * max(y, z)`` makes all
+  three scalars. A demotion is made only when it is the one way out: ``x y`` could be
+  "x scalar" or "y scalar" (or an inner or outer product the user forgot to write), so it is an
+  error with the hint ``did you mean "x^T y" (inner product) or "x y^T" (outer product)?``.
+  A demoted name is never broadcast against a vector or matrix (``x + y`` with y demoted),
+  so a program like ``(x + y) * max(y, z)`` is typed all-scalar or not at all.
+
+Dims are found by unification over the whole program, definitions included (in dependency
+order, whatever order they were written in). Dims the user wrote (in declarations or
+``ones(n)``) are fixed names and two different names never agree; free dims get the first
+unused names of n, m, k, p, ….
 """
 from __future__ import annotations
 
@@ -264,6 +275,7 @@ class _Typer:
                  kinds: dict[str, int] | None = None, demoted: frozenset[str] = frozenset()):
         self.source = source
         self.demoted = demoted
+        self.never_demoted: set[str] = set()  # names written transposed: not scalars
         self.kinds = kinds or {}
         self.declared = declared
         self.defs = defs
@@ -340,6 +352,7 @@ class _Typer:
             candidates = [s.name for s in walk(retry_from) if isinstance(s, Symbol)
                           and s.name in self.variables and s.name not in self.declared
                           and s.name not in self.scalars and s.name not in self.kinds
+                          and s.name not in self.never_demoted
                           and conventional_kind(s.name) == "vector"]
             if candidates:
                 raise _Retry(err, sorted(set(candidates), key=candidates.index))
@@ -503,7 +516,9 @@ class _Typer:
             if not self.unify(left[1], right[0]):
                 rows = "row" if self.find(right[0]) == 1 else "rows"
                 hint = None
-                if len(acc_shape) == 2 and len(s) == 2 and self.unify_probe(left[1], right[1]):
+                if isinstance(original, Transpose) and self.unify_probe(left[1], as_matrix_dims(s)[1]):
+                    hint = f'did you mean "{self.text(acc_src)} {self.text(original.arg)}"?'
+                elif len(acc_shape) == 2 and len(s) == 2 and self.unify_probe(left[1], right[1]):
                     hint = f'did you mean "{self.text(acc_src)} {self.text(original)}^T"?'
                 elif len(acc_shape) == 1 and len(s) == 2:
                     hint = f'did you mean "{self.text(acc_src)}^T {self.text(original)}"?'
@@ -754,18 +769,27 @@ def typecheck(statements: list[Statement], source: str, kinds: dict[str, tuple] 
 
     all_exprs = [defs[n] for n in order] + ([target] if exprs else [])
     symbols: list[str] = []
+    used: set[str] = set()  # names used as values (not only as the n of ones(n))
     calls: set[str] = set()
     powered: set[str] = set()
+    transposed_names: set[str] = set()
     for e in all_exprs:
+        if isinstance(e, Symbol):
+            used.add(e.name)
         for node in walk(e):
-            if isinstance(node, Symbol) and node.name not in defs and node.name not in symbols:
+            if isinstance(node, Symbol) and node.name not in defs and node.name not in used:
                 symbols.append(node.name)
-            elif isinstance(node, Call):
+            is_ones = isinstance(node, Call) and canonical_function(node.name) == "ones"
+            used.update(c.name for c in node.args if isinstance(c, Symbol) and not is_ones)
+            if isinstance(node, Call):
                 calls.add(node.name)
             elif isinstance(node, Power) and isinstance(node.left, Symbol):
                 powered.add(node.left.name)
+            elif isinstance(node, Transpose) and isinstance(node.arg, Symbol):
+                transposed_names.add(node.arg.name)
             if isinstance(node, Power) and isinstance(node.right, Symbol):
                 powered.add(node.right.name)
+    symbols = [n for n in dict.fromkeys(symbols) if n in used]
     variables = set(symbols) | set(declared)
     _check_run_together(symbols, variables | set(defs), declared, defs, all_exprs, source)
 
@@ -773,6 +797,7 @@ def typecheck(statements: list[Statement], source: str, kinds: dict[str, tuple] 
     scalars = {s for s in powered if s not in declared} | {n for n, k in kinds.items() if k == 0}
     def attempt(demoted: frozenset[str]):
         typer = _Typer(source, declared, defs, scalars | demoted, set(), variables, kinds, demoted)
+        typer.never_demoted = transposed_names
         typed_defs: dict[str, Expr] = {}
         for n in order:
             e, s = fold(defs[n], typer.type_node)
