@@ -777,7 +777,7 @@ def typecheck(statements: list[Statement], source: str, kinds: dict[str, tuple] 
         if isinstance(e, Symbol):
             used.add(e.name)
         for node in walk(e):
-            if isinstance(node, Symbol) and node.name not in defs and node.name not in used:
+            if isinstance(node, Symbol) and node.name not in defs:
                 symbols.append(node.name)
             is_ones = isinstance(node, Call) and canonical_function(node.name) == "ones"
             used.update(c.name for c in node.args if isinstance(c, Symbol) and not is_ones)
