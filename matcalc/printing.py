@@ -259,16 +259,25 @@ class TextPrinter(Printer):
     def _print_Inverse(self, e: Inverse) -> str:
         return self.paren(e.arg, POSTFIX) + "^{-1}"
 
+    @staticmethod
+    def bare_exponent(p: Expr) -> bool:
+        """c^2 is written without braces; every other exponent in them (c^{1/2}, c^{-1}, c^{p})."""
+        return isinstance(p, Number) and p.value >= 0 and p.value.denominator == 1
+
     def exponent(self, p: Expr) -> str:
-        if isinstance(p, Number) and p.value >= 0 and p.value.denominator == 1:
-            return self.doprint(p)
-        return "{" + self.doprint(p) + "}"
+        return self.doprint(p) if self.bare_exponent(p) else "{" + self.doprint(p) + "}"
 
     def _print_Power(self, e: Power) -> str:
         return self.paren(e.left, POSTFIX) + "^" + self.exponent(e.right)
 
     def _print_ElemPower(self, e: ElemPower) -> str:
-        return self.paren(e.left, POSTFIX) + ".^" + self.exponent(e.right)
+        base = self.paren(e.left, POSTFIX)
+        left = e.left
+        # before ".^": x.^2.^3 would read "2." as a number, and the grammar's ^{-1} may not be
+        # followed by "." (A^{-1}.^2 fails to lex); bracket the base instead
+        if (isinstance(left, ElemPower) and self.bare_exponent(left.right)) or isinstance(left, Inverse):
+            base = self.bracket(base)
+        return base + ".^" + self.exponent(e.right)
 
     def _print_Div(self, e: Div) -> str:
         return self.paren(e.left, DIV) + " / " + self.paren(e.right, POSTFIX)
