@@ -358,6 +358,9 @@ class _Typer:
                 raise _Retry(err, sorted(set(candidates), key=candidates.index))
         raise err
 
+    def misuse(self, message: str, node: Expr, hint: str | None = None):
+        raise SymbolError(message, self.source, getattr(node, "span", None), hint)
+
     # symbols ---------------------------------------------------------------
     def dim_of(self, d):
         if isinstance(d, int):
@@ -392,7 +395,7 @@ class _Typer:
                 v = self.var()
                 return Identity(v, node.span), (v, v)
             if node.name in RESERVED and node.name not in self.declared and node.name not in self.defs:
-                self.error(f"{node.name} is a function: write {node.name}(…)", node)
+                self.misuse(f"{node.name} is a function: write {node.name}(…)", node)
             return self.symbol(node)
         if t is Number:
             return node, ()
@@ -596,22 +599,23 @@ class _Typer:
         n = len(exprs)
         if name in self.variables or name in self.defs or name in self.declared:
             if n != 1 or node.order:
-                self.error(f"{name} is a variable here, not a function", node)
+                self.misuse(f"{self.text(node)}: {name} is a variable here, not a function", node)
             sym = Symbol(name, _name_span(node))
             typed_sym, sym_shape = self.symbol(sym)
             return self.product(node, [(typed_sym, sym_shape, sym), (exprs[0], shapes[0], node.call_args[0])])
         canon = canonical_function(name)
         if canon in MATRIX_FUNCTIONS or canon == "lse":
             if node.order:
-                self.error(f"{name}{chr(39) * node.order}: only elementwise functions have a derivative "
-                           "written with a prime", node)
+                self.misuse(f"{name}{chr(39) * node.order}: only elementwise functions have a derivative "
+                            "written with a prime", node)
             expected = 2 if canon in ("max", "min") else 1
             if n != expected:
-                self.error(f"{name} takes {expected} argument{'s' if expected > 1 else ''}, not {n}", node)
+                self.misuse(f"{self.text(node)}: {name} takes {_count(expected)}, not {n}", node)
             return self.matrix_function(node, canon, exprs, shapes)
         if n != 1:
-            self.error(f"{name} takes one argument, not {n}" if canon in ELEMENTWISE else
-                       f"{name}: a generic function takes one argument (it acts elementwise), not {n}", node)
+            self.misuse(f"{self.text(node)}: {name} takes one argument, not {n}" if canon in ELEMENTWISE else
+                        f"{self.text(node)}: a generic function such as {name} takes one argument (it acts "
+                        f"elementwise), not {n}", node)
         if canon not in ELEMENTWISE:
             self.functions.add(canon)
         return Func(canon, exprs[0], node.order, node.span), shapes[0]
@@ -888,6 +892,10 @@ def _type_with_demotion(attempt):
             raise first
         level = following
     raise first
+
+
+def _count(k: int) -> str:
+    return {1: "one argument", 2: "two arguments"}.get(k, f"{k} arguments")
 
 
 def _written(dims: tuple) -> str:
