@@ -14,7 +14,7 @@ from typing import Callable
 
 from . import build
 from .nodes import (
-    Add, Diag, DiagPart, Div, ElemDiv, ElemPower, Expr, Func, Hadamard, Identity, Inverse,
+    Add, Softmax, Diag, DiagPart, Div, ElemDiv, ElemPower, Expr, Func, Hadamard, Identity, Inverse,
     MatMul, Neg, Number, Ones, Power, Scale, Sum, Symbol, Trace, Transpose, fold,
 )
 from .shapes import rebuild
@@ -101,6 +101,10 @@ class Simplifier:
         if merged is not None:
             return merged
         c, a = e.left, e.right
+        if _reciprocal_of(c) is not None and not self.is_scalar(a):
+            return build.div(a, _reciprocal_of(c))  # (1/c) A = A / c
+        if isinstance(a, Func) and a.name == "exp" and a.order == 0 and _reciprocal_of(c) == Sum(a):
+            return Softmax(a.arg)  # exp(x) / sum(exp(x))
         if isinstance(c, Number):
             if c.value == 1:
                 return a
@@ -200,6 +204,9 @@ class Simplifier:
         return e
 
     def _Hadamard(self, e: Hadamard) -> Expr:
+        merged = _merge_elementwise_factors(e)
+        if merged is not None:
+            return merged
         terms = list(e.terms)
         for i, t in enumerate(terms):
             if isinstance(t, Scale):
@@ -226,6 +233,11 @@ class Simplifier:
             return build.add(*[_with_coefficient(coefficients[k], k) for k in order
                                if coefficients[k] != 0])
         terms = list(e.terms)
+        # a positive term first: softmax(s) - y, not -y + softmax(s)
+        if _is_negative(terms[0]):
+            for i, t in enumerate(terms):
+                if not _is_negative(t):
+                    return build.add(t, *terms[:i], *terms[i + 1:])
         # a transposed twin after its original: A + A^T, not A^T + A
         for i, t in enumerate(terms):
             core = _split_coefficient(t)[1]
@@ -241,6 +253,25 @@ class Simplifier:
         return e
 
     def _common_factor(self, terms: list[Expr]) -> Expr | None:
+        whole = self._common_factor_all(terms)
+        if whole is not None or len(terms) < 3:
+            return whole
+        # two or more of the terms share a right factor: factor those
+        for i in range(len(terms)):
+            for j in range(i + 1, len(terms)):
+                pair = self._common_factor_all([terms[i], terms[j]])
+                if pair is not None:
+                    rest = [t for k, t in enumerate(terms) if k not in (i, j)]
+                    return build.add(*terms[:i], pair, *[t for t in rest if terms.index(t) > i])
+        return None
+
+    def _common_factor_all(self, terms: list[Expr]) -> Expr | None:
+        coefficients = {t.left if isinstance(t, Scale) else None for t in terms}
+        if len(coefficients) == 1 and None not in coefficients:  # c A + c B = c (A + B)
+            return build.scale(terms[0].left, build.add(*[t.right for t in terms]))
+        denominators = {t.right if isinstance(t, Div) else None for t in terms}
+        if len(denominators) == 1 and None not in denominators:  # A / c + B / c = (A + B) / c
+            return build.div(build.add(*[t.left for t in terms]), terms[0].right)
         splits = []
         for t in terms:
             sign, core = 1, t
@@ -278,6 +309,8 @@ class Simplifier:
             return a.right
         if isinstance(a, Scale) and isinstance(a.left, Number):
             return build.scale(a.left, build.div(a.right, c))
+        if isinstance(a, Div):  # (x / p) / q = x / (p q)
+            return build.div(a.left, build.scale(a.right, c))
         return e
 
     def _ElemDiv(self, e: ElemDiv) -> Expr:
@@ -347,6 +380,38 @@ class Simplifier:
         return e
 
 
+def _elementwise_powers(x: Expr) -> list[tuple[Expr, Fraction]]:
+    """An elementwise factor as (base, exponent) pairs: 1 ./ a is (a, -1), a.^2 is (a, 2)."""
+    if isinstance(x, ElemPower) and isinstance(x.right, Number):
+        return [(x.left, x.right.value)]
+    if isinstance(x, ElemDiv):
+        return _elementwise_powers(x.left) + [(b, -k) for b, k in _elementwise_powers(x.right)]
+    if isinstance(x, Number) and x.value == 1:
+        return []
+    return [(x, Fraction(1))]
+
+
+def _merge_elementwise_factors(e: Hadamard) -> Expr | None:
+    """(1 ./ a) ⊙ a ⊙ b = b and a ⊙ a = a.^2."""
+    factors = [p for t in e.terms for p in _elementwise_powers(t)]
+    exponents: dict[Expr, Fraction] = {}
+    for base, k in factors:
+        exponents[base] = exponents.get(base, Fraction(0)) + k
+    if len(exponents) == len(factors) or not any(k > 0 for k in exponents.values()):
+        return None
+    up = [b if k == 1 else build.elempower(b, Number(k)) for b, k in exponents.items() if k > 0]
+    down = [b if k == -1 else build.elempower(b, Number(-k)) for b, k in exponents.items() if k < 0]
+    result = build.hadamard(*up)
+    for d in down:
+        result = build.elemdiv(result, d)
+    return result
+
+
+def _is_negative(t: Expr) -> bool:
+    return isinstance(t, Neg) or (isinstance(t, Number) and t.value < 0) or \
+        (isinstance(t, Scale) and isinstance(t.left, Number) and t.left.value < 0)
+
+
 def _powers(x: Expr) -> list[tuple[Expr, Fraction]]:
     """A scalar factor as (base, exponent) pairs: 1/a is (a, -1), a^2 is (a, 2)."""
     if isinstance(x, Number):
@@ -357,6 +422,14 @@ def _powers(x: Expr) -> list[tuple[Expr, Fraction]]:
     if isinstance(x, Div):
         return _powers(x.left) + [(b, -k) for b, k in _powers(x.right)]
     return [(x, Fraction(1))]
+
+
+def _reciprocal_of(c: Expr) -> Expr | None:
+    if isinstance(c, Div) and isinstance(c.left, Number) and c.left.value == 1:
+        return c.right
+    if isinstance(c, Power) and isinstance(c.right, Number) and c.right.value == -1:
+        return c.left
+    return None
 
 
 def _exp_of_one_plus(e: Expr) -> Expr | None:
