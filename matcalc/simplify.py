@@ -213,6 +213,8 @@ class Simplifier:
                 return build.scale(t.left, build.hadamard(*terms[:i], t.right, *terms[i + 1:]))
             if isinstance(t, Neg):
                 return build.neg(build.hadamard(*terms[:i], t.arg, *terms[i + 1:]))
+            if isinstance(t, Div):  # (a / c) ⊙ b = (a ⊙ b) / c
+                return build.div(build.hadamard(*terms[:i], t.left, *terms[i + 1:]), t.right)
             if isinstance(t, Number) and t.value == 1 or isinstance(t, Ones):
                 rest = terms[:i] + terms[i + 1:]
                 if rest:
@@ -309,6 +311,8 @@ class Simplifier:
             return a.right
         if isinstance(a, Scale) and isinstance(a.left, Number):
             return build.scale(a.left, build.div(a.right, c))
+        if isinstance(a, Func) and a.name == "exp" and a.order == 0 and c == Sum(a):
+            return Softmax(a.arg)  # exp(x) / sum(exp(x))
         if isinstance(a, Div):  # (x / p) / q = x / (p q)
             return build.div(a.left, build.scale(a.right, c))
         return e
