@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import build
+from . import build, codegen
 from .errors import DerivativeError, EvaluationError
 from .evaluate import evaluate_expr
 from .nodes import (
@@ -111,9 +111,25 @@ class Derivative:
     def _repr_latex_(self) -> str:
         return f"$${self.latex()}$$"
 
+    def to_numpy(self, name: str = codegen.FUNCTION_NAME) -> str:
+        """Python source of ``name(inputs…) -> (value, derivative)`` (see matcalc.codegen)."""
+        return codegen.generate(self.program, self, name).source
+
+    def compile(self, name: str = codegen.FUNCTION_NAME):
+        """The callable of :meth:`to_numpy`: ``(value, derivative)`` at its inputs."""
+        return codegen.compile_source(codegen.generate(self.program, self, name), name)
+
 
 class Gradients(dict):
     """Several derivatives of one program from one backward pass, by variable name."""
+
+    def to_numpy(self, name: str = codegen.FUNCTION_NAME) -> str:
+        """Python source of ``name(inputs…) -> (value, d_first, d_second, …)`` in this dict's order."""
+        return codegen.generate(next(iter(self.values())).program, self, name).source
+
+    def compile(self, name: str = codegen.FUNCTION_NAME):
+        """The callable of :meth:`to_numpy`."""
+        return codegen.compile_source(codegen.generate(next(iter(self.values())).program, self, name), name)
 
     def __str__(self) -> str:
         return "\n".join(f"∂/∂{k}: {v}" for k, v in self.items())

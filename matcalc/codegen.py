@@ -1,0 +1,647 @@
+"""Code generation: NumPy source for a program's value and its derivatives, in one function.
+
+``generate(program, results)`` writes ``f_and_grad(<inputs>)``, which checks its inputs'
+dims on entry and returns ``(value, d1, d2, …)``. The function and every result are walked
+as one DAG (nodes are structural, so equal subtrees are one node): a node used more than
+once, or an expensive one (a product, a function, a reduction), becomes a temporary
+``t0, t1, …`` computed once. Products are emitted without forming diagonal or ones
+matrices (``Xᵀ diag(s) X`` is ``(X.T * s) @ X``) and in the order that keeps
+matrix-vector products (right to left before a trailing vector).
+
+Numerically stable forms: softmax and log-softmax with the max subtracted, softplus
+(and ``log(1 + exp(t))``) as ``np.logaddexp(0, t)``, σ as ``exp(-logaddexp(0, -t))``,
+``log(sum(exp(z)))`` and ``log(onesᵀ exp(Z))`` with the max subtracted,
+``exp(z) / sum(exp(z))`` as a softmax.
+
+Names: every name that reaches the source is a program symbol, dim or generic function
+that passed :func:`safe_name` (ASCII identifier, Greek letters spelt out: δ → delta, no
+keyword, no name the generated code uses itself, nothing starting with ``__``), or a name
+this module made. Nothing else the user typed is written into the source; the only
+``exec`` (in :func:`compile_source`) runs source generated here.
+"""
+from __future__ import annotations
+
+import builtins
+import keyword
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import sympy
+
+from . import build, functions
+from .errors import MatcalcError
+from .nodes import (
+    Add, Det, Diag, DiagPart, Div, ElemDiv, ElemPower, Expr, Func, Hadamard, Identity, Inverse,
+    LogDet, LogSoftmax, MatMul, Max, Min, Neg, Norm, Number, Ones, Power, Scale, Softmax, Sum,
+    Symbol, Trace, Transpose, fold, walk,
+)
+from .shapes import Program, shape_of
+from .simplify import Simplifier
+
+FUNCTION_NAME = "f_and_grad"
+MAX_INLINE_DEPTH = 8  # an inline expression nested deeper than this becomes a temporary
+EXPENSIVE = (MatMul, Inverse, Det, LogDet, Softmax, LogSoftmax, Func, Sum, Norm, Trace, Diag, DiagPart,
+             Identity, Ones)
+
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+USED_BY_GENERATED = frozenset({"np", "math", "ValueError", "float", "int", "len", "tuple", "None", "True",
+                               "False", FUNCTION_NAME})
+"""Names the generated code itself refers to; no user name may take them."""
+
+
+class CodegenError(MatcalcError):
+    """A program or result that cannot be written as code (a bad name, an index-notation result)."""
+
+
+def safe_name(name: str) -> str:
+    """The Python identifier for a program name, or CodegenError.
+
+    Greek letters are spelt out (δ → delta, Σ → Sigma); the result must be an ASCII
+    identifier, not a keyword, not a name the generated code uses, not starting with ``__``.
+    """
+    if not isinstance(name, str) or not name:
+        raise CodegenError(f"cannot use {name!r} as a name in generated code")
+    spelt = []
+    for ch in name:
+        if ch.isascii():
+            spelt.append(ch)
+            continue
+        uname = unicodedata.name(ch, "")
+        if uname.startswith("GREEK SMALL LETTER ") or uname.startswith("GREEK CAPITAL LETTER "):
+            word = uname.split(" LETTER ", 1)[1].replace(" ", "_").lower()
+            if not re.fullmatch(r"[a-z_]+", word):
+                raise CodegenError(f'cannot spell the Greek letter "{ch}" of "{name}" in ASCII')
+            spelt.append(word.capitalize() if "CAPITAL" in uname else word)
+            continue
+        raise CodegenError(f'"{name}" cannot be a name in generated code: "{ch}" is neither ASCII nor Greek',
+                           hint="use letters, digits, _ and Greek letters")
+    out = "".join(spelt)
+    if not _IDENTIFIER.match(out):
+        raise CodegenError(f'"{name}" is not a valid identifier', hint="use letters, digits and _")
+    if out.startswith("__"):
+        raise CodegenError(f'"{name}" starts with "__", which generated code does not allow')
+    if keyword.iskeyword(out) or keyword.issoftkeyword(out):
+        raise CodegenError(f'"{name}" is a Python keyword', hint="rename the symbol")
+    if out in USED_BY_GENERATED:
+        raise CodegenError(f'"{name}" is a name the generated code uses itself', hint="rename the symbol")
+    return out
+
+
+_ = builtins  # builtins other than USED_BY_GENERATED may be shadowed harmlessly: the code never calls them
+
+
+# ---------------------------------------------------------------- stable rewrites
+
+def _from_sympy(e: sympy.Expr, arg: Expr) -> Expr:
+    """A sympy expression in functions.T as a node tree with T := arg."""
+    def conv(x):
+        if x == functions.T:
+            return arg
+        if x.is_number:
+            return build.number(Fraction(x.p, x.q) if x.is_Rational else Fraction(float(x)))
+        if x.is_Add:
+            return build.add(*[conv(a) for a in x.args])
+        if x.is_Mul:
+            nums = [a for a in x.args if a.is_number]
+            rest = [conv(a) for a in x.args if not a.is_number]
+            body = build.hadamard(*rest) if len(rest) > 1 else rest[0]
+            if nums:
+                c = sympy.Mul(*nums)
+                return build.scale(conv(c), body)
+            return body
+        if x.is_Pow:
+            base, p = x.args
+            if p == -1:
+                return build.elemdiv(build.ONE, conv(base))
+            return build.elempower(conv(base), conv(p))
+        f = type(x)
+        name = functions.NAME_OF.get(f)
+        if name is None or len(x.args) != 1:
+            raise CodegenError(f"no code for the function {f.__name__} in a derivative")
+        return build.func(name, conv(x.args[0]))
+
+    return conv(e)
+
+
+def _is_exp(e: Expr) -> bool:
+    return type(e) is Func and e.name == "exp" and e.order == 0
+
+
+def _stable(node: Expr, kids: list[Expr]) -> Expr:
+    """One bottom-up rewrite to a numerically safer equal form (fold callback)."""
+    if kids and any(k is not c for k, c in zip(kids, node.args)):
+        node = _rebuild(node, kids)
+    t = type(node)
+    if t is Func and node.order > 0 and node.name in functions.SYMPY:
+        return fold(_from_sympy(functions.derivative(node.name, node.order), node.arg), _stable)
+    if t is Func and node.name == "log" and type(node.arg) is Add and len(node.arg.terms) == 2:
+        a, b = node.arg.terms
+        if a == build.ONE and _is_exp(b) or b == build.ONE and _is_exp(a):
+            inner = b if a == build.ONE else a
+            return build.func("softplus", inner.arg)
+    # (1 / sum(exp z)) exp z and exp z / sum(exp z): softmax z
+    if t is Scale and _is_exp(node.right) and type(node.left) is Div and node.left.left == build.ONE \
+            and node.left.right == Sum(node.right):
+        return Softmax(node.right.arg)
+    if t is Div and _is_exp(node.left) and node.right == Sum(node.left):
+        return Softmax(node.left.arg)
+    return node
+
+
+def _rebuild(node: Expr, kids: list[Expr]) -> Expr:
+    t = type(node)
+    if t in (Add, MatMul, Hadamard):
+        return t(tuple(kids))
+    if t is Func:
+        return Func(node.name, kids[0], node.order)
+    return t(*kids)
+
+
+# ---------------------------------------------------------------- values while emitting
+
+@dataclass
+class _Val:
+    """One node's code: an expression (inline) or a temporary's name."""
+    code: str
+    atom: bool
+    depth: int = 1
+    node: Expr | None = None
+    shape: tuple = ()
+    lazy: object = None  # a callable that emits the temporary on first use
+    extra: dict = field(default_factory=dict)
+
+    def get(self) -> str:
+        if self.lazy is not None:
+            make, self.lazy = self.lazy, None
+            self.code = make()
+            self.atom = True
+            self.depth = 1
+        return self.code
+
+    def op(self) -> str:
+        """The code as an operand of an operator."""
+        c = self.get()
+        return c if self.atom else f"({c})"
+
+
+@dataclass
+class Generated:
+    """Source of f_and_grad and what it takes and returns."""
+    source: str
+    parameters: list[str]
+    inputs: list[str]
+    function_parameters: list[str]
+    outputs: list[str]
+
+
+class _Writer:
+    def __init__(self, program: Program, shapes: dict, names: dict[str, str], taken: set[str],
+                 fparams: dict[tuple[str, int], str], dims: dict[str, str]):
+        self.program = program
+        self.shapes = shapes
+        self.names = names
+        self.taken = taken
+        self.fparams = fparams
+        self.dims = dims
+        self.lines: list[str] = []
+        self.counter = 0
+        self.shape_memo: dict = {}
+
+    def fresh(self, base: str = "t") -> str:
+        while True:
+            name = f"{base}{self.counter}"
+            self.counter += 1
+            if name not in self.taken:
+                self.taken.add(name)
+                return name
+
+    def shape(self, e: Expr) -> tuple:
+        return shape_of(e, self.shapes, self.shape_memo)
+
+    def dim(self, d) -> str:
+        if d is None:
+            d = "n"
+        if isinstance(d, int) or getattr(d, "is_Integer", False):
+            return str(int(d))
+        key = str(d)
+        if key in self.dims:
+            return self.dims[key]
+        raise CodegenError(f"the size {key} is shown by no input of the program")
+
+    def temp(self, lines_fn) -> str:
+        name = self.fresh()
+        for line in lines_fn(name):
+            self.lines.append(line)
+        return name
+
+
+def _number(value: Fraction) -> str:
+    text = repr(float(value))
+    return f"({text})" if text.startswith("-") or text in ("inf", "nan") else text
+
+
+# ---------------------------------------------------------------- products
+
+def _factor(w: _Writer, node: Expr, val: _Val, vals: dict) -> tuple[str, str | _Val]:
+    """(kind, payload) of one factor of a product, without materializing diag/ones/transposes."""
+    t = type(node)
+    shape = w.shape(node)
+    if t is Diag:
+        return "diag", vals[node.arg]
+    if t is Ones:
+        return "ones_col", w.dim(node.dim)
+    if t is Identity:
+        return "eye", w.dim(node.dim)
+    if t is Transpose:
+        inner = node.arg
+        if type(inner) is Ones:
+            return "ones_row", w.dim(inner.dim)
+        if len(w.shape(inner)) == 1:
+            return "row1", vals[inner]
+    if len(shape) == 1:
+        return "col", val
+    if len(shape) == 0:
+        return "scal", val
+    return "mat", val
+
+
+def _p(x) -> str:
+    return x.op() if isinstance(x, _Val) else (x if _atomic(x) else f"({x})")
+
+
+def _plain_code(x) -> str:
+    return x.get() if isinstance(x, _Val) else x
+
+
+def _atomic(code: str) -> bool:
+    return bool(re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*(\.T)?|[0-9.e+]+", code))
+
+
+def _combine(a: tuple, b: tuple) -> tuple[str, str]:
+    ka, xa = a
+    kb, xb = b
+    A, B = _p(xa), _p(xb)
+    if kb == "scal":
+        if ka in ("col", "row1", "mat", "diag"):
+            return ka, f"{A} * {B}"
+        if ka == "scal":
+            return "scal", f"{A} * {B}"
+    if ka == "scal":
+        if kb in ("col", "row1", "mat", "diag"):
+            return kb, f"{A} * {B}"
+        if kb == "ones_col":
+            return "col", f"{A} * np.ones({xb})"
+        if kb == "ones_row":
+            return "row1", f"{A} * np.ones({xb})"
+    if ka in ("col", "ones_col"):
+        left = A if ka == "col" else f"np.ones({xa})"
+        right = {"row1": B, "mat": B, "ones_row": f"np.ones({xb})"}.get(kb)
+        if right is not None:
+            return "mat", f"np.outer({left}, {right})"
+    if ka == "row1":
+        if kb == "col":
+            return "scal", f"{A} @ {B}"
+        if kb == "mat":
+            return "row1", f"{A} @ {B}"
+        if kb == "diag":
+            return "row1", f"{A} * {B}"
+        if kb == "ones_col":
+            return "scal", f"np.sum({_plain_code(xa)})"
+    if ka == "ones_row":
+        if kb == "col":
+            return "scal", f"np.sum({_plain_code(xb)})"
+        if kb == "mat":
+            return "row1", f"np.sum({B}, axis=0)"
+        if kb == "diag":
+            return "row1", B
+        if kb == "ones_col":
+            return "scal", f"float({xa})"
+    if ka == "mat":
+        if kb == "col":
+            return "col", f"{A} @ {B}"
+        if kb == "mat":
+            return "mat", f"{A} @ {B}"
+        if kb == "diag":
+            return "mat", f"{A} * {B}"
+        if kb == "ones_col":
+            return "col", f"np.sum({A}, axis=1)"
+        if kb == "row1":
+            return "mat", f"{A} * {B}"
+        if kb == "ones_row":
+            return "mat", f"{A} * np.ones({xb})"
+    if ka == "diag":
+        if kb == "col":
+            return "col", f"{A} * {B}"
+        if kb == "mat":
+            return "mat", f"{A}[:, None] * {B}"
+        if kb == "diag":
+            return "diag", f"{A} * {B}"
+        if kb == "ones_col":
+            return "col", A
+        if kb == "row1":
+            return "mat", f"{A}[:, None] * {B}"
+    raise CodegenError(f"no code for a product of a {ka} and a {kb}")  # shapes rule these out
+
+
+def _matmul(w: _Writer, node: MatMul, vals: dict) -> str:
+    factors = [_factor(w, c, vals[c], vals) for c in node.terms]
+    eyes = [f for f in factors if f[0] == "eye"]
+    factors = [f for f in factors if f[0] != "eye"]
+    if not factors:
+        return f"np.eye({eyes[0][1]})"
+    if len(factors) > 2 and factors[-1][0] in ("col", "ones_col") and factors[0][0] not in ("row1", "ones_row"):
+        acc = factors[-1]
+        for f in reversed(factors[:-1]):
+            acc = _combine(f, acc)
+    else:
+        acc = factors[0]
+        for f in factors[1:]:
+            acc = _combine(acc, f)
+    kind, code = acc
+    code = code.get() if isinstance(code, _Val) else code
+    target = w.shape(node)
+    if kind == "diag":
+        return f"np.diag({code})"
+    if kind == "ones_col":
+        return f"np.ones({code})"
+    if kind == "ones_row":
+        return f"np.ones((1, {code}))"
+    if len(target) == 0:
+        return {"scal": code, "col": f"{_p(code)}[0]", "row1": f"{_p(code)}[0]", "mat": f"{_p(code)}[0, 0]"}[kind]
+    if len(target) == 1:
+        return {"col": code, "row1": code, "mat": f"{_p(code)}[:, 0]"}[kind] if kind != "scal" \
+            else f"np.full({w.dim(target[0])}, {code})"
+    if kind == "row1":
+        return f"{_p(code)}[None, :]"
+    if kind == "col":
+        return f"{_p(code)}[:, None]"
+    return code
+
+
+# ---------------------------------------------------------------- one node
+
+_ELEMENTWISE = {
+    "exp": "np.exp({})", "log": "np.log({})", "sin": "np.sin({})", "cos": "np.cos({})",
+    "tan": "np.tan({})", "tanh": "np.tanh({})", "sinh": "np.sinh({})", "cosh": "np.cosh({})",
+    "sqrt": "np.sqrt({})", "atan": "np.arctan({})", "abs": "np.abs({})", "sign": "np.sign({})",
+    "relu": "np.maximum({}, 0.0)", "softplus": "np.logaddexp(0.0, {})",
+    "sigmoid": "np.exp(-np.logaddexp(0.0, -{}))", "step": "np.heaviside({}, 0.0)",
+    "erf": "np.vectorize(math.erf, otypes=[float])({})",
+}
+
+
+def _expr(w: _Writer, node: Expr, vals: dict) -> tuple[str, bool, list | None]:
+    """(code, atom, lines) for node; ``lines`` (a function of the temp name) forces a temporary."""
+    t = type(node)
+    kid = [vals[c] for c in node.args]
+    shape = w.shape(node)
+    if t is Number:
+        return _number(node.value), True, None
+    if t is Symbol:
+        return w.names[node.name], True, None
+    if t is Identity:
+        return f"np.eye({w.dim(node.dim)})", True, None
+    if t is Ones:
+        return f"np.ones({w.dim(node.dim)})", True, None
+    if t is Neg:
+        return f"-{kid[0].op()}", False, None
+    if t is Transpose:
+        inner = w.shape(node.arg)
+        if len(inner) == 0:
+            return kid[0].get(), kid[0].atom, None
+        if len(inner) == 1:
+            return f"{kid[0].op()}[None, :]", True, None
+        if len(shape) == 1:  # a row (1, m) turned into a column
+            return f"{kid[0].op()}[0]", True, None
+        return f"{kid[0].op()}.T", True, None
+    if t is MatMul:
+        return _matmul(w, node, vals), False, None
+    if t is Add:
+        parts = []
+        for i, (c, v) in enumerate(zip(node.terms, kid)):
+            if type(c) is Neg:
+                parts.append(("-", vals[c.arg].op()))
+            elif type(c) is Number and c.value < 0:
+                parts.append(("-", _number(-c.value)))
+            else:
+                parts.append(("+", v.op()))
+        code = parts[0][1] if parts[0][0] == "+" else f"-{parts[0][1]}"
+        for sign, p in parts[1:]:
+            code += f" {sign} {p}"
+        return code, False, None
+    if t is Hadamard:
+        return " * ".join(v.op() for v in kid), False, None
+    if t is Scale:
+        return f"{kid[0].op()} * {kid[1].op()}", False, None
+    if t in (Div, ElemDiv):
+        return f"{kid[0].op()} / {kid[1].op()}", False, None
+    if t in (Power, ElemPower):
+        base, p = kid[0].get(), kid[1].get()
+        if type(node.right) is Number and node.right.value == 2:
+            return f"np.square({base})", True, None
+        return f"np.power({base}, {p})", True, None
+    if t is Max:
+        return f"np.maximum({kid[0].get()}, {kid[1].get()})", True, None
+    if t is Min:
+        return f"np.minimum({kid[0].get()}, {kid[1].get()})", True, None
+    if t is Sum:
+        return f"np.sum({kid[0].get()})", True, None
+    if t is Norm:
+        return (f"np.abs({kid[0].get()})" if len(w.shape(node.arg)) == 0
+                else f"np.linalg.norm({kid[0].get()})"), True, None
+    if t is Trace:
+        return f"np.trace({kid[0].get()})", True, None
+    if t is Det:
+        return f"np.linalg.det({kid[0].get()})", True, None
+    if t is Inverse:
+        return f"np.linalg.inv({kid[0].get()})", True, None
+    if t is Diag:
+        return f"np.diag({kid[0].get()})", True, None
+    if t is DiagPart:
+        return f"np.diagonal({kid[0].get()}).copy()", True, None
+    if t is LogDet:
+        x = kid[0].get()
+        return "", True, lambda n: [f"{n}_sign, {n} = np.linalg.slogdet({x})",
+                                    f"{n} = {n} if {n}_sign > 0 else (-np.inf if {n}_sign == 0 else np.nan)"]
+    if t is Softmax:
+        z = kid[0].op()
+        return "", True, lambda n: [f"{n} = np.exp({z} - np.max({z}))", f"{n} = {n} / np.sum({n})"]
+    if t is LogSoftmax:
+        z = kid[0].op()
+        return "", True, lambda n: [f"{n} = {z} - np.max({z})", f"{n} = {n} - np.log(np.sum(np.exp({n})))"]
+    if t is Func:
+        if node.name == "log" and type(node.arg) is Sum and _is_exp(node.arg.arg):
+            z = vals[node.arg.arg.arg].op()  # log(sum(exp z)) = m + log(sum(exp(z - m)))
+            return "", True, lambda n: [f"{n} = np.max({z})", f"{n} = {n} + np.log(np.sum(np.exp({z} - {n})))"]
+        if node.name == "log" and type(node.arg) is MatMul and len(node.arg.terms) == 2 \
+                and type(node.arg.terms[0]) is Transpose and type(node.arg.terms[0].arg) is Ones \
+                and _is_exp(node.arg.terms[1]) and len(w.shape(node.arg.terms[1])) == 2:
+            z = vals[node.arg.terms[1].arg].op()  # log(onesᵀ exp Z), column by column, max subtracted
+            return "", True, lambda n: [f"{n} = np.max({z}, axis=0)",
+                                        f"{n} = ({n} + np.log(np.sum(np.exp({z} - {n}), axis=0)))[None, :]"]
+        if node.name in _ELEMENTWISE and node.order == 0:
+            arg = kid[0].get() if node.name not in ("sigmoid",) else kid[0].op()
+            return _ELEMENTWISE[node.name].format(arg), True, None
+        key = (node.name, node.order)
+        if key in w.fparams:
+            return f"np.asarray({w.fparams[key]}({kid[0].get()}), dtype=float)", True, None
+        raise CodegenError(f"no code for the function {node.name}" + "'" * node.order)
+    raise CodegenError(f"no code for {t.__name__}")
+
+
+# ---------------------------------------------------------------- the whole function
+
+def _results(results) -> list[tuple[str, object]]:
+    if isinstance(results, dict):
+        return [(f"d_{k}", v) for k, v in results.items()]
+    if isinstance(results, (list, tuple)):
+        return [(f"d_{r.wrt}", r) for r in results]
+    return [(f"d_{results.wrt}", results)]
+
+
+def generate(program: Program, results=(), name: str = FUNCTION_NAME) -> Generated:
+    """Source of one function returning (value, *results) of the program at its inputs.
+
+    ``results``: a Derivative, a Gradients dict, or a list of Derivatives (Hessians included).
+    """
+    items = _results(results)
+    for _, d in items:
+        if d.kind == "tensor":
+            raise CodegenError(f"∂/∂{d.wrt} is a tensor in index notation; only matrix forms become code")
+    shapes = dict(program.shapes)
+    for _, d in items:
+        shapes.update({k: v for k, v in d.shapes.items() if k not in shapes})
+    value = program.inline()
+    simp = Simplifier(lambda e: shape_of(e, shapes, simp_memo))
+    simp_memo: dict = {}
+    value = simp(value)
+    stable_memo: dict = {}
+    roots = [fold(value, _stable, stable_memo)] + [fold(d.inlined(), _stable, stable_memo) for _, d in items]
+
+    # the DAG of all roots together
+    order: list[Expr] = []
+    seen: set[Expr] = set()
+    for r in roots:
+        for n in walk(r):
+            if n not in seen:
+                seen.add(n)
+                order.append(n)
+    uses: dict[Expr, int] = {}
+    for n in order:
+        for c in n.args:
+            uses[c] = uses.get(c, 0) + 1
+
+    # names: inputs, generic functions, dims
+    taken: set[str] = set()
+    names: dict[str, str] = {}
+    free = [s.name for s in order if type(s) is Symbol]
+    inputs = [v for v in program.variables if v in set(free)] + sorted(set(free) - set(program.variables))
+    for v in inputs:
+        py = safe_name(v)
+        if py in taken:
+            raise CodegenError(f'two names of the program become "{py}" in generated code')
+        taken.add(py)
+        names[v] = py
+    fparams: dict[tuple[str, int], str] = {}
+    for n in order:
+        if type(n) is Func and n.name not in functions.SYMPY and (n.name, n.order) not in fparams:
+            base = safe_name(n.name)
+            py = base if n.order == 0 else f"{base}_prime" + (str(n.order) if n.order > 1 else "")
+            if py in taken:
+                raise CodegenError(f'the function parameter "{py}" clashes with a name of the program')
+            taken.add(py)
+            fparams[(n.name, n.order)] = py
+    fparams = dict(sorted(fparams.items()))
+    dims: dict[str, str] = {}
+    checks: list[str] = []
+    for v in inputs:
+        checks.extend(_check_input(v, names[v], shapes[v], dims, taken))
+    w = _Writer(program, shapes, names, taken, fparams, dims)
+
+    vals: dict[Expr, _Val] = {}
+    root_set = set(roots)
+    for n in order:
+        code, atom, lines = _expr(w, n, vals)
+        kids = [vals[c] for c in n.args]
+        depth = 1 + max((k.depth for k in kids), default=0)
+        val = _Val(code, atom, depth, n, w.shape(n))
+        trivial = type(n) in (Symbol, Number) or (type(n) is Transpose and atom)
+        if lines is not None:
+            val.lazy = lambda lines=lines: w.temp(lines)
+        elif not trivial and (uses.get(n, 0) >= 2 or isinstance(n, EXPENSIVE) or depth > MAX_INLINE_DEPTH
+                              or n in root_set):
+            val.lazy = lambda code=code: w.temp(lambda t: [f"{t} = {code}"])
+        vals[n] = val
+    outs = []
+    for r, (label, d) in zip(roots, [("value", None)] + items):
+        shape = w.shape(r)
+        if type(r) is Number and shape:
+            outs.append(f"np.full(({', '.join(w.dim(x) for x in shape)},), {_number(r.value)})")
+        elif not shape:
+            outs.append(f"np.float64({vals[r].get()})")
+        else:
+            outs.append(vals[r].get())
+    params = [names[v] for v in inputs] + list(fparams.values())
+    body = checks + w.lines + [f"return {', '.join(outs)}" + ("," if len(outs) == 1 else "")]
+    doc = (f'"""Value of the program and {", ".join(lbl for lbl, _ in items) or "nothing else"}; '
+           f'generated by matcalc."""')
+    imports = "import math\n\nimport numpy as np\n" if "math." in "\n".join(body) else "import numpy as np\n"
+    source = (imports + "\n\n" + f"def {name}({', '.join(params)}):\n    {doc}\n"
+              + "".join(f"    {line}\n" for line in body))
+    return Generated(source=source, parameters=params, inputs=[names[v] for v in inputs],
+                     function_parameters=list(fparams.values()), outputs=["value"] + [lbl for lbl, _ in items])
+
+
+def _check_input(name: str, py: str, shape: tuple, dims: dict[str, str], taken: set[str]) -> list[str]:
+    """Lines that convert one input to float64 in its representation and check its dims."""
+    lines = [f"{py} = np.asarray({py}, dtype=float)"]
+    if len(shape) == 0:
+        lines += [f"if {py}.size != 1:",
+                  f"    raise ValueError(f'{py} should be a scalar, got shape {{{py}.shape}}')",
+                  f"{py} = {py}.reshape(())[()]"]
+        return lines
+    if len(shape) == 1:
+        lines += [f"if {py}.ndim == 2 and {py}.shape[1] == 1:", f"    {py} = {py}[:, 0]",
+                  f"if {py}.ndim != 1:",
+                  f"    raise ValueError(f'{py} should be a vector, got shape {{{py}.shape}}')"]
+        axes = [(0, shape[0], "entries")]
+    else:
+        if getattr(shape[0], "is_Integer", False) and int(shape[0]) == 1:
+            lines += [f"if {py}.ndim == 1:", f"    {py} = {py}[None, :]"]
+        lines += [f"if {py}.ndim != 2:",
+                  f"    raise ValueError(f'{py} should be a matrix, got shape {{{py}.shape}}')"]
+        axes = [(0, shape[0], "rows"), (1, shape[1], "columns")]
+    for axis, d, what in axes:
+        size = f"{py}.shape[{axis}]"
+        if isinstance(d, int) or getattr(d, "is_Integer", False):
+            lines += [f"if {size} != {int(d)}:",
+                      f"    raise ValueError(f'{py} has {{{size}}} {what}, but the program fixes {int(d)}')"]
+            continue
+        if not isinstance(d, (str, sympy.Symbol)):
+            continue  # a compound dim (n + 1): numpy checks the products that use it
+        key = str(d)
+        if key not in dims:
+            var = safe_name(key)
+            var = f"dim_{var}"
+            while var in taken:
+                var += "_"
+            taken.add(var)
+            dims[key] = var
+            lines.append(f"{var} = {size}")
+            dims[key + "@"] = f"{py}"
+            continue
+        first = dims[key + "@"]
+        lines += [f"if {size} != {dims[key]}:",
+                  f"    raise ValueError(f'{py} has {{{size}}} {what}, but {first} has {key} = {{{dims[key]}}}')"]
+    return lines
+
+
+def compile_source(generated: Generated, name: str = FUNCTION_NAME):
+    """The callable of generated source (which this module wrote from validated names only)."""
+    namespace: dict = {}
+    exec(compile(generated.source, f"<matcalc {name}>", "exec"), namespace)  # noqa: S102 - our own source
+    fn = namespace[name]
+    fn.source = generated.source
+    return fn
