@@ -6,16 +6,22 @@ with a fixed seed and dims drawn distinct (so a missing transpose shows).
 """
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
+from fractions import Fraction
+from functools import partial
 
 import numpy as np
 import sympy
 
 from .derive import Derivative, derive, hessian
-from .errors import MatcalcError
+from .errors import DerivativeError, EvaluationError, MatcalcError, ShapeError, SymbolError
 from .evaluate import evaluate, evaluate_expr
+from .nodes import Declaration, Definition, Expr, ExprStatement, MatMul, Number, Symbol, Transpose, walk
 from .parse import parse_statements
-from .shapes import Program, typecheck
+from .printing import text
+from .shapes import Program, normalize, shape_of, substitute, typecheck
+from .simplify import Simplifier
 
 EPS = 1e-6
 DOMAINS = ("any", "positive", "spd", "unit")
@@ -170,3 +176,289 @@ def _dims_of(env: dict, program: Program) -> dict:
             if isinstance(d, sympy.Symbol):
                 dims[str(d)] = n
     return dims
+
+
+# ---------------------------------------------------------------- verdicts on hand derivations
+
+POINTS = 3          # random points (each with its own dims and its own stand-ins for f)
+RTOL = 1e-6
+
+
+@dataclass
+class Verdict:
+    """Whether a claimed derivative is right, and why not in the student's terms.
+
+    ``reason`` is one of "symbolic" or "numeric" (accepted), "shape", "sign", "factor",
+    "transpose", "value" (refuted). ``factor`` is the constant c with claim = c × truth when
+    the reason is "sign" or "factor"; ``fix`` a form of the claim with the right shape.
+    """
+    ok: bool
+    message: str
+    reason: str
+    claim: str
+    expected: str
+    derivative: Derivative
+    factor: float | None = None
+    fix: str | None = None
+    point: dict | None = None
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def verify(text, wrt: str, claim: str, layout: str = "shape", domain="auto", points: int = POINTS,
+           seed: int = 0) -> Verdict:
+    """Check a hand-derived ∂F/∂wrt (``claim``, in the language, in the program's context).
+
+    The claim may use the program's symbols and placeholders (z, h, …) and define its own
+    (``δ = u ⊙ f'(z); δ x^T``). Its shape is checked first, then it is compared with the derived
+    result symbolically (after simplification) and at ``points`` random points. Bad claims
+    (parse errors, unknown names) raise MatcalcError pointing into the claim.
+    """
+    program = as_program(text)
+    if wrt in program.definitions:
+        program = _freed(program, wrt)
+    d = derive(program, wrt, layout)
+    if d.kind == "tensor":
+        raise DerivativeError(f"∂{d.function_name}/∂{wrt} is a generalized Jacobian (shape "
+                              f"{' x '.join(map(str, d.shape))}); verify checks gradients and Jacobians",
+                              hint="check one entry, or differentiate a scalar such as u^T F")
+    label = f"∂{d.function_name}/∂{wrt}"
+    expected = _expected_text(d)
+    want = normalize(tuple(shape_of(d.expr, d.shapes)))
+    statements = parse_statements(claim)
+    decls = _declarations(program, statements)
+    verdict = partial(Verdict, claim=claim, expected=expected, derivative=d)
+    try:
+        claimed = typecheck(decls + statements, claim)
+    except ShapeError as error:
+        fix = _shape_fix(decls, statements, claim, want)
+        message = f"your answer has no shape: {error.bare_message}; {label} must be {_shape_text(want)}" \
+                  f"{_like(d)}"
+        if fix:
+            message += f"; {fix} has that shape"
+        return verdict(ok=False, message=message, reason="shape", fix=fix)
+    _check_names(claimed, program, statements, claim)
+    got = normalize(tuple(claimed.shape(claimed.expr)))
+    if got != want and not isinstance(claimed.expr, Number):
+        fix = _shape_fix(decls, statements, claim, want)
+        message = f"your answer is {_shape_text(got)}, {label} must be {_shape_text(want)}{_like(d)}"
+        if fix:
+            message += f"; {fix} has that shape"
+        return verdict(ok=False, message=message, reason="shape", fix=fix)
+
+    shapes = {**d.shapes, **claimed.shapes}
+    simp = Simplifier(lambda e: shape_of(e, shapes))
+    claim_expr = substitute(claimed.inline(), program.inlined_definitions())
+    if simp(claim_expr) == simp(d.inlined()):
+        return verdict(ok=True, message=f"right: your answer is {label} = {expected}", reason="symbolic")
+
+    definitions = {n: v for n, v in program.definitions.items() if n not in claimed.definitions}
+    definitions.update(claimed.definitions)
+    trials = _trials(program, d, claimed.expr, shapes, definitions, domain, points, seed)
+    noun = {"gradient": "gradient", "jacobian": "Jacobian", "hessian": "Hessian"}.get(d.kind, "derivative")
+    return _diagnose(trials, label, expected, noun, verdict)
+
+
+def _expected_text(d: Derivative) -> str:
+    """∂s/∂W's value, its placeholders after it: (u ⊙ f'(z)) x^T (where z = W x + b)."""
+    body = text(d.expr)
+    if d.definitions:
+        body += " (where " + "; ".join(f"{n} = {text(v)}" for n, v in d.definitions.items()) + ")"
+    return body
+
+
+def _declarations(program: Program, statements) -> list[Declaration]:
+    """The program's symbols and placeholders, declared with their shapes (unless the claim defines them)."""
+    defined = {st.name for st in statements if isinstance(st, Definition)}
+    out = []
+    for name, shape in program.shapes.items():
+        if name in defined:
+            continue
+        dims = tuple(int(x) if getattr(x, "is_Integer", False) else str(x) for x in shape)
+        out.append(Declaration(name=name, dims=dims))
+    return out
+
+
+def _check_names(claimed: Program, program: Program, statements, source: str) -> None:
+    """Every name in the claim is the program's or defined by the claim."""
+    for name in claimed.shapes:
+        if name not in program.shapes and name not in claimed.definitions:
+            span = next((s.span for st in statements for s in walk(_value(st))
+                         if isinstance(s, Symbol) and s.name == name), None)
+            known = ", ".join(program.shapes)
+            raise SymbolError(f'your answer uses "{name}", which the program does not have', source, span,
+                              f"use the program's names ({known}) or define {name} first ({name} = …; …)")
+    extra = sorted(set(claimed.functions) - set(program.functions))
+    if extra:
+        raise SymbolError(f'your answer uses the function "{extra[0]}", which the program does not have',
+                          source, None, "the program's generic functions are: "
+                          + (", ".join(sorted(program.functions)) or "none"))
+
+
+def _value(st):
+    return getattr(st, "value", None) or Number(Fraction(0))
+
+
+def _shape_text(shape: tuple) -> str:
+    if not shape:
+        return "a scalar"
+    r, c = shape if len(shape) == 2 else (shape[0], 1)
+    return f"{r} x {c}"
+
+
+def _like(d: Derivative) -> str:
+    if d.kind == "gradient" and d.layout == "shape":
+        return f" like {d.wrt}"
+    return f" (the {d.kind}, {d.layout} layout)" if d.layout != "shape" else f" (the {d.kind})"
+
+
+def _shape_fix(decls, statements, source: str, want: tuple) -> str | None:
+    """A form of the claim with the wanted shape: its transpose, or some factors transposed."""
+    last = statements[-1] if statements else None
+    if not isinstance(last, ExprStatement):
+        return None
+    value = last.value
+    variants: list[Expr] = []
+    if isinstance(value, MatMul) and len(value.terms) <= 5:
+        terms = value.terms
+        n = len(terms)
+        variants.append(MatMul(tuple(_untranspose(t) for t in reversed(terms))))  # (A B)^T = B^T A^T
+        for count in range(1, n + 1):
+            for chosen in itertools.combinations(range(n), count):
+                new = tuple(_untranspose(t) if i in chosen else t for i, t in enumerate(terms))
+                variants.append(MatMul(new))
+    variants.append(_untranspose(value))
+    for variant in variants:
+        try:
+            typed = typecheck(decls + list(statements[:-1]) + [ExprStatement(value=variant)], source)
+        except MatcalcError:
+            continue
+        if normalize(tuple(typed.shape(typed.expr))) == want:
+            return text(typed.expr)
+    return None
+
+
+def _untranspose(t: Expr) -> Expr:
+    """t^T, with (a^T)^T written a (on untyped trees)."""
+    return t.arg if isinstance(t, Transpose) else Transpose(t)
+
+
+@dataclass
+class _Trial:
+    env: dict
+    dims: dict
+    true: np.ndarray
+    claim: np.ndarray | None
+    error: str | None = None
+
+
+def _trials(program, d, claim_expr, shapes, definitions, domain, points, seed) -> list[_Trial]:
+    """The true derivative and the claim at random points, in the first domain where both are finite."""
+    domains = ("any", "positive", "spd") if domain == "auto" else (domain,)
+    trials: list[_Trial] = []
+    for dom in domains:
+        trials = []
+        finite = True
+        for i in range(points):
+            rng = np.random.default_rng(seed + 7919 * i)
+            dims = choose_dims(program, rng)
+            env = random_env(program, seed + 7919 * i, dom, dims=dims)
+            true = np.asarray(d.evaluate(env), dtype=float)
+            finite = finite and bool(np.all(np.isfinite(true)))
+            try:
+                value = np.asarray(evaluate_expr(claim_expr, shapes, env, definitions=definitions), dtype=float)
+                value = np.broadcast_to(value, true.shape) if value.ndim == 0 else value
+                trials.append(_Trial(env, dims, true, value))
+            except EvaluationError as error:
+                trials.append(_Trial(env, dims, true, None, error.bare_message))
+        if finite:
+            return trials
+    return trials
+
+
+def _close(a: np.ndarray, b: np.ndarray) -> bool:
+    scale = max(1.0, float(np.max(np.abs(b))) if b.size else 1.0)
+    return a.shape == b.shape and bool(np.allclose(a, b, rtol=RTOL, atol=1e-8 * scale))
+
+
+def _ratio(claim: np.ndarray, true: np.ndarray) -> float | None:
+    """c with claim = c × true at this point, if there is one."""
+    tt = float(np.sum(true * true))
+    if claim.shape != true.shape or tt < 1e-12 or not np.all(np.isfinite(claim)):
+        return None
+    c = float(np.sum(claim * true)) / tt
+    return c if _close(claim, c * true) else None
+
+
+def _factor_words(c: float, noun: str) -> str:
+    f = Fraction(c).limit_denominator(24)
+    if abs(float(f) - c) > 1e-6 * max(1.0, abs(c)):
+        return f"your answer is {c:.6g} times the true {noun}"
+    if f == Fraction(1, 2):
+        return f"your answer is half the true {noun}"
+    if f == 0:
+        return f"your answer is 0 but the true {noun} is not"
+    return f"your answer is {f} times the true {noun}"
+
+
+def _diagnose(trials: list[_Trial], label: str, expected: str, noun: str, verdict) -> Verdict:
+    dims_seen = ", ".join(sorted({" ".join(f"{k}={v}" for k, v in sorted(t.dims.items())) or "scalars"
+                                  for t in trials}))
+    if all(t.claim is not None and _close(t.claim, t.true) for t in trials):
+        return verdict(ok=True, reason="numeric",
+                       message=f"right: your answer agrees with {label} = {expected} at {len(trials)} random "
+                               f"points ({dims_seen})")
+    usable = [t for t in trials if t.claim is not None]
+    if len(usable) == len(trials):
+        ratios = [_ratio(t.claim, t.true) for t in usable]
+        if all(r is not None for r in ratios) and max(ratios) - min(ratios) <= 1e-6 * max(1.0, abs(ratios[0])):
+            c = ratios[0]
+            if abs(c + 1) < 1e-6:
+                return verdict(ok=False, reason="sign", factor=-1.0,
+                               message=f"your answer has the wrong sign: {label} = {expected}")
+            return verdict(ok=False, reason="factor", factor=c,
+                           message=f"{_factor_words(c, noun)}: {label} = {expected}")
+        if all(t.claim.ndim == 2 and t.claim.shape == t.true.shape[::-1] for t in usable):
+            transposed = [_ratio(t.claim.T, t.true) for t in usable]
+            if all(r is not None and abs(r - 1) < 1e-6 for r in transposed):
+                return verdict(ok=False, reason="transpose",
+                               message=f"your answer is missing a transpose: its transpose is {label} = {expected}")
+            if all(r is not None and abs(r + 1) < 1e-6 for r in transposed):
+                return verdict(ok=False, reason="transpose", factor=-1.0,
+                               message=f"your answer is missing a transpose and has the wrong sign: "
+                                       f"{label} = {expected}")
+    bad = next(t for t in trials if t.claim is None or not _close(t.claim, t.true))
+    point = _describe_point(bad.env, bad.dims)
+    if bad.claim is None:
+        message = f"your answer cannot be evaluated at {point}: {bad.error}"
+    else:
+        message = (f"your answer differs from {label} = {expected}\n  at {point}\n"
+                   f"  {label} = {_show(bad.true)}\n  your answer = {_show(bad.claim)}")
+    return verdict(ok=False, reason="value", message=message, point=bad.env)
+
+
+def _show(value) -> str:
+    value = np.asarray(value, dtype=float)
+    if value.ndim == 0:
+        return f"{float(value):.4g}"
+    return np.array2string(value, precision=4, suppress_small=True, max_line_width=100).replace("\n", "")
+
+
+def _describe_point(env: dict, dims: dict) -> str:
+    parts = [f"{k} = {v}" for k, v in sorted(dims.items())]
+    for name, value in env.items():
+        if name in dims and value is dims[name]:
+            continue
+        if callable(value):
+            if "'" in name:
+                continue
+            stand_in = getattr(value, "__self__", None)
+            if isinstance(stand_in, GenericFunction):
+                parts.append(f"{name}(t) = sin({stand_in.a:.3g} t) + {stand_in.b:.3g} t^2")
+            continue
+        parts.append(f"{name} = {_show(value)}")
+    return ", ".join(parts)
