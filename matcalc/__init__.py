@@ -15,11 +15,13 @@ from .shapes import Program, typecheck
 from .evaluate import evaluate as _evaluate, evaluate_expr
 from . import derive as _engine
 from .derive import Derivative, Gradients
+from . import verify as _checks
+from .verify import Verdict
 
 __all__ = [
     "parse", "derive", "hessian", "evaluate", "evaluate_expr", "Program", "Derivative", "Gradients",
     "MatcalcError", "ParseError", "ShapeError", "SymbolError", "EvaluationError", "DerivativeError",
-    "MissingRuleError", "LimitError",
+    "MissingRuleError", "LimitError", "verify", "Verdict",
 ]
 
 
@@ -43,3 +45,8 @@ def evaluate(program: str | Program, env: dict):
 def hessian(program: str | Program, wrt: str, layout: str = "shape") -> Derivative:
     """Second derivatives of a scalar function with respect to one variable."""
     return _engine.hessian(parse(program), wrt, layout)
+
+
+def verify(program: str | Program, wrt: str, claim: str, layout: str = "shape") -> Verdict:
+    """Is ``claim`` (a hand derivation in the language) ∂F/∂wrt? Verdict.ok, Verdict.message say."""
+    return _checks.verify(parse(program), wrt, claim, layout)
