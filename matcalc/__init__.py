@@ -17,11 +17,12 @@ from . import derive as _engine
 from .derive import Derivative, Gradients
 from . import verify as _checks
 from .verify import Verdict
+from .graph import Graph, graph
 
 __all__ = [
     "parse", "derive", "hessian", "evaluate", "evaluate_expr", "Program", "Derivative", "Gradients",
     "MatcalcError", "ParseError", "ShapeError", "SymbolError", "EvaluationError", "DerivativeError",
-    "MissingRuleError", "LimitError", "verify", "Verdict",
+    "MissingRuleError", "LimitError", "verify", "Verdict", "graph", "Graph",
 ]
 
 
