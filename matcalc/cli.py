@@ -10,6 +10,7 @@ import json
 import sys
 
 from . import MatcalcError, derive, hessian, parse, verify
+from .graph import graph as _graph
 
 EXIT_OK, EXIT_REFUTED, EXIT_BAD_INPUT = 0, 1, 2
 FORMATS = ("text", "latex", "json", "numpy")
@@ -134,6 +135,73 @@ def _add_more_commands(sub) -> None:
 
 
 _EXTRA_COMMANDS: list = []
+
+
+# ---------------------------------------------------------------- graph
+
+def _add_graph_command(sub) -> None:
+    p = sub.add_parser("graph", help="the computation graph, with values and gradients on its edges")
+    _add_program_args(p)
+    p.add_argument("--at", action="append", default=[], metavar="NAME=VALUE,…",
+                   help="values, e.g. x=-2,y=5,z=-4 or x=[1,2] (repeatable); adds the forward value "
+                        "and backward gradient to every edge")
+    p.add_argument("-o", "--output", metavar="FILE",
+                   help="write FILE.svg, .png, .pdf or .dot (default: DOT on standard output)")
+    p.set_defaults(run=_cmd_graph)
+
+
+def _cmd_graph(args) -> int:
+    text = _read_program(args)
+    at = None
+    if args.at:
+        at = {}
+        for spec in args.at:
+            at.update(_parse_values(spec))
+    g = _graph(text, at=at)
+    if args.output:
+        g.render(args.output)
+    else:
+        sys.stdout.write(g.source)
+    return EXIT_OK
+
+
+def _parse_values(spec: str) -> dict:
+    """x=-2,y=5,W=[[1,2],[3,4]] -> {"x": -2.0, "y": 5.0, "W": [[1, 2], [3, 4]]}."""
+    parts, depth, start = [], 0, 0
+    for i, ch in enumerate(spec):
+        if ch == "[":
+            depth += 1
+        elif ch == "]":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            parts.append(spec[start:i])
+            start = i + 1
+    parts.append(spec[start:])
+    values = {}
+    for part in parts:
+        if not part.strip():
+            continue
+        name, eq, value = part.partition("=")
+        if not eq or not name.strip():
+            raise MatcalcError(f'cannot read the value "{part.strip()}"', hint="write NAME=VALUE, e.g. --at x=-2,y=5")
+        try:
+            values[name.strip()] = json.loads(value.strip())
+        except ValueError:
+            raise MatcalcError(f'cannot read the value of {name.strip()}: "{value.strip()}"',
+                               hint="a number like -2.5, or an array like [1,2] or [[1,2],[3,4]]") from None
+        if not _numeric(values[name.strip()]):
+            raise MatcalcError(f'the value of {name.strip()} is not a number or an array of numbers',
+                               hint="e.g. x=-2.5 or x=[1,2]")
+    return values
+
+
+def _numeric(v) -> bool:
+    if isinstance(v, list):
+        return bool(v) and all(_numeric(x) for x in v)
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+_EXTRA_COMMANDS.append(_add_graph_command)
 
 
 # ---------------------------------------------------------------- verify
