@@ -132,7 +132,13 @@ class Gradients(dict):
         return codegen.compile_source(codegen.generate(next(iter(self.values())).program, self, name), name)
 
     def __str__(self) -> str:
-        return "\n".join(f"∂/∂{k}: {v}" for k, v in self.items())
+        """The definitions they share once, then ∂s/∂V = … for each variable."""
+        definitions: dict[str, Expr] = {}
+        for d in self.values():
+            definitions.update(d.definitions)
+        lines = [f"{n} = {text(v)}" for n, v in definitions.items()]
+        lines += [f"∂{d.function_name}/∂{d.wrt} = {text(d.expr)}" for d in self.values()]
+        return "\n".join(lines)
 
 
 def _plain(d):
@@ -214,46 +220,54 @@ def _derive_many(program: Program, names: list[str], layout: str, keep: str | No
     simp = Simplifier(ctx.shape)
     f = simp(f)  # the function in its own textbook form first: log(1 + e^t) is softplus(t)
     trace: list[Step] = []
+    found: list[tuple[str, Expr, str, Expr | None]] = []  # (variable, result, kind, <G, dF> if a tensor)
     if f_shape == ():
         raw = backprop(f, build.ONE, names, ctx, trace)
-        out = {}
         for n in names:
-            g = raw[n] if raw[n] is not None else build.ZERO
-            g = simp(g)
-            kind = "gradient" if shapes[n] != () else "derivative"
+            g = simp(raw[n]) if raw[n] is not None else build.ZERO
             if layout == "numerator" and shapes[n] != ():
                 g = simp(build.transpose(g))
-            out[n] = _finish(program, n, g, kind, layout, trace, inlined, simp, shapes, f)
-        return out
-    # a non-scalar function: the vector-Jacobian product with a symbolic cotangent G
-    G = _fresh(COTANGENT, shapes)
-    shapes[G] = f_shape
-    raw = backprop(f, Symbol(G), names, ctx, trace)
+            found.append((n, g, "gradient" if shapes[n] != () else "derivative", None))
+    else:
+        # a non-scalar function: the vector-Jacobian product with a symbolic cotangent G
+        G = _fresh(COTANGENT, shapes)
+        shapes[G] = f_shape
+        raw = backprop(f, Symbol(G), names, ctx, trace)
+        for n in names:
+            lin = simp(raw[n]) if raw[n] is not None else build.ZERO
+            v_shape = shapes[n]
+            coefficient = None
+            if len(f_shape) == 1 and len(v_shape) <= 1:
+                coefficient = linear_coefficient(lin, G, ctx, f_shape[0])
+            if coefficient is None:
+                found.append((n, lin, "tensor", lin))
+                continue
+            # lin = A G, so the Jacobian J = ∂F/∂V has Jᵀ = A (for a scalar v, A is the row (dF/dv)ᵀ)
+            j = simp(build.transpose(coefficient))
+            if layout == "denominator":
+                j = simp(coefficient)
+            found.append((n, j, "derivative" if len(v_shape) == 0 else "jacobian", None))
+    exprs, definitions = name_shared([e for _, e, _, _ in found], program, inlined, simp, shapes, f)
     out = {}
-    for n in names:
-        lin = simp(raw[n]) if raw[n] is not None else build.ZERO
-        v_shape = shapes[n]
-        coefficient = None
-        if len(f_shape) == 1 and len(v_shape) <= 1:
-            coefficient = linear_coefficient(lin, G, ctx, f_shape[0])
-        if coefficient is not None:
-            # lin = A G, so the Jacobian J = ∂F/∂V has Jᵀ = A
-            if len(v_shape) == 0:
-                # dF/dv, a vector like F (a row A = (dF/dv)ᵀ)
-                j = simp(build.transpose(coefficient))
-                if layout == "denominator":
-                    j = simp(build.transpose(j))
-                out[n] = _finish(program, n, j, "derivative", layout, trace, inlined, simp, shapes, f)
-            else:
-                j = simp(build.transpose(coefficient))
-                if layout == "denominator":
-                    j = simp(coefficient)
-                out[n] = _finish(program, n, j, "jacobian", layout, trace, inlined, simp, shapes, f)
-        else:
-            d = _finish(program, n, lin, "tensor", layout, trace, inlined, simp, shapes, f)
+    for (n, _, kind, lin), e in zip(found, exprs):
+        d = Derivative(program=program, wrt=n, expr=e, definitions=_needed(e, definitions), kind=kind,
+                       layout=layout, trace=trace, shapes=shapes, function=f)
+        if lin is not None:
             d.linear = lin
-            out[n] = d
+        out[n] = d
     return out
+
+
+def _needed(e: Expr, definitions: dict[str, Expr]) -> dict[str, Expr]:
+    """The definitions that e uses, directly or through others, in their order."""
+    seen: set[str] = set()
+    pending = [e]
+    while pending:
+        for s in walk(pending.pop()):
+            if isinstance(s, Symbol) and s.name in definitions and s.name not in seen:
+                seen.add(s.name)
+                pending.append(definitions[s.name])
+    return {n: v for n, v in definitions.items() if n in seen}
 
 
 def _fresh(base: str, taken) -> str:
@@ -352,16 +366,14 @@ def linear_coefficient(e: Expr, g: str, ctx: Context, n) -> Expr | None:
 
 # ---------------------------------------------------------------- presentation
 
-def _finish(program: Program, wrt: str, e: Expr, kind: str, layout: str, trace, inlined: dict[str, Expr],
-            simp: Simplifier, shapes: dict, f: Expr) -> Derivative:
-    e, definitions = name_shared(e, program, inlined, simp, shapes, f)
-    return Derivative(program=program, wrt=wrt, expr=e, definitions=definitions, kind=kind, layout=layout,
-                      trace=trace, shapes=shapes, function=f)
+def name_shared(exprs: list[Expr], program: Program, inlined: dict[str, Expr], simp: Simplifier,
+                shapes: dict, f: Expr) -> tuple[list[Expr], dict[str, Expr]]:
+    """Write the user's placeholders back by name, and name big shared subexpressions.
 
-
-def name_shared(e: Expr, program: Program, inlined: dict[str, Expr], simp: Simplifier, shapes: dict,
-                f: Expr) -> tuple[Expr, dict[str, Expr]]:
-    """Write the user's placeholders back by name, and name big shared subexpressions."""
+    Sharing is counted across all the results together, so the gradients of every layer
+    of a deep network share their forward values and deltas. Returns the results and every
+    definition they use (the user's first, then the temporaries, in dependency order).
+    """
     reverse: dict[Expr, str] = {}
     for name, value in inlined.items():
         if value.args:
@@ -375,31 +387,31 @@ def name_shared(e: Expr, program: Program, inlined: dict[str, Expr], simp: Simpl
             return type(node)(*_fields(node, kids))
         return node
 
-    e = fold(e, refold)
-    # which user placeholders are needed, and in what order
-    used: list[str] = []
-    pending = [e]
-    seen: set[str] = set()
-    while pending:
-        x = pending.pop()
-        for s in walk(x):
-            if isinstance(s, Symbol) and s.name in program.definitions and s.name not in seen:
-                seen.add(s.name)
-                pending.append(program.definitions[s.name])
-    definitions = {n: program.definitions[n] for n in program.definitions if n in seen}
+    memo: dict = {}
+    exprs = [fold(e, refold, memo) for e in exprs]
+    user = {n: program.definitions[n] for n in program.definitions}
 
     # shared subexpressions, big enough to be worth a name
     parents: dict[Expr, int] = {}
-    for node in walk(e):
-        for c in node.args:
-            parents[c] = parents.get(c, 0) + 1
+    counted: set[Expr] = set()
+    order: list[Expr] = []
+    for e in exprs:
+        parents[e] = parents.get(e, 0) + 1
+        for node in walk(e):
+            if node in counted:
+                continue
+            counted.add(node)
+            order.append(node)
+            for c in node.args:
+                parents[c] = parents.get(c, 0) + 1
     size: dict[Expr, int] = {}
-    fold(e, lambda n, kids: min(10**6, 1 + sum(kids)), size)
+    for e in exprs:
+        fold(e, lambda n, kids: min(10**6, 1 + sum(kids)), size)
     forward = set(walk(f))
-    taken = set(shapes) | set(definitions)
+    taken = set(shapes) | set(user)
     counters = {"z": 0, "h": 0, "δ": 0}
     names: dict[Expr, str] = {}
-    for node in walk(e):  # children first: inner temporaries get the lower numbers
+    for node in order:  # children first: inner temporaries get the lower numbers
         if parents.get(node, 0) >= 2 and size[node] >= FORWARD_SIZE_TO_NAME and node.args:
             base = ("h" if isinstance(node, Func) else "z") if node in forward else "δ"
             while True:
@@ -409,9 +421,8 @@ def name_shared(e: Expr, program: Program, inlined: dict[str, Expr], simp: Simpl
                     break
             taken.add(candidate)
             names[node] = candidate
+    temps: dict[str, Expr] = {}
     if names:
-        temps: dict[str, Expr] = {}
-
         def use_names(node, kids):
             rebuilt = type(node)(*_fields(node, kids)) if kids and any(
                 k is not c for k, c in zip(kids, node.args)) else node
@@ -420,11 +431,11 @@ def name_shared(e: Expr, program: Program, inlined: dict[str, Expr], simp: Simpl
                 return Symbol(names[node])
             return rebuilt
 
-        e = fold(e, use_names)
+        memo = {}
+        exprs = [fold(e, use_names, memo) for e in exprs]
         for n, v in temps.items():
             shapes[n] = shape_of(v, shapes)
-        definitions.update(temps)
-    return e, definitions
+    return exprs, {**user, **temps}
 
 
 def _fields(node: Expr, kids: list[Expr]) -> list:
