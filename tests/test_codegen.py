@@ -1,0 +1,217 @@
+"""Generated NumPy code agrees with matcalc.evaluate and Derivative.evaluate, checks its inputs,
+uses stable forms, and admits only validated names."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import matcalc
+from matcalc import codegen
+from matcalc.codegen import CodegenError, safe_name
+from matcalc.nodes import NODE_CLASSES, walk
+from matcalc.verify import random_env
+
+# (source, wrt, domain): together they reach every node class of a typed tree
+CASES = [
+    ("u^T f(W x + b)", ["W", "b", "x"], "any"),
+    ("x^T A x", ["x", "A"], "any"),
+    ("sum(log(1 + exp(-y ⊙ (X w))))", ["w"], "any"),
+    ("‖A x - b‖^2", ["x", "A"], "any"),
+    ("tr(A X B) + det(X) + logdet(X)", ["X"], "spd"),
+    ("tr(X^{-1}) + sum(diag(X))", ["X"], "spd"),
+    ("y^T logsoftmax(W x) + u^T softmax(z)", ["W", "x", "z"], "any"),
+    ("sum(diag(a) B c)", ["a", "c"], "any"),
+    ("ones(n)^T (a ⊙ b) + a^T ones(n)", ["a", "b"], "any"),
+    ("sum(a ./ b) + sum(a .^ 3) + sum(max(a, b) - min(a, b))", ["a"], "positive"),
+    ("sum(exp(a) + sin(a) + cos(a) + tanh(a) + sinh(a) + cosh(a) + atan(a) + sqrt(a) + log(a))", ["a"], "positive"),
+    ("sum(σ(a) + softplus(a) + relu(a) + abs(a))", ["a"], "positive"),
+    ("sum(tan(a))", ["a"], "unit"),
+    ("sum(erf(a)) + b^T b", ["b"], "unit"),  # erf' is not derivable yet (rules: "cannot express pi")
+    ("α^2 x^T x + (x^T x)/β", ["x", "α", "β"], "positive"),
+    ("x^T (I + A) x", ["x"], "any"),
+    ("‖X‖ + ‖x‖", ["X", "x"], "any"),
+    ("u^T tanh(W2 tanh(W1 x))", ["W1", "W2", "x"], "any"),
+    ("λ - x^T y", ["λ", "x"], "any"),
+    ("sum(W^T W)", ["W"], "any"),
+]
+
+
+def _env(program, domain, seed=0):
+    env = random_env(program, seed=seed, domain=domain)
+    return env
+
+
+def _args(fn_gen: codegen.Generated, program, env: dict) -> list:
+    """Positional arguments of the generated function from an evaluate-style env."""
+    back = {safe_name(v): v for v in env if isinstance(v, str) and "'" not in v}
+    out = []
+    for p in fn_gen.parameters:
+        if p in fn_gen.function_parameters:
+            base, _, order = p.partition("_prime")
+            k = int(order or 1) if "_prime" in p else 0
+            out.append(env[back[base] + "'" * k])
+        else:
+            out.append(env[back[p]])
+    return out
+
+
+def _close(a, b):
+    a = np.asarray(a, dtype=float)
+    b = np.asarray(b, dtype=float)
+    assert a.shape == b.shape, (a.shape, b.shape)
+    np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("source,wrt,domain", CASES, ids=[c[0] for c in CASES])
+def test_generated_code_matches_evaluate(source, wrt, domain):
+    program = matcalc.parse(source)
+    grads = matcalc.derive(program, wrt)
+    gen = codegen.generate(program, grads)
+    fn = codegen.compile_source(gen)
+    for seed in (0, 1):
+        env = _env(program, domain, seed)
+        value, *ds = fn(*_args(gen, program, env))
+        _close(value, matcalc.evaluate(program, env))
+        for d, got in zip(grads.values(), ds, strict=True):
+            _close(got, d.evaluate(env))
+
+
+def test_the_cases_cover_every_node_class():
+    seen = set()
+    for source, wrt, _ in CASES:
+        program = matcalc.parse(source)
+        seen.update(type(n) for n in walk(program.inline()))
+        for d in matcalc.derive(program, wrt).values():
+            seen.update(type(n) for n in walk(d.inlined()))
+    assert set(NODE_CLASSES) - seen == set()
+
+
+@pytest.mark.parametrize("source,wrt,domain", [
+    ("x^T A x", "x", "any"),
+    ("sum(log(1 + exp(-y ⊙ (X w))))", "w", "any"),
+    ("‖A x - b‖^2", "x", "any"),
+    ("u^T tanh(W x)", "x", "any"),
+])
+def test_generated_hessian_matches_evaluate(source, wrt, domain):
+    h = matcalc.hessian(source, wrt)
+    gen = codegen.generate(h.program, h)
+    fn = codegen.compile_source(gen)
+    env = _env(h.program, domain)
+    value, got = fn(*_args(gen, h.program, env))
+    _close(got, h.evaluate(env))
+    _close(value, matcalc.evaluate(h.program, env))
+
+
+def test_gradient_and_hessian_together():
+    program = matcalc.parse("sum(log(1 + exp(-y ⊙ (X w))))")
+    g = matcalc.derive(program, "w")
+    h = matcalc.hessian(program, "w")
+    gen = codegen.generate(program, [g, h])
+    assert gen.outputs == ["value", "d_w", "d_w"]
+    env = _env(program, "any")
+    value, dg, dh = codegen.compile_source(gen)(*_args(gen, program, env))
+    _close(dg, g.evaluate(env))
+    _close(dh, h.evaluate(env))
+
+
+def test_methods_on_results():
+    d = matcalc.derive("x^T A x", "x")
+    src = d.to_numpy()
+    assert src.startswith("import numpy as np") and "def f_and_grad(x, A):" in src
+    value, grad = d.compile()(np.array([1.0, 2.0]), np.array([[1.0, 2.0], [3.0, 4.0]]))
+    # x^T A x = 1 + 2*2 + 3*2 + 4*4 = 27; (A + A^T) x = [[2, 5], [5, 8]] [1, 2] = [12, 21]
+    assert value == 27.0
+    np.testing.assert_array_equal(grad, [12.0, 21.0])
+    gs = matcalc.derive("u^T f(W x + b)", ["W", "b"])
+    assert "def f_and_grad(u, W, x, b, f, f_prime):" in gs.to_numpy()
+    assert callable(gs.compile())
+
+
+def test_shared_subexpressions_are_computed_once():
+    src = matcalc.derive("u^T tanh(W2 tanh(W1 x))", ["W1", "W2"]).to_numpy()
+    assert src.count("np.tanh(") == 2  # tanh(W1 x) and tanh(W2 tanh(W1 x)), once each
+    assert src.count("W1 @ x") == 1
+    assert src.count("W2 @") == 1
+
+
+def test_dims_are_checked_on_entry():
+    fn = matcalc.derive("u^T f(W x + b)", "W").compile()
+    with pytest.raises(ValueError, match=r"x has 5 entries, but W has m = 4"):
+        fn(np.ones(3), np.ones((3, 4)), np.ones(5), np.ones(3), np.tanh, np.cos)
+    with pytest.raises(ValueError, match=r"W should be a matrix, got shape \(3,\)"):
+        fn(np.ones(3), np.ones(3), np.ones(4), np.ones(3), np.tanh, np.cos)
+    with pytest.raises(ValueError, match=r"b has 2 entries, but u has n = 3"):
+        fn(np.ones(3), np.ones((3, 4)), np.ones(4), np.ones(2), np.tanh, np.cos)
+
+
+def test_scalars_and_column_arrays_are_accepted():
+    fn = matcalc.derive("α x^T x", "x").compile()
+    value, grad = fn(2.0, np.array([[1.0], [2.0]]))
+    assert value == 10.0  # 2 (1 + 4)
+    np.testing.assert_array_equal(grad, [4.0, 8.0])  # 2 α x
+    with pytest.raises(ValueError, match="alpha should be a scalar"):
+        fn(np.ones(2), np.ones(2))
+
+
+def test_stable_forms():
+    fn = matcalc.derive("sum(log(1 + exp(x)))", "x").compile()
+    value, grad = fn(np.array([1000.0, -1000.0]))
+    assert value == 1000.0  # softplus(1000) = 1000 + log1p(e^-1000); softplus(-1000) ≈ 0
+    np.testing.assert_array_equal(grad, [1.0, 0.0])  # σ(1000) = 1, σ(-1000) ≈ 0
+    fn = matcalc.derive("y^T logsoftmax(z)", "z").compile()
+    value, grad = fn(np.array([1.0, 0.0]), np.array([1000.0, 0.0]))
+    assert value == 0.0  # logsoftmax(z)_1 = 0 - log(1 + e^-1000)
+    np.testing.assert_allclose(grad, [0.0, 0.0], atol=1e-300)  # y - sum(y) softmax(z) = [1, 0] - [1, 0]
+    fn = matcalc.derive("log(sum(exp(z)))", "z").compile()
+    value, grad = fn(np.array([1000.0, 1000.0]))
+    assert value == pytest.approx(1000.0 + np.log(2.0), rel=1e-15)
+    np.testing.assert_allclose(grad, [0.5, 0.5], rtol=1e-15)  # softmax of equal entries
+
+
+def test_greek_names_are_spelt_out():
+    src = matcalc.derive("γ x^T x + δ", ["x", "δ"]).to_numpy()
+    assert "def f_and_grad(gamma, x, delta):" in src
+    assert "γ" not in src and "δ" not in src
+
+
+@pytest.mark.parametrize("name,expected", [
+    ("x", "x"), ("W_1", "W_1"), ("δ", "delta"), ("Σ", "Sigma"), ("x_α", "x_alpha"), ("_w", "_w"),
+])
+def test_safe_name_accepts(name, expected):
+    assert safe_name(name) == expected
+
+
+@pytest.mark.parametrize("name", [
+    "__import__", "__class__", "lambda", "import", "def", "None", "np", "math", "ValueError", "f_and_grad",
+    "x; import os", "x)", "os.system", "a b", "x\n", "", "1x", "x′", "é", "ℵ", "x-y", "__",
+    "match",  # a soft keyword
+])
+def test_safe_name_rejects(name):
+    with pytest.raises(CodegenError):
+        safe_name(name)
+
+
+def test_a_program_symbol_the_generated_code_needs_is_rejected():
+    with pytest.raises(matcalc.MatcalcError, match='"np" is a name the generated code uses'):
+        matcalc.derive("np^T x", "x").to_numpy()
+
+
+def test_function_name_is_validated():
+    d = matcalc.derive("x^T x", "x")
+    assert "def grad_xx(x):" in d.to_numpy("grad_xx")
+    for bad in ("__import__", "f(x):\n    pass\ndef g", "x", "class"):
+        with pytest.raises(CodegenError):
+            d.to_numpy(bad)
+
+
+def test_index_notation_results_are_refused():
+    d = matcalc.derive("W x", "W")
+    if d.kind == "tensor":
+        with pytest.raises(CodegenError, match="index notation"):
+            d.to_numpy()
+
+
+def test_generated_source_calls_no_eval():
+    for source, wrt, _ in CASES:
+        src = matcalc.derive(source, wrt).to_numpy()
+        assert "eval(" not in src and "exec(" not in src and "__" not in src.replace('"""', "")
