@@ -111,6 +111,14 @@ class Printer:
             return self.bracket(s)
         return s
 
+    def base(self, e: Expr) -> str:
+        """The operand of a postfix operator, bracketed unless an atom.
+
+        (X^T)^{-1}, (c^2)^3, (x.^2)^T: stacked superscripts are a LaTeX error and hard to
+        read, and in text "x.^2.^3" would lex "2." as a number.
+        """
+        return self.paren(e, POSTFIX, strict=True)
+
     def is_bracketed(self, e: Expr, level: int, strict: bool = False) -> bool:
         p = self.precedence(e)
         return p < level or (strict and p == level)
@@ -121,7 +129,7 @@ class Printer:
             inner = e.arg if isinstance(e, (Transpose, Inverse)) else e.left
             if isinstance(e, Transpose) and isinstance(inner, Inverse):
                 inner = inner.arg  # X^{-T}
-            if self.is_bracketed(inner, POSTFIX):
+            if self.is_bracketed(inner, POSTFIX, strict=True):
                 return e
             e = inner
         return e
@@ -253,11 +261,11 @@ class TextPrinter(Printer):
 
     def _print_Transpose(self, e: Transpose) -> str:
         if isinstance(e.arg, Inverse):
-            return self.paren(e.arg.arg, POSTFIX) + "^{-T}"
-        return self.paren(e.arg, POSTFIX) + "^T"
+            return self.base(e.arg.arg) + "^{-T}"
+        return self.base(e.arg) + "^T"
 
     def _print_Inverse(self, e: Inverse) -> str:
-        return self.paren(e.arg, POSTFIX) + "^{-1}"
+        return self.base(e.arg) + "^{-1}"
 
     @staticmethod
     def bare_exponent(p: Expr) -> bool:
@@ -268,16 +276,10 @@ class TextPrinter(Printer):
         return self.doprint(p) if self.bare_exponent(p) else "{" + self.doprint(p) + "}"
 
     def _print_Power(self, e: Power) -> str:
-        return self.paren(e.left, POSTFIX) + "^" + self.exponent(e.right)
+        return self.base(e.left) + "^" + self.exponent(e.right)
 
     def _print_ElemPower(self, e: ElemPower) -> str:
-        base = self.paren(e.left, POSTFIX)
-        left = e.left
-        # before ".^": x.^2.^3 would read "2." as a number, and the grammar's ^{-1} may not be
-        # followed by "." (A^{-1}.^2 fails to lex); bracket the base instead
-        if (isinstance(left, ElemPower) and self.bare_exponent(left.right)) or isinstance(left, Inverse):
-            base = self.bracket(base)
-        return base + ".^" + self.exponent(e.right)
+        return self.base(e.left) + ".^" + self.exponent(e.right)
 
     def _print_Div(self, e: Div) -> str:
         return self.paren(e.left, DIV) + " / " + self.paren(e.right, POSTFIX)
@@ -416,20 +418,19 @@ class LatexPrinter(Printer):
             name = r"\operatorname{" + e.name + "}"
         return self.call(name + "'" * e.order, e.arg)
 
-    # a superscript on a superscript is a LaTeX error: the base of a postfix op is strict
     def _print_Transpose(self, e: Transpose) -> str:
         if isinstance(e.arg, Inverse):
-            return self.paren(e.arg.arg, POSTFIX, strict=True) + r"^{-\top}"
-        return self.paren(e.arg, POSTFIX, strict=True) + r"^{\top}"
+            return self.base(e.arg.arg) + r"^{-\top}"
+        return self.base(e.arg) + r"^{\top}"
 
     def _print_Inverse(self, e: Inverse) -> str:
-        return self.paren(e.arg, POSTFIX, strict=True) + "^{-1}"
+        return self.base(e.arg) + "^{-1}"
 
     def _print_Power(self, e: Power) -> str:
-        return self.paren(e.left, POSTFIX, strict=True) + "^{" + self.doprint(e.right) + "}"
+        return self.base(e.left) + "^{" + self.doprint(e.right) + "}"
 
     def _print_ElemPower(self, e: ElemPower) -> str:
-        return self.paren(e.left, POSTFIX, strict=True) + r"^{\circ " + self.doprint(e.right) + "}"
+        return self.base(e.left) + r"^{\circ " + self.doprint(e.right) + "}"
 
     def _print_Div(self, e: Div) -> str:
         return rf"\frac{{{self.doprint(e.left)}}}{{{self.doprint(e.right)}}}"
