@@ -9,7 +9,7 @@ import argparse
 import json
 import sys
 
-from . import MatcalcError, derive, hessian, parse, verify, verify
+from . import MatcalcError, derive, hessian, parse, verify
 from .graph import graph as _graph
 
 EXIT_OK, EXIT_REFUTED, EXIT_BAD_INPUT = 0, 1, 2
@@ -202,34 +202,6 @@ def _numeric(v) -> bool:
 
 
 _EXTRA_COMMANDS.append(_add_graph_command)
-
-
-# ---------------------------------------------------------------- verify
-
-def _add_verify_command(sub) -> None:
-    p = sub.add_parser("verify", help="check a hand derivation: exit 0 if right, 1 if refuted, 2 if bad input")
-    _add_program_args(p)
-    p.add_argument("--wrt", required=True, help="the variable the claim differentiates with respect to")
-    p.add_argument("--claim", required=True,
-                   help='the claimed derivative, e.g. "(u .* f\'(W x + b)) x^T" or "δ = u ⊙ f\'(z); δ x^T"')
-    p.add_argument("--layout", choices=("shape", "numerator", "denominator"), default="shape",
-                   help="the layout the claim is written in (default: the shape of the variable)")
-    p.add_argument("--format", choices=("text", "json"), default="text")
-    p.set_defaults(run=_cmd_verify)
-
-
-def _cmd_verify(args) -> int:
-    v = verify(_read_program(args), args.wrt, args.claim, layout=args.layout)
-    if args.format == "json":
-        print(json.dumps({"ok": v.ok, "reason": v.reason, "message": v.message, "claim": v.claim,
-                          "expected": v.expected, "fix": v.fix, "factor": v.factor},
-                         ensure_ascii=False, indent=2))
-    else:
-        print(v.message)
-    return EXIT_OK if v.ok else EXIT_REFUTED
-
-
-_EXTRA_COMMANDS.append(_add_verify_command)
 
 
 # ---------------------------------------------------------------- verify
