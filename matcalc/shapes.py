@@ -818,7 +818,8 @@ def typecheck(statements: list[Statement], source: str, kinds: dict[str, tuple] 
             typed_target = Symbol(name, def_spans[name])
         return typer, typed_defs, typed_target
 
-    typer, typed_defs, typed_target = _type_with_demotion(attempt)
+    size = sum(len(walk(e)) for e in all_exprs)
+    typer, typed_defs, typed_target = _type_with_demotion(attempt, size)
     for e in [*typed_defs.values(), typed_target]:
         if (d := _depth(e)) > MAX_DEPTH:
             raise LimitError(f"the typed expression nests {d} levels deep; matcalc accepts at most {MAX_DEPTH}",
@@ -859,8 +860,11 @@ def typecheck(statements: list[Statement], source: str, kinds: dict[str, tuple] 
 MAX_DEMOTION_ATTEMPTS = 64
 """How many sets of names-taken-as-scalars to try before giving up on a conflict."""
 
+DEMOTION_WORK = 100_000
+"""Attempts times program size (in nodes) spent on demotion, so big programs fail fast."""
 
-def _type_with_demotion(attempt):
+
+def _type_with_demotion(attempt, size: int = 1):
     """Type with the naming convention; if that fails, with the fewest names demoted to scalars.
 
     Breadth first over sets of demoted names (each failure names its candidates): the first
@@ -873,12 +877,12 @@ def _type_with_demotion(attempt):
     except _Retry as retry:
         first = retry.error
         level = {frozenset([c]) for c in retry.candidates}
-    tries = 1
-    while level and tries < MAX_DEMOTION_ATTEMPTS:
+    tries, most = 1, max(4, min(MAX_DEMOTION_ATTEMPTS, DEMOTION_WORK // max(size, 1)))
+    while level and tries < most:
         successes, following = [], set()
         for demoted in sorted(level, key=sorted):
             tries += 1
-            if tries > MAX_DEMOTION_ATTEMPTS:
+            if tries > most:
                 raise first
             try:
                 successes.append((demoted, attempt(demoted)))
