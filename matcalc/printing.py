@@ -3,9 +3,13 @@
 Both printers dispatch on the node class (``_print_<ClassName>``) and take their
 brackets from one :data:`PRECEDENCE` table keyed by class, never from rendered text.
 Loosest to tightest, as in the grammar: ``+ -`` | ``⊙ ./`` | unary ``-`` | ``/`` |
-juxtaposition | postfix ``^T ^{-1} ^p .^p`` | atoms.  Two refinements are structural,
-not textual: a ``Number`` binds like its spelling (``-2`` like unary minus, ``1/2``
-like a product), and ``Scale(-2, x)`` prints ``-2 x`` and so binds like unary minus.
+juxtaposition | postfix ``^T ^{-1} ^p .^p`` | atoms.  ``/`` sits just below
+juxtaposition because ``a / c x`` reads ``(a / c) x``: a quotient that opens a product is
+bracketed, ``(X / c) y``.  Refinements are structural, never textual: a ``Number`` binds
+like its spelling (``-2`` like unary minus, ``1/2`` like a product, so ``1/2 x`` but
+``c (1/2)``); ``Scale(-2, x)`` prints ``-2 x`` and so binds like unary minus; the operand
+of a postfix operator is bracketed unless it is an atom (``(X^T)^{-1}``, ``(c^2)^3``);
+in LaTeX a ``\\frac`` binds between a product and a postfix operand.
 
 Products print as one run of factors: ``Scale(c, MatMul(A, B))`` is ``c A B``, which
 the typer splits back the same way (scalars become coefficients, left to right).
@@ -25,7 +29,6 @@ recursion), so trees thousands of levels deep print.
 from __future__ import annotations
 
 import unicodedata
-from fractions import Fraction
 
 from .nodes import (
     Add, Det, Diag, DiagPart, Div, ElemDiv, ElemPower, Expr, Func, Hadamard, Identity, Inverse,

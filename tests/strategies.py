@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from matcalc import build
 from matcalc.nodes import (
-    Add, Det, Diag, DiagPart, ElemDiv, ElemPower, Expr, Func, Identity, LogDet, LogSoftmax,
+    Det, Diag, DiagPart, ElemDiv, ElemPower, Expr, Func, Identity, LogDet, LogSoftmax,
     MatMul, Max, Min, Norm, Number, Ones, Scale, Softmax, Sum, Symbol, Trace,
 )
 
