@@ -6,6 +6,7 @@ here beyond syntax: kinds and shapes are :mod:`matcalc.shapes`'s business.
 """
 from __future__ import annotations
 
+import re
 from fractions import Fraction
 from importlib import resources
 from pathlib import Path
@@ -358,6 +359,10 @@ def _parse_error(source: str, error: UnexpectedInput) -> ParseError:
         index = error.pos_in_stream
         char = source[index]
         hint = _character_hint(source, index)
+        if char == "\\" and re.match(r"\\[A-Za-z]+", source[index:]):
+            command = re.match(r"\\[A-Za-z]+", source[index:]).group(0)
+            return ParseError(f'unknown LaTeX command "{command}" at line {error.line}, column {error.column}',
+                              source, _span_at(source, index, len(command)), hint)
         shown = repr(char) if char.isprintable() and not char.isspace() or char == " " else f"U+{ord(char):04X}"
         return ParseError(f"unexpected character {shown} at line {error.line}, column {error.column}",
                           source, _span_at(source, index), hint)
@@ -438,7 +443,13 @@ def _character_hint(source: str, index: int) -> str | None:
     if char == "!":
         return "matcalc has no factorial or negation with !"
     if char == "\\":
-        return "this LaTeX command is not part of the language; see the README for the spellings"
+        command = re.match(r"\\[A-Za-z]*", source[index:]).group(0)
+        if command in ("\\mathbf", "\\boldsymbol", "\\mathrm", "\\bm", "\\vec"):
+            return f"write the name alone: x, not {command}{{x}}"
+        if command in ("\\partial", "\\nabla", "\\sum", "\\int", "\\begin"):
+            return f"{command} is not part of the language; write the function and use derive(…, wrt=…)"
+        return (f"{command or chr(92)} is not part of the language; the LaTeX it reads is \\top \\odot "
+                "\\cdot \\frac \\sqrt \\left( \\right) \\| \\lVert \\in \\mathbb{R} and function names")
     return None
 
 

@@ -252,10 +252,13 @@ def test_nul_character():
     assert caret_column(err) == 1
 
 
-def test_unknown_latex_command_has_a_hint():
+def test_unknown_latex_command_is_named_with_a_hint():
     err = error_of("\\mathbf{x}")
     assert isinstance(err, ParseError)
-    assert err.hint
+    assert str(err) == ('error: unknown LaTeX command "\\mathbf" at line 1, column 1\n'
+                        '  \\mathbf{x}\n'
+                        '  ^^^^^^^\n'
+                        'hint: write the name alone: x, not \\mathbf{x}')
 
 
 def test_superscript_two_hint():
