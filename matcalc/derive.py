@@ -24,6 +24,7 @@ from .printing import latex, latex_name, program_text, text
 from .rules import Context, rule_for
 from .shapes import Program, shape_of, substitute
 from .simplify import Simplifier
+from .steps import chain_rule, steps_latex as _steps_latex, steps_text as _steps_text
 
 COTANGENT = "G"  # the symbolic cotangent of a non-scalar function (never a user name: see _fresh)
 LAYOUTS = ("shape", "numerator", "denominator")
@@ -110,6 +111,17 @@ class Derivative:
 
     def _repr_latex_(self) -> str:
         return f"$${self.latex()}$$"
+
+    @property
+    def steps(self) -> list:
+        """The chain rule step by step (see matcalc.steps): placeholders, upstream × local, δ, the reshape."""
+        return chain_rule(self, backprop, linear_coefficient)
+
+    def steps_text(self) -> str:
+        return _steps_text(self.steps)
+
+    def steps_latex(self) -> str:
+        return _steps_latex(self.steps)
 
     def to_numpy(self, name: str = codegen.FUNCTION_NAME) -> str:
         """Python source of ``name(inputs…) -> (value, derivative)`` (see matcalc.codegen)."""
