@@ -16,6 +16,7 @@ import numpy as np
 from . import build, codegen
 from .errors import DerivativeError, EvaluationError
 from .evaluate import evaluate_expr
+from .indices import index_latex, index_text
 from .nodes import (
     Add, Diag, Div, ElemDiv, Expr, Func, Hadamard, Identity, MatMul, Neg, Number, Ones, Scale,
     Sum, Symbol, Transpose, fold, walk,
@@ -55,6 +56,8 @@ class Derivative:
     function: Expr | None = field(default=None, repr=False)
 
     def __str__(self) -> str:
+        if self.kind == "tensor":  # ∂F_ij/∂x_k = δ_ik x_j + x_i δ_jk, not the raw product with G
+            return index_text(self)
         return program_text(self.definitions, self.expr)
 
     @property
@@ -97,6 +100,8 @@ class Derivative:
 
     def latex(self) -> str:
         """\\frac{\\partial s}{\\partial W} = …"""
+        if self.kind == "tensor":
+            return index_latex(self)
         f = latex_name(self.function_name)
         v = latex_name(self.wrt)
         if self.kind == "hessian":
