@@ -11,6 +11,7 @@ import sys
 
 from . import MatcalcError, derive, hessian, parse, verify
 from .graph import graph as _graph
+from . import gallery as _gallery
 
 EXIT_OK, EXIT_REFUTED, EXIT_BAD_INPUT = 0, 1, 2
 FORMATS = ("text", "latex", "json", "numpy")
@@ -202,6 +203,41 @@ def _numeric(v) -> bool:
 
 
 _EXTRA_COMMANDS.append(_add_graph_command)
+
+
+# ---------------------------------------------------------------- examples
+
+def _add_examples_command(sub) -> None:
+    p = sub.add_parser("examples", help="the gallery of classic gradients (CS229, CS224N, CS231n, CS221)")
+    p.add_argument("name", nargs="?", help="show one example with its derivation (no name: list them)")
+    p.set_defaults(run=_cmd_examples)
+
+
+def _cmd_examples(args) -> int:
+    if args.name is None:
+        width = max(len(e.name) for e in _gallery.EXAMPLES)
+        for e in _gallery.EXAMPLES:
+            print(f"{e.name:<{width}}  {e.course:<7} {e.title}  (∂/∂{', ∂/∂'.join(e.wrt)})")
+        return EXIT_OK
+    e = _gallery.example(args.name)
+    program = e.program()
+    print(f"{e.title} ({e.course}): {e.description}")
+    print(f"reference: {e.reference}")
+    print("\n" + e.source)
+    grads = derive(program, e.wrt)
+    for wrt, d in grads.items():
+        print(f"\n∂{d.function_name}/∂{wrt}")
+        if hasattr(d, "steps_text"):
+            print(d.steps_text())
+        print("result:   " + str(d).replace("\n", "\n          "))
+        print("textbook: " + e.answers[wrt])
+        print("LaTeX:    " + d.latex())
+    if e.onehot:
+        print(f"\n(the textbook forms take {', '.join(e.onehot)} one-hot, so sum = 1)")
+    return EXIT_OK
+
+
+_EXTRA_COMMANDS.append(_add_examples_command)
 
 
 # ---------------------------------------------------------------- verify
