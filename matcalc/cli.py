@@ -227,8 +227,7 @@ def _cmd_examples(args) -> int:
     grads = derive(program, e.wrt)
     for wrt, d in grads.items():
         print(f"\n∂{d.function_name}/∂{wrt}")
-        if hasattr(d, "steps_text"):
-            print(d.steps_text())
+        print(d.steps_text())
         print("result:   " + str(d).replace("\n", "\n          "))
         print("textbook: " + e.answers[wrt])
         print("LaTeX:    " + d.latex())
