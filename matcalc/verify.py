@@ -239,7 +239,7 @@ def verify(text, wrt: str, claim: str, layout: str = "shape", domain="auto", poi
         message = f"your answer has no shape: {error.bare_message}; {label} must be {_shape_text(want)}" \
                   f"{_like(d)}"
         if fix:
-            message += f"; {fix} has that shape"
+            message += f"; {fix} has that shape" + _and_right(program, wrt, claim, statements, fix, layout)
         return verdict(ok=False, message=message, reason="shape", fix=fix)
     _check_names(claimed, program, statements, claim)
     got = normalize(tuple(claimed.shape(claimed.expr)))
@@ -247,7 +247,7 @@ def verify(text, wrt: str, claim: str, layout: str = "shape", domain="auto", poi
         fix = _shape_fix(decls, statements, claim, want)
         message = f"your answer is {_shape_text(got)}, {label} must be {_shape_text(want)}{_like(d)}"
         if fix:
-            message += f"; {fix} has that shape"
+            message += f"; {fix} has that shape" + _and_right(program, wrt, claim, statements, fix, layout)
         return verdict(ok=False, message=message, reason="shape", fix=fix)
 
     shapes = {**d.shapes, **claimed.shapes}
@@ -261,6 +261,17 @@ def verify(text, wrt: str, claim: str, layout: str = "shape", domain="auto", poi
     trials = _trials(program, d, claimed.expr, shapes, definitions, domain, points, seed)
     noun = {"gradient": "gradient", "jacobian": "Jacobian", "hessian": "Hessian"}.get(d.kind, "derivative")
     return _diagnose(trials, label, expected, noun, verdict)
+
+
+def _and_right(program, wrt, claim: str, statements, fix: str, layout: str) -> str:
+    """" and is right" when the reshaped claim (after the claim's own definitions) is the derivative."""
+    span = getattr(statements[-1], "span", None)
+    prefix = claim[:span.start] if span is not None else ""
+    try:
+        again = verify(program, wrt, prefix + fix, layout)
+    except MatcalcError:
+        return ""
+    return " and is right" if again.ok else ""
 
 
 def _expected_text(d: Derivative) -> str:
@@ -431,7 +442,8 @@ def _diagnose(trials: list[_Trial], label: str, expected: str, noun: str, verdic
                 return verdict(ok=False, reason="transpose", factor=-1.0,
                                message=f"your answer is missing a transpose and has the wrong sign: "
                                        f"{label} = {expected}")
-    bad = next(t for t in trials if t.claim is None or not _close(t.claim, t.true))
+    failing = [t for t in trials if t.claim is None or not _close(t.claim, t.true)]
+    bad = min(failing, key=lambda t: sum(t.dims.values()))    # the smallest arrays read best
     point = _describe_point(bad.env, bad.dims)
     if bad.claim is None:
         message = f"your answer cannot be evaluated at {point}: {bad.error}"
