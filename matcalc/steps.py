@@ -265,6 +265,12 @@ def chain_rule(d, backprop, linear_coefficient) -> list:
     for n in step_nodes:
         if n not in names:
             names[n] = fresh(n)
+    for n in step_nodes:      # inputs off the path still get a name, so each step reads like the cheatsheet's
+        for c in n.args:
+            if c.args and c not in names and not needed.get(c) and not (
+                    isinstance(c, (Transpose, Neg)) and not c.arg.args) and not (
+                    isinstance(c, (MatMul, Scale, Neg, Transpose)) and isinstance(n, Add)):
+                names[c] = fresh(c)
     for n, name in names.items():
         shapes.setdefault(name, shape(n))
 
@@ -291,8 +297,7 @@ def chain_rule(d, backprop, linear_coefficient) -> list:
                 out.append(c)
         return out
 
-    steps: list = [Placeholder(names[n], local_expr(n)) for n in walk(f)
-                   if n in names and n.args and (n in step_nodes or n is f or names[n] in program.definitions)]
+    steps: list = [Placeholder(names[n], local_expr(n)) for n in walk(f) if n in names and n.args]
     received: dict[Expr, list[tuple[str, Expr]]] = {f: [("", build.ONE)]}
     deltas = 0
     delta_values: dict[str, Expr] = {}
