@@ -154,7 +154,8 @@ class Gradients(dict):
         for d in self.values():
             definitions.update(d.definitions)
         lines = [f"{n} = {text(v)}" for n, v in definitions.items()]
-        lines += [f"∂{d.function_name}/∂{d.wrt} = {text(d.expr)}" for d in self.values()]
+        lines += [str(d) if d.kind == "tensor" else f"∂{d.function_name}/∂{d.wrt} = {text(d.expr)}"
+                  for d in self.values()]
         return "\n".join(lines)
 
 
@@ -468,7 +469,8 @@ def _fields(node: Expr, kids: list[Expr]) -> list:
 def _evaluate_tensor(d: Derivative, env: dict) -> np.ndarray:
     """J[i…, k…] = ∂F_{i…}/∂V_{k…}: <E_{i…}, dF> for each basis tensor E of F's shape."""
     f_shape = evaluate_expr(d.function, d.shapes, env).shape
-    G = next(n for n in d.shapes if n == COTANGENT or n.startswith(COTANGENT + "_"))
+    G = next(n for n in d.shapes if (n == COTANGENT or n.startswith(COTANGENT + "_"))
+             and n not in d.program.shapes)  # the engine's G, not a user's symbol of that name
     out = []
     for index in np.ndindex(*f_shape):
         basis = np.zeros(f_shape)

@@ -65,10 +65,10 @@ def is_greek(name: str) -> bool:
 
 def conventional_kind(name: str) -> str:
     """'scalar', 'vector' or 'matrix', by the naming convention."""
-    if is_greek(name):
-        return "scalar"
-    if name[0].isupper():
+    if name[0].isupper():  # W, Θ
         return "matrix"
+    if is_greek(name):  # λ, α
+        return "scalar"
     return "vector"
 
 
@@ -276,6 +276,7 @@ class _Typer:
         self.source = source
         self.demoted = demoted
         self.never_demoted: set[str] = set()  # names written transposed: not scalars
+        self.promoted: set[str] = set()  # Greek names taken as vectors (θ in X θ - y)
         self.kinds = kinds or {}
         self.declared = declared
         self.defs = defs
@@ -352,8 +353,9 @@ class _Typer:
             candidates = [s.name for s in walk(retry_from) if isinstance(s, Symbol)
                           and s.name in self.variables and s.name not in self.declared
                           and s.name not in self.scalars and s.name not in self.kinds
-                          and s.name not in self.never_demoted
-                          and conventional_kind(s.name) == "vector"]
+                          and s.name not in self.promoted
+                          and ((conventional_kind(s.name) == "vector" and s.name not in self.never_demoted)
+                               or conventional_kind(s.name) == "scalar")]
             if candidates:
                 raise _Retry(err, sorted(set(candidates), key=candidates.index))
         raise err
@@ -376,6 +378,8 @@ class _Typer:
             return Symbol(name, node.span), self.symbol_shapes[name]
         if name in self.declared:
             shape = normalize(tuple(self.dim_of(d) for d in self.declared[name]))
+        elif name in self.promoted:
+            shape = (self.var(),)
         elif name in self.scalars or (name not in self.kinds and conventional_kind(name) == "scalar"):
             shape = ()
         elif self.kinds.get(name) == 1:
@@ -503,6 +507,9 @@ class _Typer:
             if s is None:
                 v = e.arg.dim
                 e, s = build.transpose(Ones(v)), (1, v)
+            if isinstance(e, Scale):  # A (c x) = c A x: the coefficient joins the others
+                coefficient.append(e.left)
+                e = e.right
             if acc_expr is None:
                 acc_expr, acc_shape, acc_src = e, s, original
                 continue
@@ -799,9 +806,14 @@ def typecheck(statements: list[Statement], source: str, kinds: dict[str, tuple] 
 
     kinds = {n: k for n, k in (kinds or {}).items() if n not in declared and n in symbols}
     scalars = {s for s in powered if s not in declared} | {n for n, k in kinds.items() if k == 0}
-    def attempt(demoted: frozenset[str]):
+    def attempt(flipped: frozenset[str]):
+        # a flipped name goes against the convention: a vector name becomes a scalar (demoted),
+        # a lower-case Greek name a vector (promoted: θ in X θ - y)
+        promoted = frozenset(n for n in flipped if conventional_kind(n) == "scalar")
+        demoted = flipped - promoted
         typer = _Typer(source, declared, defs, scalars | demoted, set(), variables, kinds, demoted)
         typer.never_demoted = transposed_names
+        typer.promoted = set(promoted)
         typed_defs: dict[str, Expr] = {}
         for n in order:
             e, s = fold(defs[n], typer.type_node)

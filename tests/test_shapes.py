@@ -21,7 +21,7 @@ def shapes(text):
 
 @pytest.mark.parametrize("name, kind", [
     ("W", "matrix"), ("Xs", "matrix"), ("x", "vector"), ("u_1", "vector"), ("α", "scalar"),
-    ("λ2", "scalar"), ("Σ", "scalar"),
+    ("λ2", "scalar"), ("Σ", "matrix"),
 ])
 def test_kind_by_convention(name, kind):
     assert conventional_kind(name) == kind
