@@ -320,7 +320,8 @@ def _node_line(node: Node, f: str) -> str:
         return f'  {node.id} [label=<{label}>, shape=box, style="dashed,rounded", fontcolor="#555555"];'
     if node.kind == "output":
         return f'  {node.id} [label=<{label}>, shape=doublecircle];'
-    return f'  {node.id} [label=<{label}>, shape=circle];'
+    shape = "circle" if len(node.label) <= 3 else "ellipse"  # max, tanh, logsoftmax: no huge circles
+    return f'  {node.id} [label=<{label}>, shape={shape}];'
 
 
 def to_dot(g: Graph, with_values: bool, scalar: bool = True) -> str:
