@@ -1,0 +1,463 @@
+"""matcalc benchmarks: derivation (vs SymPy, tensorgrad), gradient code (vs jax.jit(grad)), Hessian code
+(vs jax.jit(jax.hessian)). Prints three tables and writes them to bench/RESULTS.md.
+
+    pip install -e '.[bench]'
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python bench/run.py          # full run
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python bench/run.py --quick  # small sizes, a smoke test
+
+Peers (SymPy, tensorgrad) run in a subprocess each per case and are stopped at 60 s.
+Every derivative is checked numerically against jax.grad / jax.hessian in float64.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))
+
+PEER_TIMEOUT = 60.0
+
+
+def tokens(text: str) -> int:
+    """Identifiers, numbers and single punctuation marks."""
+    return len(re.findall(r"[A-Za-z_\u0370-\u03ff][\w\u0370-\u03ff']*|\d+(?:\.\d+)?|[^\s\w]", text))
+
+
+def best_time(fn, min_total=0.3, max_reps=20, min_reps=3):
+    """Best wall time of fn() over repeats (after one warm-up call)."""
+    fn()
+    times = []
+    start = time.perf_counter()
+    while len(times) < min_reps or (time.perf_counter() - start < min_total and len(times) < max_reps):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return min(times)
+
+
+def fmt_s(t):
+    if t is None:
+        return "–"
+    if t < 1e-3:
+        return f"{t * 1e6:.0f} µs"
+    if t < 1:
+        return f"{t * 1e3:.1f} ms"
+    return f"{t:.2f} s"
+
+
+def table(headers, rows):
+    out = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
+    out += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
+    return "\n".join(out)
+
+
+# ---------------------------------------------------------------- the chain
+
+def chain_dims(L):
+    return [3 + (k % 3) for k in range(L + 1)]  # 3, 4, 5, 3, …: neighbours differ
+
+
+def chain_data(L, seed=0):
+    rng = np.random.default_rng(seed)
+    k = chain_dims(L)
+    data = {"x": rng.standard_normal(k[0]), "u": rng.standard_normal(k[L])}
+    for l in range(1, L + 1):
+        data[f"W{l}"] = rng.standard_normal((k[l], k[l - 1])) / np.sqrt(k[l - 1])
+    return data
+
+
+def chain_reference(L, data):
+    import jax
+    import jax.numpy as jnp
+
+    def s(Ws, x, u):
+        h = x
+        for W in Ws:
+            h = jnp.tanh(W @ h)
+        return u @ h
+
+    Ws = [jnp.asarray(data[f"W{l}"]) for l in range(1, L + 1)]
+    grads = jax.grad(s)(Ws, jnp.asarray(data["x"]), jnp.asarray(data["u"]))
+    return {f"W{l}": np.asarray(g) for l, g in zip(range(1, L + 1), grads)}
+
+
+def rel_err(a, b):
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    if a.shape != b.shape:
+        return float("inf")
+    return float(np.max(np.abs(a - b)) / max(1e-300, np.max(np.abs(b))))
+
+
+def matcalc_chain(L, data, ref):
+    import matcalc
+    src = "x"
+    for l in range(1, L + 1):
+        src = f"tanh(W{l} {src})"
+    src = f"s = u^T {src}"
+    names = [f"W{l}" for l in range(1, L + 1)]
+    t = time.perf_counter()
+    d = matcalc.derive(src, names)
+    elapsed = time.perf_counter() - t
+    text = str(d)
+    err = max(rel_err(d[n].evaluate(data), ref[n]) for n in names)
+    return {"time": elapsed, "tokens": tokens(text), "chars": len(text), "delivered": L, "err": err}
+
+
+# ---------------------------------------------------------------- peers, in subprocesses
+
+def worker_sympy(L, path):
+    import sympy
+    from sympy import MatrixSymbol
+    data = dict(np.load(path))
+    k = chain_dims(L)
+    x = MatrixSymbol("x", k[0], 1)
+    u = MatrixSymbol("u", k[L], 1)
+    Ws = [MatrixSymbol(f"W{l}", k[l], k[l - 1]) for l in range(1, L + 1)]
+    h = x
+    for W in Ws:
+        h = (W * h).applyfunc(sympy.tanh)
+    s = u.T * h
+    subs = {x: sympy.ImmutableMatrix(data["x"].reshape(-1, 1)), u: sympy.ImmutableMatrix(data["u"].reshape(-1, 1))}
+    subs.update({W: sympy.ImmutableMatrix(data[W.name]) for W in Ws})
+    for l in range(L, 0, -1):  # the outermost first: the one SymPy is known to return
+        W = Ws[l - 1]
+        t = time.perf_counter()
+        try:
+            g = s.diff(W)
+            elapsed = time.perf_counter() - t
+            text = str(g)
+            rec = {"l": l, "time": elapsed, "tokens": tokens(text), "chars": len(text)}
+        except Exception as exc:  # noqa: BLE001 - SymPy's failures are what we report
+            rec = {"l": l, "time": time.perf_counter() - t, "error": f"{type(exc).__name__}: {str(exc)[:120]}"}
+            print(json.dumps(rec), flush=True)
+            continue
+        print(json.dumps(rec), flush=True)
+        try:  # numeric check: substitute the arrays, evaluate
+            e = g.subs(subs).doit()
+            e = e.as_explicit() if hasattr(e, "as_explicit") else e
+            value = np.array([float(sympy.N(v)) for v in np.array(e.tolist(), dtype=object).ravel()])
+            want = data[f"ref_W{l}"]
+            value = value.reshape(want.shape) if value.size == want.size else value
+            rec2 = {"l": l, "err": rel_err(value, want)}
+        except Exception as exc:  # noqa: BLE001
+            rec2 = {"l": l, "check_error": f"{type(exc).__name__}: {str(exc)[:120]}"}
+        print(json.dumps(rec2), flush=True)
+
+
+def worker_tensorgrad(L, path):
+    import sympy
+    import tensorgrad as tg
+    import tensorgrad.functions as F
+    data = dict(np.load(path))
+    k = chain_dims(L)
+    i = sympy.symbols(" ".join(f"i{j}" for j in range(L + 1)))
+    i = i if isinstance(i, tuple) else (i,)
+    x = tg.Variable("x", i[0])
+    Ws = [tg.Variable(f"W{l}", i[l], i[l - 1]) for l in range(1, L + 1)]
+    u = tg.Variable("u", i[L])
+    h = x
+    for W in Ws:
+        h = F.tanh(W @ h)
+    s = u @ h
+    results = []
+    for l in range(L, 0, -1):
+        t = time.perf_counter()
+        try:
+            g = s.grad(Ws[l - 1]).simplify()
+        except Exception as exc:  # noqa: BLE001
+            print(json.dumps({"l": l, "time": time.perf_counter() - t,
+                              "error": f"{type(exc).__name__}: {str(exc)[:120]}"}), flush=True)
+            continue
+        elapsed = time.perf_counter() - t
+        text = str(g)
+        print(json.dumps({"l": l, "time": elapsed, "tokens": tokens(text), "chars": len(text)}), flush=True)
+        results.append((l, g))
+    try:  # numeric check through tensorgrad's own compiler (torch)
+        import torch
+        from tensorgrad.compiler import compile_to_callable
+        if not hasattr(torch.Tensor, "names"):  # torch >= 2.13 dropped named tensors, which tensorgrad 0.3
+            # expects; positional (unnamed) tensors in each variable's edge order are what it runs on
+            torch.Tensor.names = property(lambda t: (None,) * t.dim())
+            torch.Tensor.rename = lambda t, *a, **k: t
+            torch.Tensor.refine_names = lambda t, *a: t
+        step = compile_to_callable(*[g for _, g in results])
+        values = {x: torch.tensor(data["x"]), u: torch.tensor(data["u"])}
+        values.update({W: torch.tensor(data[W.name]) for W in Ws})
+        out = step(values, {i[j]: k[j] for j in range(L + 1)})
+        for (l, g), o in zip(results, out):
+            o = o.numpy()
+            want = data[f"ref_W{l}"]
+            if o.shape != want.shape and o.T.shape == want.shape:  # neighbouring dims differ, so unambiguous
+                o = o.T
+            print(json.dumps({"l": l, "err": rel_err(o, want)}), flush=True)
+    except Exception as exc:  # noqa: BLE001
+        print(json.dumps({"check_error": f"{type(exc).__name__}: {str(exc)[:160]}"}), flush=True)
+
+
+def run_peer(kind, L, path):
+    proc = subprocess.Popen([sys.executable, __file__, "--worker", kind, str(L), path],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    timed_out = False
+    try:
+        out, err = proc.communicate(timeout=PEER_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, err = proc.communicate()
+        timed_out = True
+    recs = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+    if proc.returncode not in (0, None) and not timed_out and not recs:
+        recs.append({"error": (err.strip().splitlines() or ["crashed"])[-1][:160]})
+    return recs, timed_out
+
+
+def summarize_peer(recs, timed_out, L):
+    got = [r for r in recs if "tokens" in r]
+    errors = [r for r in recs if "error" in r]
+    errs = [r["err"] for r in recs if "err" in r]
+    check_errors = [r["check_error"] for r in recs if "check_error" in r]
+    total = sum(r["time"] for r in recs if "time" in r)
+    size = sum(r["tokens"] for r in got)
+    note = []
+    if errors:
+        kinds = sorted({r["error"].split(":")[0] for r in errors})
+        note.append(f"{len(errors)} raised ({', '.join(kinds)})")
+    if timed_out:
+        note.append(f"stopped at {PEER_TIMEOUT:.0f} s after {len(got) + len(errors)} of {L}")
+    if check_errors:
+        note.append("check failed: " + check_errors[0].split(":")[0])
+    check = f"{max(errs):.1e}" if errs else "–"
+    return {"delivered": len(got), "time": total, "tokens": size, "check": check, "note": "; ".join(note),
+            "first": errors[0]["error"] if errors else None,
+            "per_grad": (total / len(got)) if got else None}
+
+
+def part_a(depths):
+    import matcalc
+    matcalc.derive("u^T tanh(W x)", "W")  # warm up: grammar load and first-use caches
+    rows = []
+    raw = []
+    for L in depths:
+        data = chain_data(L)
+        ref = chain_reference(L, data)
+        mc = matcalc_chain(L, data, ref)
+        with tempfile.NamedTemporaryFile(suffix=".npz", delete=False) as fh:
+            np.savez(fh, **data, **{f"ref_{k}": v for k, v in ref.items()})
+            path = fh.name
+        sp = summarize_peer(*run_peer("sympy", L, path), L)
+        tgr = summarize_peer(*run_peer("tensorgrad", L, path), L)
+        os.unlink(path)
+        mc_per = mc["time"] / L
+        speed = f"{sp['per_grad'] / mc_per:.0f}×" if sp["per_grad"] else "–"
+        speed_tg = f"{tgr['time'] / mc['time']:.0f}×" if tgr["delivered"] == L and tgr["time"] else "–"
+        rows.append([L, fmt_s(mc["time"]), f"{L}/{L}", mc["tokens"], f"{mc['err']:.1e}",
+                     fmt_s(sp["time"]), f"{sp['delivered']}/{L}", sp["tokens"] or "–", sp["check"], speed,
+                     sp["note"] or "",
+                     fmt_s(tgr["time"]), f"{tgr['delivered']}/{L}", tgr["tokens"] or "–", tgr["check"], speed_tg,
+                     tgr["note"] or ""])
+        raw.append({"L": L, "matcalc": mc, "sympy": sp, "tensorgrad": tgr})
+        print(f"  L={L}: matcalc {fmt_s(mc['time'])}, sympy {fmt_s(sp['time'])} ({sp['delivered']}/{L}), "
+              f"tensorgrad {fmt_s(tgr['time'])} ({tgr['delivered']}/{L})", flush=True)
+    headers = ["L", "matcalc time", "grads", "tokens", "max rel err",
+               "SymPy time", "grads", "tokens", "max rel err", "per-grad speed-up", "SymPy notes",
+               "tensorgrad time", "grads", "tokens", "max rel err", "speed-up", "tensorgrad notes"]
+    return table(headers, rows), raw
+
+
+# ---------------------------------------------------------------- gradient and Hessian code vs JAX
+
+def part_b(quick):
+    import jax
+    import jax.numpy as jnp
+    import matcalc
+    from matcalc import codegen
+    rows = []
+    rng = np.random.default_rng(1)
+
+    # logistic regression, labels ±1
+    N, d = (2000, 100) if quick else (10_000, 500)
+    X = rng.standard_normal((N, d)) / np.sqrt(d)
+    y = np.where(rng.standard_normal(N) > 0, 1.0, -1.0)
+    w = rng.standard_normal(d)
+    prog = matcalc.parse("sum(log(1 + exp(-y ⊙ (X w))))")
+    gen = codegen.generate(prog, matcalc.derive(prog, "w"))
+    fg = codegen.compile_source(gen)
+    fv = codegen.compile_source(codegen.generate(prog, ()))
+    args = {"y": y, "X": X, "w": w}
+    call = [args[p] for p in gen.parameters]
+
+    def jloss(w, X, y):
+        return jnp.sum(jnp.logaddexp(0.0, -y * (X @ w)))
+
+    rows.append(_compare("logistic regression, X 10,000 × 500" if not quick else f"logistic, X {N} × {d}",
+                         lambda: fg(*call), lambda: fv(*call), jloss, (w, X, y),
+                         check=lambda: (fg(*call)[1], np.asarray(jax.grad(jloss)(w, X, y)))))
+
+    # 2-layer MLP, softmax cross-entropy summed over a batch (columns of X)
+    din, hidden, C, B = (64, 128, 10, 64) if quick else (784, 512, 10, 256)
+    X = rng.standard_normal((din, B))
+    labels = rng.integers(0, C, size=B)
+    Y = np.zeros((C, B))
+    Y[labels, np.arange(B)] = 1.0
+    W1 = rng.standard_normal((hidden, din)) / np.sqrt(din)
+    W2 = rng.standard_normal((C, hidden)) / np.sqrt(hidden)
+    src = "Z = W2 tanh(W1 X); L = sum(log(ones(k)^T exp(Z))) - sum(Y ⊙ Z)"
+    prog = matcalc.parse(src)
+    gen = codegen.generate(prog, matcalc.derive(prog, ["W1", "W2"]))
+    fg = codegen.compile_source(gen)
+    fv = codegen.compile_source(codegen.generate(prog, ()))
+    args = {"X": X, "Y": Y, "W1": W1, "W2": W2}
+    call = [args[p] for p in gen.parameters]
+
+    def jmlp(params, X, Y):
+        W1, W2 = params
+        Z = W2 @ jnp.tanh(W1 @ X)
+        return jnp.sum(jax.nn.logsumexp(Z, axis=0)) - jnp.sum(Y * Z)
+
+    def check_mlp():
+        got = fg(*call)
+        want = jax.grad(jmlp)((W1, W2), X, Y)
+        return np.concatenate([got[1].ravel(), got[2].ravel()]), np.concatenate([np.ravel(v) for v in want])
+
+    rows.append(_compare(f"2-layer MLP, softmax CE, {din}→{hidden}→{C}, batch {B}", lambda: fg(*call),
+                         lambda: fv(*call), jmlp, ((W1, W2), X, Y), check=check_mlp))
+    headers = ["function", "matcalc f+∇f", "matcalc f", "cheap-gradient ratio", "jax.jit(grad)",
+               "jax.jit(value_and_grad)", "jax.jit(f)", "matcalc / jit(grad)", "max rel err vs jax"]
+    return table(headers, rows), {"mlp_source": src}
+
+
+def _compare(label, ours, ours_value, jfun, jargs, check):
+    import jax
+    jg = jax.jit(jax.grad(jfun))
+    jvg = jax.jit(jax.value_and_grad(jfun))
+    jf = jax.jit(jfun)
+
+    def block(x):
+        return jax.block_until_ready(x)
+
+    t_ours = best_time(ours)
+    t_val = best_time(ours_value)
+    t_jg = best_time(lambda: block(jg(*jargs)))
+    t_jvg = best_time(lambda: block(jvg(*jargs)))
+    t_jf = best_time(lambda: block(jf(*jargs)))
+    got, want = check()
+    return [label, fmt_s(t_ours), fmt_s(t_val), f"{t_ours / t_val:.2f}", fmt_s(t_jg), fmt_s(t_jvg), fmt_s(t_jf),
+            f"{t_ours / t_jg:.2f}", f"{rel_err(got, want):.1e}"]
+
+
+def part_c(sizes, quick):
+    import jax
+    import jax.numpy as jnp
+    import matcalc
+    from matcalc import codegen
+    rows = []
+    rng = np.random.default_rng(2)
+    hq = matcalc.hessian("x^T A x", "x")
+    fq = codegen.compile_source(gq := codegen.generate(hq.program, hq))
+    hl = matcalc.hessian("sum(log(1 + exp(-y ⊙ (X w))))", "w")
+    fl = codegen.compile_source(gl := codegen.generate(hl.program, hl))
+    N = 1000 if quick else 5000
+    for d in sizes:
+        A = rng.standard_normal((d, d))
+        x = rng.standard_normal(d)
+        argsq = {"x": x, "A": A}
+        callq = [argsq[p] for p in gq.parameters]
+        jh = jax.jit(jax.hessian(lambda x, A: x @ A @ x))
+        t_m = best_time(lambda: fq(*callq))
+        t_j = best_time(lambda: jax.block_until_ready(jh(x, A)), min_total=0.5, max_reps=5)
+        err = rel_err(fq(*callq)[1], np.asarray(jh(x, A)))
+        rows.append(["x^T A x", d, fmt_s(t_m), fmt_s(t_j), f"{t_j / t_m:.0f}×", f"{err:.1e}"])
+    for d in sizes:
+        X = rng.standard_normal((N, d)) / np.sqrt(d)
+        y = np.where(rng.standard_normal(N) > 0, 1.0, -1.0)
+        w = rng.standard_normal(d)
+        argsl = {"y": y, "X": X, "w": w}
+        calll = [argsl[p] for p in gl.parameters]
+        jh = jax.jit(jax.hessian(lambda w, X, y: jnp.sum(jnp.logaddexp(0.0, -y * (X @ w)))))
+        t_m = best_time(lambda: fl(*calll), max_reps=5)
+        t_j = best_time(lambda: jax.block_until_ready(jh(w, X, y)), min_total=0.5, max_reps=5)
+        err = rel_err(fl(*calll)[1], np.asarray(jh(w, X, y)))
+        rows.append([f"logistic, N = {N}", d, fmt_s(t_m), fmt_s(t_j), f"{t_j / t_m:.1f}×", f"{err:.1e}"])
+    headers = ["function", "d", "matcalc f + ∇²f", "jax.jit(jax.hessian)", "speed-up", "max rel err"]
+    return table(headers, rows)
+
+
+# ---------------------------------------------------------------- machine and main
+
+def machine():
+    lines = []
+    try:
+        out = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
+        model = re.search(r"Model name:\s*(.+)", out)
+        lines.append(f"CPU: {model.group(1).strip() if model else platform.processor()}, {os.cpu_count()} cores")
+    except OSError:
+        lines.append(f"CPU: {platform.processor()}, {os.cpu_count()} cores")
+    import jax
+    import sympy
+    versions = [f"Python {platform.python_version()}", f"numpy {np.__version__}", f"jax {jax.__version__}",
+                f"sympy {sympy.__version__}"]
+    try:
+        from importlib.metadata import version
+        versions.append(f"tensorgrad {version('tensorgrad')}")
+        versions.append(f"torch {version('torch')}")
+    except Exception:  # noqa: BLE001
+        pass
+    lines.append(", ".join(versions))
+    try:
+        from threadpoolctl import threadpool_info
+        blas = [f"{i.get('internal_api')} {i.get('version')} ({i.get('architecture')}, {i.get('num_threads')} threads)"
+                for i in threadpool_info() if i.get("user_api") == "blas"]
+        lines.append("numpy BLAS: " + "; ".join(blas))
+    except ImportError:
+        pass
+    env = {k: os.environ[k] for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE") if k in os.environ}
+    lines.append(f"OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE: {env or 'unset'}")
+    return lines
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="small sizes (a smoke test, not the figures)")
+    ap.add_argument("--worker", nargs=3, help=argparse.SUPPRESS)
+    ap.add_argument("--out", default=os.path.join(HERE, "last_run.md"), help="where the tables go")
+    ap.add_argument("--only", choices=["a", "b", "c"], action="append")
+    a = ap.parse_args()
+    if a.worker:
+        kind, L, path = a.worker
+        {"sympy": worker_sympy, "tensorgrad": worker_tensorgrad}[kind](int(L), path)
+        return
+    import jax
+    jax.config.update("jax_enable_x64", True)
+    parts = a.only or ["a", "b", "c"]
+    depths = [1, 2, 4, 8] if a.quick else [1, 2, 4, 8, 16, 32, 64]
+    sizes = [100, 200] if a.quick else [100, 500, 1000, 2000]
+    out = {}
+    if "a" in parts:
+        print("a. derivation …", flush=True)
+        out["a"], _ = part_a(depths)
+        print(out["a"], flush=True)
+    if "b" in parts:
+        print("b. gradient evaluation …", flush=True)
+        out["b"], _ = part_b(a.quick)
+        print(out["b"], flush=True)
+    if "c" in parts:
+        print("c. Hessians …", flush=True)
+        out["c"] = part_c(sizes, a.quick)
+        print(out["c"], flush=True)
+    cmd = "env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python bench/run.py" + (" --quick" if a.quick else "")
+    with open(a.out, "w") as fh:
+        fh.write("\n".join([f"command: {cmd}", *machine(), ""] + [f"## {k}\n{v}\n" for k, v in out.items()]))
+    print("\n".join(machine()))
+
+
+if __name__ == "__main__":
+    main()
