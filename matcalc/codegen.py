@@ -516,6 +516,53 @@ def _expr(w: _Writer, node: Expr, vals: dict) -> tuple[str, bool, list | None]:
     raise CodegenError(f"no code for {t.__name__}")
 
 
+# ---------------------------------------------------------------- one DAG for all results
+
+def _intern(e: Expr, mapping: dict[str, Expr], canon: dict) -> Expr:
+    """e with symbols of ``mapping`` replaced, every distinct subtree one shared object.
+
+    Hash-consing by the identity of (already interned) children: equal subtrees of the
+    function and of every result become the same object, so the dict and set look-ups of
+    the walk that follows never compare deep trees (which made them quadratic).
+    """
+    done: dict[int, Expr] = {}
+    keep: list[Expr] = []  # keeps ids stable while done is in use
+    stack: list[tuple[Expr, bool]] = [(e, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if id(node) in done:
+            continue
+        if not expanded:
+            stack.append((node, True))
+            stack.extend((c, False) for c in reversed(node.args) if id(c) not in done)
+            continue
+        keep.append(node)
+        if type(node) is Symbol and node.name in mapping:
+            done[id(node)] = mapping[node.name]
+            continue
+        kids = [done[id(c)] for c in node.args]
+        fields = tuple(getattr(node, k) for k in node._keys if not isinstance(getattr(node, k), (Expr, tuple)))
+        key = (type(node), fields, tuple(id(k) for k in kids))
+        found = canon.get(key)
+        if found is None:
+            found = node if all(k is c for k, c in zip(kids, node.args)) else _rebuild(node, kids)
+            canon[key] = found
+            keep.append(found)
+        done[id(node)] = found
+    canon.setdefault(("keep",), []).extend(keep)
+    return done[id(e)]
+
+
+def _inline_results(results: list, canon: dict) -> list[Expr]:
+    """Each result with its placeholders substituted, all through one interned mapping."""
+    mapping: dict[str, Expr] = {}
+    for d in results:
+        for name, value in d.definitions.items():  # dependency order within each result
+            if name not in mapping:
+                mapping[name] = _intern(value, mapping, canon)
+    return [_intern(d.expr, mapping, canon) for d in results]
+
+
 # ---------------------------------------------------------------- the whole function
 
 def _results(results) -> list[tuple[str, object]]:
@@ -545,8 +592,10 @@ def generate(program: Program, results=(), name: str = FUNCTION_NAME) -> Generat
     simp = Simplifier(lambda e: shape_of(e, shapes, simp_memo))
     simp_memo: dict = {}
     value = simp(value)
+    canon: dict = {}
+    roots = [_intern(value, {}, canon)] + _inline_results([d for _, d in items], canon)
     stable_memo: dict = {}
-    roots = [fold(value, _stable, stable_memo)] + [fold(d.inlined(), _stable, stable_memo) for _, d in items]
+    roots = [_intern(fold(r, _stable, stable_memo), {}, canon) for r in roots]
 
     # the DAG of all roots together
     order: list[Expr] = []
