@@ -1,0 +1,191 @@
+"""Differential fuzzing: derive, hessian and the text of every result against finite differences.
+
+For each generated program (tests/programs.py), every variable in every layout, one variable
+on its own, one placeholder held as an input, the Hessian of a scalar function, the re-read text
+of each result and (when present) ``matcalc.verify`` of the engine's own answer must agree with
+Richardson-extrapolated central differences of ``matcalc.evaluate``.
+
+CI runs a few hundred examples (derandomized by the "ci" profile); ``pytest -m fuzz`` runs
+10,000, as does ``python scripts/fuzz.py --n 10000``. Failures that match a KNOWN_BUGS entry are
+counted, not failed, so the fuzzer keeps looking for new bugs; each known bug has an
+``xfail(strict=True)`` regression test below that flips when it is fixed. Expected values in the
+regression tests are written from the math, not copied from output.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
+import matcalc
+from matcalc.verify import random_env
+
+from programs import KnownBug, check_program, programs
+
+CI_EXAMPLES = 300
+LONG_EXAMPLES = 10_000
+
+
+def _run(gp, seed):
+    try:
+        checked = check_program(gp, seed)
+    except KnownBug as bug:
+        event(f"known bug: {bug.key}")
+        return
+    event("checked" if checked else "no usable point")
+
+
+@settings(max_examples=CI_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+@given(programs(), st.integers(0, 10_000))
+def test_derivatives_agree_with_finite_differences(gp, seed):
+    _run(gp, seed)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck))
+@given(programs(max_depth=4, outputs=((),)), st.integers(0, 10_000))
+def test_deeper_scalar_programs(gp, seed):
+    _run(gp, seed)
+
+
+@pytest.mark.fuzz
+@settings(max_examples=LONG_EXAMPLES, deadline=None, derandomize=False, database=None,
+          suppress_health_check=list(HealthCheck))
+@given(programs(), st.integers(0, 10_000))
+def test_long_run(gp, seed):
+    _run(gp, seed)
+
+
+# ---------------------------------------------------------------- the generator itself
+
+@settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck))
+@given(programs())
+def test_generated_programs_type_with_their_declared_shapes(gp):
+    try:
+        program = matcalc.parse(gp.text)
+    except matcalc.ShapeError as error:  # KNOWN_BUGS["one-identity"]
+        assert "I" in str(error)
+        return
+    expected = tuple(gp.output)
+    got = tuple("1" if str(d) == "1" else str(d) for d in program.shape(program.expr))
+    if expected == ("1", "n"):
+        assert got == ("1", "n")
+    else:
+        assert got == expected
+    for name, shape in gp.declarations.items():
+        want = () if shape == "scalar" else tuple(shape.split(" x "))
+        assert tuple(str(d) for d in program.shapes[name]) == want
+
+
+def test_the_generator_reaches_every_operation():
+    """Over 2,000 draws every function and operator of SPEC §1 appears."""
+    seen = set()
+
+    @settings(max_examples=2000, deadline=None, derandomize=True, database=None,
+              suppress_health_check=list(HealthCheck))
+    @given(programs())
+    def collect(gp):
+        seen.add(gp.text)
+
+    collect()
+    text = "\n".join(seen)
+    for op in ("exp(", "log(", "sin(", "cos(", "tanh(", "sigmoid(", "relu(", "softplus(", "sqrt(", "abs(",
+               "σ(", "sum(", "norm(", "‖", "tr(", "det(", "logdet(", "diag(", "inv(", "softmax(", "logsoftmax(",
+               "max(", "min(", "f(", "^{-1}", "^-1", "^{-T}", ".^", "./", "⊙", ".*", "\\odot", "^T", "'",
+               "^⊤", " / ", " * ", " - ", "+ I", "t1 = ", "s = "):
+        assert op in text, op
+
+
+# ---------------------------------------------------------------- known bugs (xfail until fixed)
+
+def _env(text, seed=0, domain="any"):
+    return random_env(matcalc.parse(text), seed, domain)
+
+
+@pytest.mark.xfail(strict=True, reason="KNOWN_BUGS['tie']: step(0) = 0 on both sides of max/min")
+def test_min_of_a_scalar_with_itself_has_derivative_one():
+    text = "α : scalar; min(α, α)"
+    d = matcalc.derive(text, "α")
+    assert float(d.evaluate({"α": 0.3})) == pytest.approx(1.0)  # min(α, α) = α
+
+
+@pytest.mark.xfail(strict=True, reason="KNOWN_BUGS['tie']: a tie inside nested min")
+def test_nested_min_where_the_inner_branch_ties():
+    text = "x : n; y : n; min(x, min(x, y))"  # = min(x, y); where x < y its Jacobian is I
+    d = matcalc.derive(text, "x")
+    value = d.evaluate({"x": np.array([0.0, 1.0]), "y": np.array([1.0, 2.0])})
+    np.testing.assert_allclose(value, np.eye(2))
+
+
+@pytest.mark.xfail(strict=True, reason="y - y folds to the scalar 0 and loses its shape: IndexError in derive")
+def test_max_of_a_vector_with_itself():
+    d = matcalc.derive("y : n; max(y, y)", "y")  # = y, Jacobian I
+    np.testing.assert_allclose(d.evaluate({"y": np.array([1.0, -2.0, 3.0])}), np.eye(3))
+
+
+@pytest.mark.xfail(strict=True, reason="B - B folds to a shapeless 0: diag of a scalar crashes shape_of")
+def test_diag_of_a_hadamard_with_a_zero_difference():
+    d = matcalc.derive("A : n x n; B : n x n; diag((B - B) ⊙ A)", "A")  # identically 0
+    value = np.asarray(d.evaluate({"A": np.eye(3), "B": np.ones((3, 3))}))
+    assert not value.any()
+
+
+@pytest.mark.xfail(strict=True, reason="r^T - r^T folds to the scalar 0: the tensor's evaluation crashes "
+                                       "with TypeError in reshape")
+def test_tensor_of_a_difference_that_cancels():
+    d = matcalc.derive("r : 1 x n; t1 = r^T; t1 - t1", "r")
+    value = np.asarray(d.evaluate({"r": np.ones((1, 3))}))
+    assert value.size == 9 and not value.any()  # ∂F/∂r: n x (1 x n), all zero
+
+
+@pytest.mark.xfail(strict=True, reason="a zero derivative is the scalar 0, not an array in the shape of V")
+def test_a_zero_gradient_has_the_shape_of_its_variable():
+    d = matcalc.derive("x : n; y : n; x^T x", "y")
+    assert d.shape == ("n",)
+    assert np.shape(d.evaluate({"x": np.ones(3), "y": np.ones(3)})) == (3,)
+
+
+@pytest.mark.xfail(strict=True, reason="a zero Jacobian is written as the user's placeholder t1 = y - y "
+                                       "(a vector), not as an n x n zero")
+def test_a_zero_jacobian_is_not_a_placeholder():
+    d = matcalc.derive("y : n; t1 = y - y; t1", "y")
+    assert d.shape == ("n", "n")
+    assert np.shape(d.evaluate({"y": np.ones(3)})) == (3, 3)
+
+
+def test_a_tensor_derivative_with_a_user_symbol_named_G():
+    text = "G : k x m; K : n x k; (K G)^T"  # F = Gᵀ Kᵀ (m x n): F_ij = Σ_a G_ai K_ja
+    d = matcalc.derive(text, "G")
+    rng = np.random.default_rng(0)
+    G, K = rng.standard_normal((2, 3)), rng.standard_normal((4, 2))
+    # ∂F_ij/∂G_kl = δ_il K_jk
+    expected = np.einsum("il,jk->ijkl", np.eye(3), K)
+    np.testing.assert_allclose(d.evaluate({"G": G, "K": K}), expected)
+
+
+@pytest.mark.xfail(strict=True, reason="KNOWN_BUGS['one-identity']: every I of a program shares one size")
+def test_two_identities_of_different_sizes():
+    text = "A : n x n; B : m x m; tr(A + I) + tr(B + I)"
+    d = matcalc.derive(text, "B")
+    np.testing.assert_allclose(d.evaluate({"A": np.eye(2), "B": np.eye(3)}), np.eye(3))  # ∂ tr(B)/∂B = I
+
+
+@pytest.mark.xfail(strict=True, reason="KNOWN_BUGS['ones-1']: the typer crashes on ones(1)^T in a product")
+def test_ones_of_one_in_a_product():
+    try:
+        matcalc.parse("x : n; x ones(1)^T")  # x times the 1 x 1 matrix [1]: x
+    except matcalc.MatcalcError:
+        pass
+
+
+@pytest.mark.xfail(strict=True, reason="KNOWN_BUGS['ones-1']: the numerator-layout gradient wrt a row "
+                                       "vector does not read back")
+def test_gradient_wrt_a_row_reads_back():
+    d = matcalc.derive("r : 1 x n; sum(r)", "r", layout="numerator")
+    again = matcalc.evaluate("r : 1 x n\n" + str(d), {"r": np.ones((1, 3))})
+    np.testing.assert_allclose(np.asarray(again).reshape(-1), np.ones(3))  # ∂ sum(r)/∂r: all ones
+
+
+@pytest.mark.xfail(strict=True, reason="KNOWN_BUGS['verify-identity']: verify types a claim's I on its own")
+def test_verify_accepts_the_identity_as_a_jacobian():
+    assert matcalc.verify("z : m; z", wrt="z", claim="I").ok
