@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import build, codegen
+from . import build, codegen, limits
 from .errors import DerivativeError, EvaluationError
 from .evaluate import evaluate_expr
 from .indices import index_latex, index_text
@@ -209,7 +209,7 @@ def derive(program: Program, wrt: str | list[str], layout: str = "shape") -> Der
         if n == program.name:
             raise DerivativeError(f"{n} is the function itself", hint="differentiate with respect to an input")
     plain = [n for n in names if n not in program.definitions]
-    results: dict[str, Derivative] = {}
+    results: dict[str, Derivative] = limits.Checked()  # time budget and result size: limits.py
     if plain:
         results.update(_derive_many(program, plain, layout, keep=None))
     for n in names:
