@@ -8,16 +8,14 @@ Derivatives of named elementwise functions come from sympy (:mod:`matcalc.functi
 """
 from __future__ import annotations
 
-from fractions import Fraction
 from typing import Callable
 
-import sympy
-
 from . import build, functions
+from .algebra import derivative_tree
 from .errors import MissingRuleError
 from .nodes import (
-    Add, Det, Diag, DiagPart, Div, ElemDiv, ElemPower, Expr, Func, Hadamard, Identity, Inverse,
-    LogDet, LogSoftmax, MatMul, Max, Min, Neg, Norm, Number, Ones, Power, Scale, Softmax, Sum,
+    Add, Det, Diag, DiagPart, Div, ElemDiv, ElemPower, Expr, Func, Hadamard, Inverse,
+    LogDet, LogSoftmax, MatMul, Max, Min, Neg, Norm, Number, Power, Scale, Softmax, Sum,
     Trace, Transpose,
 )
 
@@ -93,63 +91,10 @@ def _dim(d):
     return int(d) if getattr(d, "is_Integer", False) else str(d)
 
 
-# ---------------------------------------------------------------- sympy → tree
-
-def from_sympy(expr: sympy.Expr, z: Expr, scalar: bool) -> Expr:
-    """A scalar sympy expression in t, applied elementwise to z, as a tree."""
-    T = functions.T
-
-    def conv(e):
-        if e == T:
-            return z
-        if e.is_Number:
-            return Number(Fraction(int(e.p), int(e.q))) if e.is_Rational else Number(Fraction(float(e)))
-        if e.is_Add:
-            terms = sorted(e.args, key=lambda a: (not a.is_Number, sympy.default_sort_key(a)))
-            terms = [a for a in terms if not a.is_Number] + [a for a in terms if a.is_Number]
-            # a constant first reads best: 1 - tanh(z)^2
-            consts = [a for a in terms if a.is_Number]
-            rest = [a for a in terms if not a.is_Number]
-            return build.add(*[conv(a) for a in consts + rest])
-        if e.is_Mul:
-            num, den = sympy.fraction(e)
-            if den != 1:
-                return elemdiv(conv(num), conv(den))
-            coeff, rest = e.as_coeff_Mul()
-            factors = sorted(sympy.Mul.make_args(rest),
-                             key=lambda a: (not isinstance(a, sympy.Function) and not a.is_Pow, a.is_Add,
-                                            sympy.default_sort_key(a)))
-            acc = None
-            for f in factors:
-                c = conv(f)
-                acc = c if acc is None else (build.scale(acc, c) if scalar else build.hadamard(acc, c))
-            if coeff == -1:
-                return build.neg(acc)
-            return build.scale(conv(coeff), acc) if coeff != 1 else acc
-        if e.is_Pow:
-            base, exponent = e.args
-            if exponent == sympy.Rational(1, 2):
-                return Func("sqrt", conv(base))
-            if exponent.is_Number and exponent < 0:
-                return elemdiv(build.ONE, conv(base ** (-exponent)))
-            return (build.power if scalar else build.elempower)(conv(base), conv(exponent))
-        if isinstance(e, sympy.Function) and type(e) in functions.NAME_OF:
-            return Func(functions.NAME_OF[type(e)], conv(e.args[0]))
-        if isinstance(e, sympy.Function) and e.func in functions.NAME_OF:
-            return Func(functions.NAME_OF[e.func], conv(e.args[0]))
-        raise MissingRuleError(f"cannot express {e} in the language")
-
-    def elemdiv(a, b):
-        return build.div(a, b) if scalar else build.elemdiv(a, b)
-
-    return conv(expr)
-
-
 def derivative_of_function(node: Func, ctx: Context) -> Expr:
     """f'(z) for a generic f; the sympy derivative of a named function, in the language."""
     if node.name in functions.SYMPY:
-        d = functions.derivative(node.name, node.order + 1)
-        return from_sympy(d, node.arg, ctx.is_scalar(node.arg))
+        return derivative_tree(node.name, node.order + 1, node.arg, ctx.is_scalar(node.arg))
     return Func(node.name, node.arg, node.order + 1)
 
 

@@ -12,7 +12,10 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Callable
 
+import sympy
+
 from . import build
+from .algebra import ELEMENTWISE_ARITHMETIC, to_sympy, to_tree
 from .nodes import (
     Add, Softmax, Diag, DiagPart, Div, ElemDiv, ElemPower, Expr, Func, Hadamard, Identity, Inverse,
     MatMul, Neg, Number, Ones, Power, Scale, Sum, Symbol, Trace, Transpose, fold,
@@ -203,7 +206,21 @@ class Simplifier:
             return build.matmul(row, *terms[2:]) if len(terms) > 2 else row
         return e
 
+    def _cancel(self, e: Expr) -> Expr | None:
+        """An elementwise rational expression with a quotient, cancelled by SymPy where that is shorter."""
+        if not _has_quotient(e):
+            return None
+        expr, atoms, scalar_atoms = to_sympy(e, self.is_scalar)
+        cancelled = sympy.cancel(expr)
+        if sympy.count_ops(cancelled) >= sympy.count_ops(expr):
+            return None
+        tree = to_tree(cancelled, atoms, scalar_atoms)
+        return tree if self.shape(tree) == self.shape(e) else None
+
     def _Hadamard(self, e: Hadamard) -> Expr:
+        cancelled = self._cancel(e)
+        if cancelled is not None:
+            return cancelled
         merged = _merge_elementwise_factors(e)
         if merged is not None:
             return merged
@@ -382,6 +399,18 @@ class Simplifier:
         if isinstance(e.arg, Diag):
             return e.arg.arg
         return e
+
+
+def _has_quotient(e: Expr) -> bool:
+    """Whether the elementwise-arithmetic region at the top of e divides by something not a number."""
+    pending = [e]
+    while pending:
+        x = pending.pop()
+        if isinstance(x, (ElemDiv, Div)) and not isinstance(x.right, Number):
+            return True
+        if isinstance(x, ELEMENTWISE_ARITHMETIC):
+            pending.extend(x.args)
+    return False
 
 
 def _elementwise_powers(x: Expr) -> list[tuple[Expr, Fraction]]:

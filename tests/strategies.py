@@ -67,18 +67,10 @@ def _transposed(shape: tuple) -> tuple:
     return _shape(c, r)
 
 
-def _negative_coefficient(e: Expr) -> bool:
-    return isinstance(e, Scale) and isinstance(e.left, Number) and e.left.value < 0 \
-        and e.left.value != -1
-
-
 def _ok_factor(e: Expr) -> bool:
     """May e be one factor of a matrix product as the typer builds it?"""
-    if isinstance(e, (MatMul, Identity, Number)):
-        return False
-    if isinstance(e, Scale):
-        return _negative_coefficient(e)
-    return True
+    # a scaled factor joins the product's coefficients: A (c x) types as c A x
+    return not isinstance(e, (MatMul, Identity, Number, Scale))
 
 
 def _ok_coefficient(e: Expr) -> bool:
