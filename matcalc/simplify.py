@@ -285,6 +285,8 @@ class Simplifier:
         return None
 
     def _common_factor_all(self, terms: list[Expr]) -> Expr | None:
+        if len({self.shape(t) for t in terms}) != 1:
+            return None  # a scalar broadcast into a sum is not a term to factor with the others
         coefficients = {t.left if isinstance(t, Scale) else None for t in terms}
         if len(coefficients) == 1 and None not in coefficients:  # c A + c B = c (A + B)
             return build.scale(terms[0].left, build.add(*[t.right for t in terms]))
