@@ -4,10 +4,12 @@ A shape is a tuple of dims: ``()`` a scalar, ``(n,)`` a column vector, ``(n, m)`
 matrix (a row vector is ``(1, m)``). Dims are sympy symbols (names) or integers.
 
 Undeclared symbols get their kind by convention: a name that starts with an upper-case
-letter is a matrix, a Greek name is a scalar, any other name is a vector. Use overrides the
-convention in two ways:
+letter (Latin or Greek: ``W``, ``Θ``) is a matrix, a lower-case Greek name is a scalar, any
+other name is a vector. Use overrides the convention:
 
 * the base of a scalar power (``c^2``, ``s^{1/2}``) and a power's exponent are scalars;
+* a Greek name written transposed (``θ^T x``) is a vector, and so is a Greek name that can
+  only be a vector where it is used (``X θ - y``);
 * if the program cannot be typed as written, names are *demoted* from vector to scalar,
   the fewest that make it type: ``x / y`` makes y a scalar, ``(x + y) * max(y, z)`` makes all
   three scalars. A demotion is made only when it is the one way out: ``x y`` could be
@@ -813,7 +815,9 @@ def typecheck(statements: list[Statement], source: str, kinds: dict[str, tuple] 
         demoted = flipped - promoted
         typer = _Typer(source, declared, defs, scalars | demoted, set(), variables, kinds, demoted)
         typer.never_demoted = transposed_names
-        typer.promoted = set(promoted)
+        # a Greek name written transposed (θ^T x) is a vector: nobody transposes a scalar
+        typer.promoted = set(promoted) | {n for n in transposed_names
+                                          if n not in declared and conventional_kind(n) == "scalar"}
         typed_defs: dict[str, Expr] = {}
         for n in order:
             e, s = fold(defs[n], typer.type_node)

@@ -100,6 +100,9 @@ class Simplifier:
         return e
 
     def _Scale(self, e: Scale) -> Expr:
+        cancelled = self._cancel(e)
+        if cancelled is not None:
+            return cancelled
         merged = self._merge_scalar_factors(e)
         if merged is not None:
             return merged

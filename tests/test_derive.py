@@ -80,6 +80,8 @@ GRAD_CASES = [
     GradCase("elempower_symbolic", "sum(x .^ p)", "p", domain="positive"),
     GradCase("abs", "sum(abs(x))", "x"),
     GradCase("transpose_chain", "x^T A^T B y", "A"),
+    GradCase("logistic_one_example", "γ : scalar; h = σ(θ^T x); γ log(h) + (1 - γ) log(1 - h)", "θ",
+             expected="h = σ(θ^T x)\n(γ - h) x"),
     GradCase("rayleigh", "x^T A x / (x^T x)", "x", expected="(A + A^T) x / (x^T x) - 2 (x^T A x / (x^T x)^2) x"),
     GradCase("unit_vector", "a^T x / norm(x)", "x"),
     GradCase("logsumexp", "log(sum(exp(x)))", "x", expected="softmax(x)"),
@@ -151,6 +153,7 @@ JACOBIAN_CASES = [
     ("softmax", "softmax(x)", "x", "diag(softmax(x)) - softmax(x) softmax(x)^T"),
     ("scalar_var", "c : scalar; x c", "c", "x"),
     ("sigmoid", "σ(x)", "x", "diag(σ(x) ⊙ (1 - σ(x)))"),
+    ("scalar_broadcast_in_sum", "W x - y^T W x", "x", "(I - ones(n) y^T) W"),
 ]
 
 
