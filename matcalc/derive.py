@@ -398,9 +398,17 @@ def name_shared(exprs: list[Expr], program: Program, inlined: dict[str, Expr], s
             reverse.setdefault(simp(value), name)
             reverse.setdefault(value, name)
 
+    # a placeholder that is a sum or product may sit flattened inside a bigger one (S - Y with S = W H + b)
+    runs: dict[tuple[type, Expr], list[tuple[tuple[Expr, ...], str]]] = {}
+    for value, name in reverse.items():
+        if isinstance(value, (Add, MatMul, Hadamard)):
+            runs.setdefault((type(value), value.terms[0]), []).append((value.terms, name))
+
     def refold(node, kids):
         if node in reverse:
             return Symbol(reverse[node])
+        if isinstance(node, (Add, MatMul, Hadamard)) and runs:
+            return _refold_runs(node, kids, runs)
         if kids and any(k is not c for k, c in zip(kids, node.args)):
             return type(node)(*_fields(node, kids))
         return node
@@ -454,6 +462,25 @@ def name_shared(exprs: list[Expr], program: Program, inlined: dict[str, Expr], s
         for n, v in temps.items():
             shapes[n] = shape_of(v, shapes)
     return exprs, {**user, **temps}
+
+
+def _refold_runs(node: Expr, kids: list[Expr], runs: dict) -> Expr:
+    """node with its refolded children, where a run of its (original) terms equal to a
+    placeholder's own terms is replaced by the placeholder's name."""
+    terms, out = node.terms, []
+    i = 0
+    while i < len(terms):
+        for run, name in runs.get((type(node), terms[i]), ()):
+            if len(run) < len(terms) and tuple(terms[i:i + len(run)]) == run:
+                out.append(Symbol(name))
+                i += len(run)
+                break
+        else:
+            out.append(kids[i])
+            i += 1
+    if len(out) == len(terms) and all(a is b for a, b in zip(out, node.terms)):
+        return node
+    return type(node)(tuple(out))
 
 
 def _fields(node: Expr, kids: list[Expr]) -> list:

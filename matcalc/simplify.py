@@ -9,6 +9,7 @@ or zero factors.
 """
 from __future__ import annotations
 
+from collections import Counter
 from fractions import Fraction
 from typing import Callable
 
@@ -243,16 +244,19 @@ class Simplifier:
 
     def _Add(self, e: Add) -> Expr:
         # like terms: c1 X + c2 X = (c1 + c2) X
-        order: list[Expr] = []
-        coefficients: dict[Expr, Fraction] = {}
+        order: list = []
+        cores: dict = {}
+        coefficients: dict = {}
         for t in e.terms:
             c, core = _split_coefficient(t)
-            if core not in coefficients:
-                order.append(core)
-                coefficients[core] = Fraction(0)
-            coefficients[core] += c
+            key = _like_key(core)
+            if key not in coefficients:
+                order.append(key)
+                cores[key] = core
+                coefficients[key] = Fraction(0)
+            coefficients[key] += c
         if len(order) < len(e.terms):
-            return build.add(*[_with_coefficient(coefficients[k], k) for k in order
+            return build.add(*[_with_coefficient(coefficients[k], cores[k]) for k in order
                                if coefficients[k] != 0])
         terms = list(e.terms)
         # a positive term first: softmax(s) - y, not -y + softmax(s)
@@ -484,6 +488,13 @@ def _exp_of_one_plus(e: Expr) -> Expr | None:
 
 def _dim(d):
     return int(d) if getattr(d, "is_Integer", False) else str(d)
+
+
+def _like_key(core: Expr):
+    """Terms alike up to the order of a Hadamard product's factors (a ⊙ w and w ⊙ a)."""
+    if isinstance(core, Hadamard):
+        return (Hadamard, frozenset(Counter(core.terms).items()))
+    return core
 
 
 def _split_coefficient(t: Expr) -> tuple[Fraction, Expr]:
