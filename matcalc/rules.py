@@ -81,6 +81,8 @@ class Context:
             return build.ONE
         if len(s) == 1:
             return build.ones(_dim(s[0]))
+        if getattr(s[0], "is_Integer", False) and s[0] == 1:  # a row: 1^T
+            return build.transpose(build.ones(_dim(s[1])))
         return build.matmul(build.ones(_dim(s[0])), build.transpose(build.ones(_dim(s[1]))))
 
     def identity_for(self, e: Expr) -> Expr:

@@ -77,7 +77,11 @@ class Simplifier:
         if isinstance(a, MatMul):  # (A B)^T = B^T A^T
             return build.matmul(*[build.transpose(t) for t in reversed(a.terms)])
         if isinstance(a, Add):
-            return build.add(*[build.transpose(t) for t in a.terms])
+            # (A + A^T)^T = A + A^T and (diag(s) - s s^T)^T = diag(s) - s s^T, but (x - μ)^T stays:
+            # push the transpose in where at most one term stays transposed
+            terms = [fold(build.transpose(t), self._node, self.memo) for t in a.terms]
+            if sum(_is_transposed(t) for t in terms) <= 1:
+                return build.add(*terms)
         if isinstance(a, Inverse) and isinstance(a.arg, Transpose):  # (X^T)^{-T} = X^{-1}
             return build.inverse(a.arg.arg)
         if isinstance(a, Div):
@@ -96,6 +100,8 @@ class Simplifier:
 
     def _Neg(self, e: Neg) -> Expr:
         a = e.arg
+        if isinstance(a, Add) and all(_is_negative(t) for t in a.terms):  # -(-a - b) = a + b
+            return build.add(*[build.neg(t) for t in a.terms])
         if isinstance(a, (Neg, Number)) or (isinstance(a, Scale) and isinstance(a.left, Number)):
             return build.neg(a)
         return e
@@ -236,7 +242,8 @@ class Simplifier:
                 return build.neg(build.hadamard(*terms[:i], t.arg, *terms[i + 1:]))
             if isinstance(t, Div):  # (a / c) ⊙ b = (a ⊙ b) / c
                 return build.div(build.hadamard(*terms[:i], t.left, *terms[i + 1:]), t.right)
-            if isinstance(t, Number) and t.value == 1 or isinstance(t, Ones):
+            if isinstance(t, Number) and t.value == 1 or isinstance(t, Ones) or \
+                    (isinstance(t, Transpose) and isinstance(t.arg, Ones)):
                 rest = terms[:i] + terms[i + 1:]
                 if rest:
                     return build.hadamard(*rest)
@@ -294,9 +301,9 @@ class Simplifier:
     def _common_factor_all(self, terms: list[Expr]) -> Expr | None:
         if len({self.shape(t) for t in terms}) != 1:
             return None  # a scalar broadcast into a sum is not a term to factor with the others
-        coefficients = {t.left if isinstance(t, Scale) else None for t in terms}
-        if len(coefficients) == 1 and None not in coefficients:  # c A + c B = c (A + B)
-            return build.scale(terms[0].left, build.add(*[t.right for t in terms]))
+        scaled = [_as_scaled(t) for t in terms]
+        if all(sc is not None for sc in scaled) and len({c for c, _ in scaled}) == 1:
+            return build.scale(scaled[0][0], build.add(*[r for _, r in scaled]))  # c A + c B = c (A + B)
         denominators = {t.right if isinstance(t, Div) else None for t in terms}
         if len(denominators) == 1 and None not in denominators:  # A / c + B / c = (A + B) / c
             return build.div(build.add(*[t.left for t in terms]), terms[0].right)
@@ -488,6 +495,22 @@ def _exp_of_one_plus(e: Expr) -> Expr | None:
 
 def _dim(d):
     return int(d) if getattr(d, "is_Integer", False) else str(d)
+
+
+def _as_scaled(t: Expr) -> tuple[Expr, Expr] | None:
+    """(c, A) for t = c A or t = -(c A) (as c (-A))."""
+    sign = False
+    if isinstance(t, Neg):
+        sign, t = True, t.arg
+    if isinstance(t, Scale):
+        return t.left, (build.neg(t.right) if sign else t.right)
+    return None
+
+
+def _is_transposed(t: Expr) -> bool:
+    while isinstance(t, (Neg, Scale)):
+        t = t.arg if isinstance(t, Neg) else t.right
+    return isinstance(t, Transpose)
 
 
 def _like_key(core: Expr):
