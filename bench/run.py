@@ -194,6 +194,7 @@ def worker_tensorgrad(L, path):
         values = {x: torch.tensor(data["x"]), u: torch.tensor(data["u"])}
         values.update({W: torch.tensor(data[W.name]) for W in Ws})
         out = step(values, {i[j]: k[j] for j in range(L + 1)})
+        out = out if isinstance(out, tuple) else (out,)
         for (l, g), o in zip(results, out):
             o = o.numpy()
             want = data[f"ref_W{l}"]
@@ -231,7 +232,9 @@ def summarize_peer(recs, timed_out, L):
     if errors:
         kinds = sorted({r["error"].split(":")[0] for r in errors})
         note.append(f"{len(errors)} raised ({', '.join(kinds)})")
-    if timed_out:
+    if timed_out and len(got) + len(errors) == L:
+        note.append(f"stopped at {PEER_TIMEOUT:.0f} s in the numeric check")
+    elif timed_out:
         note.append(f"stopped at {PEER_TIMEOUT:.0f} s after {len(got) + len(errors)} of {L}")
     if check_errors:
         note.append("check failed: " + check_errors[0].split(":")[0])
@@ -420,7 +423,10 @@ def machine():
     except ImportError:
         pass
     env = {k: os.environ[k] for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE") if k in os.environ}
-    lines.append(f"OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE: {env or 'unset'}")
+    lines.append(f"OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE: {env or 'unset'}; "
+                 f"OPENBLAS_NUM_THREADS: {os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}")
+    with open("/proc/loadavg") as fh:
+        lines.append(f"load average at the end: {fh.read().split()[0]}")
     return lines
 
 
