@@ -14,10 +14,12 @@ nesting depth          ``MAX_DEPTH`` = 2,000       :func:`matcalc.shapes.typeche
                                                    levels deep; matcalc accepts at most 2000")
 result size            ``MAX_RESULT_NODES`` =      :func:`matcalc.derive.derive`, on each result
                        200,000 distinct nodes      (its expression and the definitions it uses)
-time budget            ``TIME_BUDGET`` = 20 s      :func:`matcalc.derive.derive`, cooperatively:
-                       per call of derive          after each variable's derivative is found (a
-                                                   derivation for several variables stops at the
-                                                   first check past the budget)
+time budget            ``TIME_BUDGET`` = 20 s      :func:`matcalc.derive.derive`: a watchdog
+                       per call of derive          thread raises the LimitError in the deriving
+                                                   thread when the budget runs out (at its next
+                                                   bytecode; only while that derive call is still
+                                                   on the thread's stack), and each result stored
+                                                   is checked against the clock too
 number size            ``MAX_NUMBER_DIGITS`` = 400  :mod:`matcalc.parse` (a number literal)
 =====================  ==========================  =============================================
 
@@ -26,6 +28,9 @@ test) may lower or raise them: ``matcalc.limits.TIME_BUDGET = 60``.
 """
 from __future__ import annotations
 
+import ctypes
+import sys
+import threading
 import time
 
 from .errors import LimitError
@@ -34,7 +39,7 @@ from .parse import MAX_INPUT, MAX_NUMBER_DIGITS
 from .shapes import MAX_DEPTH
 
 __all__ = ["MAX_INPUT", "MAX_DEPTH", "MAX_NUMBER_DIGITS", "MAX_RESULT_NODES", "TIME_BUDGET",
-           "result_size", "Checked"]
+           "result_size", "Checked", "TimeBudgetExceeded"]
 
 MAX_RESULT_NODES = 200_000
 """Largest derivative accepted, in distinct nodes of its expression and the definitions it uses."""
@@ -51,17 +56,75 @@ def result_size(expr: Expr, definitions: dict | None = None) -> int:
     return len(seen)
 
 
+def _time_message(elapsed: float | None = None) -> str:
+    took = f"took {elapsed:.1f} s, " if elapsed is not None else "ran out of time, "
+    return f"the derivative {took}beyond matcalc's time budget of {TIME_BUDGET:g} s for one derivation"
+
+
+_TIME_HINT = ("differentiate with respect to fewer variables at a time, name repeated pieces with "
+              "definitions, or raise matcalc.limits.TIME_BUDGET")
+
+
+class TimeBudgetExceeded(LimitError):
+    """Raised in the deriving thread by the watchdog (an exception class made without arguments)."""
+
+    def __init__(self, message: str | None = None, source=None, span=None, hint=None):
+        super().__init__(message or _time_message(), source, span, hint or _TIME_HINT)
+
+
+class _Watchdog:
+    """Raises TimeBudgetExceeded in one thread after ``seconds``, if ``owner`` is still deriving there."""
+
+    def __init__(self, owner: "Checked", seconds: float):
+        self.owner_id = id(owner)
+        self.thread_id = threading.get_ident()
+        self.active = True
+        self.timer = threading.Timer(seconds, self.fire)
+        self.timer.daemon = True
+        self.timer.start()
+
+    def still_deriving(self) -> bool:
+        frame = sys._current_frames().get(self.thread_id)
+        while frame is not None:
+            if frame.f_code.co_name == "derive" and id(frame.f_locals.get("results")) == self.owner_id:
+                return True
+            frame = frame.f_back
+        return False
+
+    def fire(self) -> None:
+        if self.active and self.still_deriving():
+            ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(self.thread_id),
+                                                       ctypes.py_object(TimeBudgetExceeded))
+
+    def cancel(self) -> None:
+        self.active = False
+        self.timer.cancel()
+
+
 class Checked(dict):
-    """The results of one derive call: every result stored is checked against the size limit,
-    and every store checks the time budget (the clock starts when the dict is made)."""
+    """The results of one derive call: every result stored is checked against the size limit and
+    the clock, and a watchdog stops a derivation that overruns the time budget (see the table)."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.started = time.monotonic()
+        self.watchdog = _Watchdog(self, TIME_BUDGET) if 0 < TIME_BUDGET < float("inf") else None
 
     def __setitem__(self, name, result) -> None:
         self._check(name, result)
         super().__setitem__(name, result)
+
+    def __getitem__(self, name):
+        self.done()  # derive reads its results only at the end
+        return super().__getitem__(name)
+
+    def done(self) -> None:
+        if self.watchdog is not None:
+            self.watchdog.cancel()
+            self.watchdog = None
+
+    def __del__(self):
+        self.done()
 
     def update(self, *args, **kwargs) -> None:
         for name, result in dict(*args, **kwargs).items():
@@ -70,10 +133,8 @@ class Checked(dict):
     def _check(self, name, result) -> None:
         elapsed = time.monotonic() - self.started
         if elapsed > TIME_BUDGET:
-            raise LimitError(f"the derivative took {elapsed:.1f} s, beyond matcalc's time budget of "
-                             f"{TIME_BUDGET:g} s for one derivation",
-                             hint="differentiate with respect to fewer variables at a time, name repeated "
-                                  "pieces with definitions, or raise matcalc.limits.TIME_BUDGET")
+            self.done()
+            raise TimeBudgetExceeded(_time_message(elapsed))
         expr = getattr(result, "expr", None)
         if expr is None:
             return

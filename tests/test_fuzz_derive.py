@@ -189,3 +189,10 @@ def test_gradient_wrt_a_row_reads_back():
 @pytest.mark.xfail(strict=True, reason="KNOWN_BUGS['verify-identity']: verify types a claim's I on its own")
 def test_verify_accepts_the_identity_as_a_jacobian():
     assert matcalc.verify("z : m; z", wrt="z", claim="I").ok
+
+
+@pytest.mark.xfail(strict=True, reason="Derivative.evaluate binds dims only from the symbols the result uses: "
+                                       "∂ sum(x)/∂x = ones(n) does not learn n from env['x']")
+def test_a_constant_gradient_evaluates_with_the_programs_env():
+    d = matcalc.derive("x : n; sum(x)", "x")
+    np.testing.assert_allclose(d.evaluate({"x": np.ones(3)}), np.ones(3))
