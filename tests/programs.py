@@ -649,3 +649,84 @@ def _check_program(gp: GeneratedProgram, program: Program, seed: int, layouts, h
                     raise WrongDerivative(f"verify refutes the engine's own derivative of\n{text}\nwrt {v}:\n"
                                           f"{claim}\n{result.message}")
     return checked
+
+
+# ---------------------------------------------------------------- hostile input: mutants and noise
+
+import re  # noqa: E402
+
+TOKEN = re.compile(r"\s+|[A-Za-z_\u0370-\u03FF][A-Za-z0-9_\u0370-\u03FF]*|\d+(?:\.\d*)?|\\[A-Za-z]+|.", re.S)
+JUNK = ("(", ")", "{", "}", "[", "]", "^", "^T", "^{-1}", "'", ".^", "./", ".*", "⊙", "‖", "|", ",", ";", "\n",
+        ":", "=", "x", "W", "1", "0", "-", "+", "*", "/", "\\frac", "\\left(", "\\right)", "\\sqrt{", "α", "∂",
+        "\x00", "\t", " ", "exp(", "inv(", "det(", "ones(", "I", "f'", "in", "R^{n x m}", "scalar", "x x",
+        "1e400", "9" * 30, "é", "\u200b", "#", "\\", "′", "ᵀ")
+
+
+@st.composite
+def mutants(draw, max_depth: int = 3) -> str:
+    """A valid program damaged by 1-4 character or token edits, or two programs spliced."""
+    text = draw(programs(max_depth=max_depth)).text
+    if draw(st.integers(0, 9)) == 0:  # splice
+        other = draw(programs(max_depth=max_depth)).text
+        i = draw(st.integers(0, len(text)))
+        j = draw(st.integers(0, len(other)))
+        text = text[:i] + other[j:]
+    for _ in range(draw(st.integers(1, 4))):
+        tokens = TOKEN.findall(text) or [""]
+        kind = draw(st.sampled_from(("del_char", "ins_char", "swap_char", "dup_char",
+                                     "del_tok", "ins_tok", "swap_tok", "dup_tok")))
+        if kind.endswith("char"):
+            i = draw(st.integers(0, max(len(text) - 1, 0)))
+            if kind == "del_char":
+                text = text[:i] + text[i + 1:]
+            elif kind == "ins_char":
+                c = draw(st.sampled_from(JUNK) | st.characters(codec="utf-8"))
+                text = text[:i] + c + text[i:]
+            elif kind == "swap_char" and len(text) > 1:
+                j = min(i + 1, len(text) - 1)
+                chars = list(text)
+                chars[i], chars[j] = chars[j], chars[i]
+                text = "".join(chars)
+            else:
+                text = text[:i] + text[i:i + 1] * 2 + text[i + 1:]
+        else:
+            i = draw(st.integers(0, len(tokens) - 1))
+            if kind == "del_tok":
+                del tokens[i]
+            elif kind == "ins_tok":
+                tokens.insert(i, draw(st.sampled_from(JUNK + tuple(t for t in tokens if t.strip()))))
+            elif kind == "swap_tok" and len(tokens) > 1:
+                j = draw(st.integers(0, len(tokens) - 1))
+                tokens[i], tokens[j] = tokens[j], tokens[i]
+            else:
+                tokens.insert(i, tokens[i])
+            text = "".join(tokens)
+    return text
+
+
+def noise() -> st.SearchStrategy[str]:
+    """Plain random text, from the language's own symbols and from all of Unicode."""
+    return st.one_of(st.text(max_size=60),
+                     st.lists(st.sampled_from(JUNK), max_size=30).map("".join),
+                     st.text(alphabet="xyWAb()^T'+-*/.,;:={}|‖ \n0123456789", max_size=80))
+
+
+def run_hostile(text: str) -> str:
+    """Parse and differentiate text with respect to each of its variables: 'ok' or 'error'.
+
+    Anything but a result or a MatcalcError propagates; a MatcalcError whose span is known
+    must show a caret line.
+    """
+    try:
+        program = matcalc.parse(text)
+        for v in program.variables[:3]:
+            for layout in LAYOUTS:
+                d = matcalc.derive(program, v, layout=layout)
+                str(d)
+        return "ok"
+    except matcalc.MatcalcError as error:
+        message = str(error)
+        assert message.startswith("error: "), message
+        if error.span is not None and error.source is not None:
+            assert any(line.strip() and set(line.strip()) == {"^"} for line in message.splitlines()), message
+        return "error"
