@@ -235,7 +235,7 @@ def _derive_many(program: Program, names: list[str], layout: str, keep: str | No
     f_shape = shape_of(f, shapes)
     ctx = Context(lambda e: shape_of(e, shapes, memo))
     memo: dict = {}
-    simp = Simplifier(ctx.shape)
+    simp = Simplifier(ctx.shape, program.properties)
     f = simp(f)  # the function in its own textbook form first: log(1 + e^t) is softplus(t)
     trace: list[Step] = []
     found: list[tuple[str, Expr, str, Expr | None]] = []  # (variable, result, kind, <G, dF> if a tensor)
@@ -521,6 +521,7 @@ def hessian(program: Program, wrt: str, layout: str = "shape") -> Derivative:
     shapes = dict(program.shapes)
     shapes.update({n: s for n, s in gradient.shapes.items() if n not in shapes})
     inner = Program(source=program.source, expr=g, definitions={}, shapes=shapes, name=None,
+                    properties=program.properties,
                     functions=program.functions, declared=program.declared)
     if len(shapes[wrt]) == 0:
         result = derive(inner, wrt, layout)

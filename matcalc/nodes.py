@@ -333,6 +333,7 @@ class Statement:
 class Declaration(Statement):
     name: str = ""
     dims: tuple[Dim, ...] = ()
+    properties: tuple[str, ...] = ()  # symmetric, spd, positive, onehot, simplex
 
 
 @dataclass(frozen=True)

@@ -157,18 +157,22 @@ class _ToTree(Transformer):
         return tok
 
     def declare(self, items):
-        names, dims = items
+        names, dims, *properties = items
         if len(dims) == 1 and str(dims[0]) == "scalar":
             dims = []
-        return [Declaration(span=_span_of(n, *dims), name=str(n), dims=tuple(_dim(d) for d in dims))
+        return [Declaration(span=_span_of(n, *dims), name=str(n), dims=tuple(_dim(d) for d in dims),
+                            properties=tuple(str(p) for p in properties))
                 for n in names]
 
     def declare_space(self, items):
         names, reals, *rest = items
-        dims = rest[0] if rest else []
+        properties = [str(t) for t in rest if isinstance(t, Token) and t.type == "PROPERTY"]
+        rest = [t for t in rest if not (isinstance(t, Token) and t.type == "PROPERTY")]
+        dims = rest[0] if rest and rest[0] is not None else []
         if isinstance(dims, Token):
             dims = [dims]
-        return [Declaration(span=_span_of(n, reals, *dims), name=str(n), dims=tuple(_dim(d) for d in dims))
+        return [Declaration(span=_span_of(n, reals, *dims), name=str(n), dims=tuple(_dim(d) for d in dims),
+                            properties=tuple(properties))
                 for n in names]
 
     # expressions ------------------------------------------------------

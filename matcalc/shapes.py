@@ -87,7 +87,12 @@ class Program:
     name: str | None = None
     functions: frozenset[str] = frozenset()
     declared: frozenset[str] = frozenset()
+    properties: dict[str, frozenset[str]] = field(default_factory=dict)
+    """name -> what its declaration adds: symmetric, spd, positive, onehot, simplex"""
     _shape_memo: dict = field(default_factory=dict, repr=False)
+
+    def has(self, name: str, *properties: str) -> bool:
+        return bool(self.properties.get(name, frozenset()) & set(properties))
 
     @property
     def variables(self) -> list[str]:
@@ -728,6 +733,7 @@ def typecheck(statements: list[Statement], source: str, kinds: dict[str, tuple] 
     ``kinds`` (name -> rank 0, 1 or 2) overrides the naming convention for undeclared
     symbols, e.g. from the arrays a caller is about to evaluate with.
     """
+    properties: dict[str, set[str]] = {}
     declared: dict[str, tuple] = {}
     decl_spans: dict[str, Span | None] = {}
     defs: dict[str, Expr] = {}
@@ -748,6 +754,8 @@ def typecheck(statements: list[Statement], source: str, kinds: dict[str, tuple] 
                 raise SymbolError(f"{st.name} is a function name and cannot be declared", source, st.span)
             declared[st.name] = st.dims
             decl_spans[st.name] = st.span
+            _check_properties(st, source)
+            properties.setdefault(st.name, set()).update(st.properties)
         elif isinstance(st, Definition):
             if st.name in defs:
                 raise SymbolError(f"{st.name} is defined twice", source, st.span,
@@ -870,6 +878,7 @@ def typecheck(statements: list[Statement], source: str, kinds: dict[str, tuple] 
     typed_defs = {n: fold(e, fix_dims) for n, e in typed_defs.items()}
     typed_target = fold(typed_target, fix_dims)
     return Program(source=source, expr=typed_target, definitions=typed_defs, shapes=shapes, name=name,
+                   properties={n: frozenset(p) for n, p in properties.items() if p},
                    functions=frozenset(typer.functions), declared=frozenset(declared))
 
 
@@ -925,6 +934,21 @@ def _written(dims: tuple) -> str:
 def _depth(e: Expr) -> int:
     from .nodes import depth
     return depth(e)
+
+
+PROPERTY_KINDS = {"symmetric": 2, "spd": 2, "onehot": 1, "simplex": 1}
+"""The rank a property needs (positive fits any)."""
+
+
+def _check_properties(st: Declaration, source: str) -> None:
+    for prop in st.properties:
+        rank = PROPERTY_KINDS.get(prop)
+        if rank == 2 and (len(st.dims) != 2 or st.dims[0] != st.dims[1]):
+            raise ShapeError(f"{st.name} : {_written(st.dims)} {prop}: only a square matrix can be {prop}",
+                             source, st.span, f"declare it n x n {prop}")
+        if rank == 1 and len(st.dims) != 1:
+            raise ShapeError(f"{st.name} : {_written(st.dims)} {prop}: only a vector can be {prop}",
+                             source, st.span)
 
 
 def _dependency_order(defs: dict[str, Expr], spans, source) -> list[str]:

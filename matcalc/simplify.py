@@ -30,8 +30,11 @@ MAX_LOCAL = 50
 class Simplifier:
     """Rewrites trees over one program's symbols; remembers what it has simplified."""
 
-    def __init__(self, shape: Callable[[Expr], tuple]):
+    def __init__(self, shape: Callable[[Expr], tuple], properties: dict | None = None):
         self.shape = shape
+        props = properties or {}
+        self.symmetric = {n for n, p in props.items() if p & {"symmetric", "spd"}}
+        self.sums_to_one = {n for n, p in props.items() if p & {"onehot", "simplex"}}
         self.memo: dict[Expr, Expr] = {}
         self.nesting = 0
 
@@ -67,6 +70,10 @@ class Simplifier:
     def _Transpose(self, e: Transpose) -> Expr:
         a = e.arg
         if self.is_scalar(a):  # no transpose of a scalar
+            return a
+        if isinstance(a, Symbol) and a.name in self.symmetric:  # a declared symmetric matrix
+            return a
+        if isinstance(a, Inverse) and isinstance(a.arg, Symbol) and a.arg.name in self.symmetric:
             return a
         if isinstance(a, (Transpose, Number, Identity, Diag)):
             return a.arg if isinstance(a, Transpose) else a
@@ -194,6 +201,11 @@ class Simplifier:
 
     def _MatMul(self, e: MatMul) -> Expr:
         terms = list(e.terms)
+        for i in range(len(terms) - 1):  # 1^T y = 1 for a one-hot or probability vector y
+            a, b = terms[i], terms[i + 1]
+            if isinstance(a, Transpose) and isinstance(a.arg, Ones) and isinstance(b, Symbol) \
+                    and b.name in self.sums_to_one:
+                return build.matmul(*terms[:i], *terms[i + 2:]) if len(terms) > 2 else build.ONE
         for i, t in enumerate(terms):
             if isinstance(t, Scale):
                 return build.scale(t.left, build.matmul(*terms[:i], t.right, *terms[i + 1:]))
@@ -393,6 +405,8 @@ class Simplifier:
 
     def _Sum(self, e: Sum) -> Expr:
         a = e.arg
+        if isinstance(a, Symbol) and a.name in self.sums_to_one:  # a one-hot or probability vector
+            return build.ONE
         if isinstance(a, Scale):
             return build.scale(a.left, build.total(a.right))
         if isinstance(a, Neg):

@@ -82,13 +82,38 @@ def random_env(program: Program, seed: int = 0, domain: str | dict = "any", dims
     env: dict = {}
     for name in program.variables:
         d = domain.get(name, "any") if isinstance(domain, dict) else domain
-        env[name] = random_value(program.shapes[name], dims, rng, d)
+        env[name] = _declared(program, name, random_value(program.shapes[name], dims, rng, _domain(program, name, d)),
+                              rng)
     for name in sorted(program.functions):
         g = GenericFunction(float(rng.uniform(0.5, 1.5)), float(rng.uniform(0.1, 0.5)))
         env[name], env[name + "'"], env[name + "''"], env[name + "'''"] = g.f, g.d1, g.d2, g.d3
     for n, v in dims.items():
         env.setdefault(n, v)
     return env
+
+
+def _domain(program: Program, name: str, domain: str) -> str:
+    """The domain a declaration asks for (spd, positive), unless the caller chose one."""
+    if domain == "any":
+        if program.has(name, "spd"):
+            return "spd"
+        if program.has(name, "positive"):
+            return "positive"
+    return domain
+
+
+def _declared(program: Program, name: str, value, rng: np.random.Generator):
+    """A value that keeps its declaration's promise: symmetric, one-hot or a probability vector."""
+    if program.has(name, "symmetric") and np.ndim(value) == 2:
+        return (value + value.T) / 2
+    if program.has(name, "onehot") and np.ndim(value) == 1:
+        hot = np.zeros_like(value)
+        hot[rng.integers(len(value))] = 1.0
+        return hot
+    if program.has(name, "simplex") and np.ndim(value) == 1:
+        p = rng.uniform(0.1, 1.0, size=len(value))
+        return p / p.sum()
+    return value
 
 
 def directional(program: Program, env: dict, wrt: str, direction, eps: float = EPS):
@@ -158,6 +183,7 @@ def _freed(program: Program, name: str) -> Program:
     """The program with placeholder ``name`` made an input (its definition dropped)."""
     definitions = {n: v for n, v in program.definitions.items() if n != name}
     return Program(source=program.source, expr=program.expr, definitions=definitions, shapes=program.shapes,
+                   properties=program.properties,
                    name=program.name, functions=program.functions, declared=program.declared)
 
 

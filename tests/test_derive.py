@@ -223,3 +223,33 @@ def test_deep_chain_is_linear_and_named():
     assert len(text) < 120 * depth
     check_grad(f"u^T {body}", "W_1")
 
+
+
+PROPERTY_CASES = [
+    # what a declaration adds is used by the simplifier; values are drawn to keep the promise
+    GradCase("symmetric_quadratic", "A : n x n symmetric; x^T A x", "x", expected="2 A x"),         # Cookbook (85)
+    GradCase("gaussian_mean", "Σ : n x n spd; x : n; μ : n; -1/2 (x - μ)^T Σ^{-1} (x - μ) - 1/2 logdet(Σ)",
+             "μ", expected="Σ^{-1} (x - μ)"),
+    GradCase("gaussian_covariance", "Σ : n x n spd; x : n; μ : n; -1/2 (x - μ)^T Σ^{-1} (x - μ) - 1/2 logdet(Σ)",
+             "Σ", expected="1/2 Σ^{-1} (x - μ) (x - μ)^T Σ^{-1} - 1/2 Σ^{-1}"),
+    GradCase("cross_entropy_onehot", "y : k onehot; -y^T logsoftmax(W x)", "x", expected="W^T (softmax(W x) - y)"),
+    GradCase("cross_entropy_simplex", "p : k simplex; -p^T logsoftmax(W x)", "W", expected="(softmax(W x) - p) x^T"),
+    GradCase("positive_log", "x : n positive; sum(log(x))", "x", expected="1 ./ x"),
+]
+
+
+@pytest.mark.parametrize("case", PROPERTY_CASES, ids=lambda c: c.name)
+def test_declared_properties(case):
+    check_grad(case.source, wrt=case.wrt)
+    assert str(matcalc.derive(case.source, wrt=case.wrt)) == case.expected
+
+
+def test_symmetric_hessian():
+    assert str(matcalc.hessian("A : n x n symmetric; x^T A x", "x")) == "2 A"
+
+
+def test_properties_need_the_right_shape():
+    with pytest.raises(matcalc.ShapeError, match="only a square matrix can be symmetric"):
+        matcalc.parse("S : n x m symmetric; tr(S)")
+    with pytest.raises(matcalc.ShapeError, match="only a vector can be onehot"):
+        matcalc.parse("Y : n x m onehot; sum(Y)")
