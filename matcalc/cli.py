@@ -9,7 +9,7 @@ import argparse
 import json
 import sys
 
-from . import MatcalcError, derive, hessian, parse, verify
+from . import MatcalcError, codegen, derive, hessian, parse, verify
 from .graph import graph as _graph
 from . import gallery as _gallery
 
@@ -65,8 +65,7 @@ def _show(results: dict, fmt: str, steps: bool) -> str:
         return json.dumps([_json_of(d) for d in results.values()], ensure_ascii=False, indent=2)
     if fmt == "numpy":
         first = next(iter(results.values()))
-        from . import codegen  # optional module, written beside this one
-        return codegen.to_numpy(first.program, list(results.values()))
+        return codegen.generate(first.program, list(results.values())).source
     blocks = []
     for name, d in results.items():
         lines = []

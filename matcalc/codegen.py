@@ -413,7 +413,6 @@ _ELEMENTWISE = {
     "sqrt": "np.sqrt({})", "atan": "np.arctan({})", "abs": "np.abs({})", "sign": "np.sign({})",
     "relu": "np.maximum({}, 0.0)", "softplus": "np.logaddexp(0.0, {})",
     "sigmoid": "np.exp(-np.logaddexp(0.0, -{}))", "step": "np.heaviside({}, 0.0)",
-    "erf": "np.vectorize(math.erf, otypes=[float])({})",
 }
 
 

@@ -267,8 +267,9 @@ def _derive_many(program: Program, names: list[str], layout: str, keep: str | No
             found.append((n, j, "derivative" if len(v_shape) == 0 else "jacobian", None))
     exprs, definitions = name_shared([e for _, e, _, _ in found], program, inlined, simp, shapes, f)
     out = {}
+    uses = {name: _symbols_in(value, definitions) for name, value in definitions.items()}  # each walked once
     for (n, _, kind, lin), e in zip(found, exprs):
-        d = Derivative(program=program, wrt=n, expr=e, definitions=_needed(e, definitions), kind=kind,
+        d = Derivative(program=program, wrt=n, expr=e, definitions=_needed(e, definitions, uses), kind=kind,
                        layout=layout, trace=trace, shapes=shapes, function=f)
         if lin is not None:
             d.linear = lin
@@ -276,15 +277,19 @@ def _derive_many(program: Program, names: list[str], layout: str, keep: str | No
     return out
 
 
-def _needed(e: Expr, definitions: dict[str, Expr]) -> dict[str, Expr]:
-    """The definitions that e uses, directly or through others, in their order."""
-    seen: set[str] = set()
-    pending = [e]
+def _symbols_in(e: Expr, definitions: dict[str, Expr]) -> set[str]:
+    return {s.name for s in walk(e) if isinstance(s, Symbol) and s.name in definitions}
+
+
+def _needed(e: Expr, definitions: dict[str, Expr], uses: dict[str, set[str]]) -> dict[str, Expr]:
+    """The definitions that e uses, directly or through others (``uses``: name -> names), in their order."""
+    pending = list(_symbols_in(e, definitions))
+    seen: set[str] = set(pending)
     while pending:
-        for s in walk(pending.pop()):
-            if isinstance(s, Symbol) and s.name in definitions and s.name not in seen:
-                seen.add(s.name)
-                pending.append(definitions[s.name])
+        for name in uses[pending.pop()]:
+            if name not in seen:
+                seen.add(name)
+                pending.append(name)
     return {n: v for n, v in definitions.items() if n in seen}
 
 

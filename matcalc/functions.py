@@ -63,7 +63,7 @@ T = sympy.Symbol("t", real=True)
 SYMPY = {
     "exp": sympy.exp, "log": sympy.log, "sin": sympy.sin, "cos": sympy.cos, "tan": sympy.tan,
     "tanh": sympy.tanh, "sinh": sympy.sinh, "cosh": sympy.cosh, "sqrt": sympy.sqrt,
-    "atan": sympy.atan, "erf": sympy.erf, "sigmoid": sigmoid, "relu": relu,
+    "atan": sympy.atan, "sigmoid": sigmoid, "relu": relu,
     "softplus": softplus, "step": step, "sign": sign, "abs": abs_,
 }
 """name in the language -> sympy function of one argument"""
@@ -90,12 +90,6 @@ NUMPY = {
 }
 
 
-def _erf(x):
-    from math import erf
-    return np.vectorize(erf, otypes=[float])(x)
-
-
-NUMPY["erf"] = _erf
 
 
 @lru_cache(maxsize=None)

@@ -46,7 +46,7 @@ MAX_DEPTH = 2000
 
 ELEMENTWISE = {
     "exp", "log", "sin", "cos", "tan", "tanh", "sinh", "cosh", "sigmoid", "relu",
-    "softplus", "sqrt", "abs", "step", "sign", "atan", "arctan", "erf",
+    "softplus", "sqrt", "abs", "step", "sign", "atan", "arctan",
 }
 ALIASES = {"σ": "sigmoid", "ln": "log", "arctan": "atan", "trace": "tr", "Tr": "tr",
            "inverse": "inv", "logsumexp": "lse", "heaviside": "step"}

@@ -111,7 +111,7 @@ SPELLINGS = [
     # elementwise functions (named; σ is sigmoid; ln is log)
     *[case(f"{f}(x)", Func(f, x)) for f in
       ["exp", "log", "sin", "cos", "tan", "tanh", "sinh", "cosh", "sigmoid", "relu", "softplus",
-       "sqrt", "abs", "step", "sign", "atan", "erf"]],
+       "sqrt", "abs", "step", "sign", "atan"]],
     case("σ(x)", Func("sigmoid", x)),
     case("\\sigma(x)", Func("sigmoid", x)),
     case("ln(x)", Func("log", x)),
