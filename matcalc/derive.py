@@ -428,10 +428,7 @@ def name_shared(exprs: list[Expr], program: Program, inlined: dict[str, Expr], s
     order: list[Expr] = []
     for e in exprs:
         parents[e] = parents.get(e, 0) + 1
-        for node in walk(e):
-            if node in counted:
-                continue
-            counted.add(node)
+        for node in walk(e, counted):  # each node of the union once
             order.append(node)
             for c in node.args:
                 parents[c] = parents.get(c, 0) + 1

@@ -130,6 +130,17 @@ class Checked(dict):
         for name, result in dict(*args, **kwargs).items():
             self[name] = result
 
+    def _size(self, expr: Expr, definitions: dict) -> int:
+        """Nodes of a result, counting each definition's own nodes (walked once per call, as
+        the gradients of one call share their definitions): linear in the program, not quadratic."""
+        sizes = self.__dict__.setdefault("sizes", {})
+        total = len(walk(expr))
+        for value in definitions.values():
+            if id(value) not in sizes:
+                sizes[id(value)] = (value, len(walk(value)))  # keep value alive: ids stay unique
+            total += sizes[id(value)][1]
+        return total
+
     def _check(self, name, result) -> None:
         elapsed = time.monotonic() - self.started
         if elapsed > TIME_BUDGET:
@@ -138,7 +149,7 @@ class Checked(dict):
         expr = getattr(result, "expr", None)
         if expr is None:
             return
-        size = result_size(expr, getattr(result, "definitions", None))
+        size = self._size(expr, getattr(result, "definitions", None) or {})
         if size > MAX_RESULT_NODES:
             raise LimitError(f"the derivative with respect to {name} has {size:,} nodes; matcalc's result "
                              f"size limit is {MAX_RESULT_NODES:,} nodes",

@@ -355,11 +355,17 @@ NODE_CLASSES: tuple[type[Expr], ...] = (
 """Every node class of a typed tree (the registry that each module must cover)."""
 
 
-def walk(e: Expr):
-    """Every node of e, children before parents, each distinct node once (iterative)."""
+def walk(e: Expr, done: set | None = None):
+    """Every node of e, children before parents, each distinct node once (iterative).
+
+    ``done`` (a set of nodes) may be shared across calls: nodes already in it are skipped, so
+    walking several roots that share subtrees costs the size of their union.
+    """
     seen: set[int] = set()
     order: list[Expr] = []
-    done: set[Expr] = set()
+    done = set() if done is None else done
+    if e in done:
+        return order
     stack: list[tuple[Expr, bool]] = [(e, False)]
     while stack:
         node, expanded = stack.pop()

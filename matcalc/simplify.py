@@ -37,11 +37,13 @@ class Simplifier:
         self.sums_to_one = {n for n, p in props.items() if p & {"onehot", "simplex"}}
         self.memo: dict[Expr, Expr] = {}
         self.nesting = 0
+        self.rewrites = 0
 
     def __call__(self, e: Expr) -> Expr:
         for _ in range(MAX_PASSES):
+            self.rewrites = 0
             out = fold(e, self._node, self.memo)
-            if out == e:
+            if self.rewrites == 0 or out is e:  # a pass that rewrote nothing: a fixed point
                 return out
             e = out
         return e
@@ -52,6 +54,7 @@ class Simplifier:
         out = self.local(node)
         if out is node or out == node or self.nesting > MAX_LOCAL:
             return node
+        self.rewrites += 1
         # the rewrite made new nodes: simplify them (children first), then the new root
         self.nesting += 1
         try:
