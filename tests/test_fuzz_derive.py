@@ -89,6 +89,7 @@ def test_the_generator_reaches_every_operation():
 
     collect()
     text = "\n".join(seen)
+    assert len(seen) > 500, len(seen)
     for op in ("exp(", "log(", "sin(", "cos(", "tanh(", "sigmoid(", "relu(", "softplus(", "sqrt(", "abs(",
                "σ(", "sum(", "norm(", "‖", "tr(", "det(", "logdet(", "diag(", "inv(", "softmax(", "logsoftmax(",
                "max(", "min(", "f(", "^{-1}", "^-1", "^{-T}", ".^", "./", "⊙", ".*", "\\odot", "^T", "'",
@@ -196,3 +197,34 @@ def test_verify_accepts_the_identity_as_a_jacobian():
 def test_a_constant_gradient_evaluates_with_the_programs_env():
     d = matcalc.derive("x : n; sum(x)", "x")
     np.testing.assert_allclose(d.evaluate({"x": np.ones(3)}), np.ones(3))
+
+
+@pytest.mark.xfail(strict=True, reason="KNOWN_BUGS['trace-broadcast']: tr(β + B) is simplified to tr(β) + tr(B)")
+def test_trace_of_a_scalar_broadcast_into_a_matrix():
+    d = matcalc.derive("B : n x n; β : scalar; tr(β + B)", "β")  # tr(β 1 1ᵀ + B) = n β + tr(B)
+    assert float(d.evaluate({"B": np.eye(3), "β": 2.0})) == pytest.approx(3.0)
+
+
+@pytest.mark.xfail(strict=True, reason="KNOWN_BUGS['shape-lost']: (α + X) - X folds to the scalar α")
+def test_a_broadcast_that_survives_a_cancellation():
+    d = matcalc.derive("X : n x m; α : scalar; (α + X) - X", "α")  # F = α 1 1ᵀ: ∂F/∂α = 1 1ᵀ
+    np.testing.assert_allclose(np.asarray(d.evaluate({"X": np.ones((2, 3)), "α": 2.0})).reshape(2, 3),
+                               np.ones((2, 3)))
+
+
+@pytest.mark.xfail(strict=True, reason="KNOWN_BUGS['shape-lost']: 0 X folds to the scalar 0; the tensor's "
+                                       "evaluation crashes with TypeError")
+def test_zero_times_a_matrix():
+    d = matcalc.derive("X : n x m; (0.5 - 1/2) X", "X")
+    value = np.asarray(d.evaluate({"X": np.ones((2, 3))}))
+    assert value.size == 36 and not value.any()
+
+
+@pytest.mark.xfail(strict=True, reason="KNOWN_BUGS['one-identity']: the bare I of a Hessian's text takes the "
+                                       "size of another I in it when read back")
+def test_hessian_text_with_two_identities_reads_back_with_the_right_sizes():
+    text = "x : n; z : m; z^T z + logdet(I + diag(exp(x)))"
+    h = matcalc.hessian(text, "z")  # 2 I (m x m)
+    env = {"x": np.zeros(2), "z": np.ones(4)}
+    again = matcalc.evaluate("x : n\nz : m\n" + str(h) + " + 0 logdet(I + diag(exp(x)))", env)
+    np.testing.assert_allclose(again, 2 * np.eye(4))
