@@ -412,7 +412,7 @@ _ELEMENTWISE = {
     "tan": "np.tan({})", "tanh": "np.tanh({})", "sinh": "np.sinh({})", "cosh": "np.cosh({})",
     "sqrt": "np.sqrt({})", "atan": "np.arctan({})", "abs": "np.abs({})", "sign": "np.sign({})",
     "relu": "np.maximum({}, 0.0)", "softplus": "np.logaddexp(0.0, {})",
-    "sigmoid": "np.exp(-np.logaddexp(0.0, -{}))", "step": "np.heaviside({}, 0.0)",
+    "sigmoid": "np.exp(-np.logaddexp(0.0, -{}))", "step": "np.heaviside({}, 0.5)",
 }
 
 

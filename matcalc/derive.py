@@ -23,7 +23,7 @@ from .nodes import (
 )
 from .printing import latex, latex_name, program_text, text
 from .rules import Context, rule_for
-from .shapes import Program, shape_of, substitute
+from .shapes import Program, shape_of, substitute, transposed
 from .simplify import Simplifier
 from .steps import chain_rule, steps_latex as _steps_latex, steps_text as _steps_text
 
@@ -67,11 +67,21 @@ class Derivative:
     @property
     def shape(self) -> tuple:
         """The result's shape, dims as names (str) or integers."""
+        return tuple(_plain(d) for d in self.target_shape)
+
+    @property
+    def target_shape(self) -> tuple:
+        """The shape SPEC §2 gives this derivative (sympy dims), whatever form its expression took."""
+        f = shape_of(self.function, self.shapes) if self.function is not None else ()
+        v = self.shapes[self.wrt]
         if self.kind == "tensor":
-            f = self.program.shape(self.function)
-            v = self.shapes[self.wrt]
-            return tuple(_plain(d) for d in (*f, *v))
-        return tuple(_plain(d) for d in shape_of(self.expr, self.shapes))
+            return (*f, *v)
+        if self.kind == "gradient":
+            return transposed(v) if self.layout == "numerator" else v
+        if self.kind == "derivative":
+            return transposed(f) if self.layout == "denominator" and f else f
+        square = (*f, *v) if self.kind == "jacobian" else (*v, *v)
+        return (square[1], square[0]) if self.layout == "denominator" and len(square) == 2 else square
 
     def inlined(self) -> Expr:
         """The expression with every placeholder substituted."""
@@ -82,9 +92,16 @@ class Derivative:
 
     def evaluate(self, env: dict) -> np.ndarray:
         """The numeric value at the point env (name -> array, number or callable)."""
-        if self.kind != "tensor":
-            return evaluate_expr(self.expr, self.shapes, env, definitions=self.definitions)
-        return _evaluate_tensor(self, env)
+        dims = _dim_values(self.program, env)
+        env = {**dims, **env}  # the sizes of I and ones(n) even where the result names no input
+        if self.kind == "tensor":
+            return _evaluate_tensor(self, env)
+        value = evaluate_expr(self.expr, self.shapes, env, definitions=self.definitions)
+        want = tuple(int(d) if getattr(d, "is_Integer", False) else dims.get(str(d)) for d in
+                     self.target_shape)
+        if np.ndim(value) == 0 and want and None not in want:  # a zero folded to the number 0
+            return np.full(_numeric(want), float(value))
+        return value
 
     @property
     def function_name(self) -> str:
@@ -157,6 +174,26 @@ class Gradients(dict):
         lines += [str(d) if d.kind == "tensor" else f"∂{d.function_name}/∂{d.wrt} = {text(d.expr)}"
                   for d in self.values()]
         return "\n".join(lines)
+
+
+def _dim_values(program: Program, env: dict) -> dict[str, int]:
+    """Sizes of the program's named dims, read off the arrays in env."""
+    sizes: dict[str, int] = {}
+    for name in program.variables:
+        if name not in env or callable(env[name]):
+            continue
+        shape = program.shapes[name]
+        got = np.shape(env[name])
+        if len(shape) == 2 and len(got) == 1:  # a row given flat
+            got = (1, got[0]) if shape[0] == 1 else (got[0], 1)
+        for d, n in zip(shape, got):
+            if not getattr(d, "is_Integer", False):
+                sizes.setdefault(str(d), int(n))
+    return sizes
+
+
+def _numeric(shape: tuple) -> tuple:
+    return tuple(int(n) for n in shape)
 
 
 def _plain(d):
@@ -399,9 +436,9 @@ def name_shared(exprs: list[Expr], program: Program, inlined: dict[str, Expr], s
     """
     reverse: dict[Expr, str] = {}
     for name, value in inlined.items():
-        if value.args:
-            reverse.setdefault(simp(value), name)
-            reverse.setdefault(value, name)
+        for form in (simp(value), value):
+            if form.args:  # (a placeholder that simplifies to 0 or to a symbol is no name for those)
+                reverse.setdefault(form, name)
 
     # a placeholder that is a sum or product may sit flattened inside a bigger one (S - Y with S = W H + b)
     runs: dict[tuple[type, Expr], list[tuple[tuple[Expr, ...], str]]] = {}
@@ -497,17 +534,20 @@ def _fields(node: Expr, kids: list[Expr]) -> list:
 
 def _evaluate_tensor(d: Derivative, env: dict) -> np.ndarray:
     """J[i…, k…] = ∂F_{i…}/∂V_{k…}: <E_{i…}, dF> for each basis tensor E of F's shape."""
-    f_shape = evaluate_expr(d.function, d.shapes, env).shape
+    dims = _dim_values(d.program, env)
+    f_dims = shape_of(d.function, d.shapes)
+    sizes = [int(x) if getattr(x, "is_Integer", False) else dims[str(x)] for x in d.target_shape]
+    f_shape, v_shape = tuple(sizes[:len(f_dims)]), tuple(sizes[len(f_dims):])
     G = next(n for n in d.shapes if (n == COTANGENT or n.startswith(COTANGENT + "_"))
              and n not in d.program.shapes)  # the engine's G, not a user's symbol of that name
-    out = []
+    out = np.zeros((*f_shape, *v_shape))
     for index in np.ndindex(*f_shape):
         basis = np.zeros(f_shape)
         basis[index] = 1.0
         value = evaluate_expr(d.expr, d.shapes, {**env, G: basis}, definitions=d.definitions)
-        out.append(np.asarray(value, dtype=float))
-    v_shape = out[0].shape if out else ()
-    return np.array(out).reshape(*f_shape, *v_shape)
+        out[index] = np.broadcast_to(np.asarray(value, dtype=float).reshape(-1) if np.ndim(value) else value,
+                                     (int(np.prod(v_shape)),)).reshape(v_shape)
+    return out
 
 
 def hessian(program: Program, wrt: str, layout: str = "shape") -> Derivative:

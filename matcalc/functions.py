@@ -24,7 +24,8 @@ class sigmoid(sympy.Function):
 
 
 class step(sympy.Function):
-    """The Heaviside step (0 for t < 0, 1 for t > 0): relu'."""
+    """The Heaviside step (0 for t < 0, 1/2 at 0, 1 for t > 0): relu', and how max and min
+    route a gradient. At a tie max(a, a) each side gets half, so the two add up to 1."""
 
     def fdiff(self, argindex=1):
         return sympy.Integer(0)
@@ -86,7 +87,7 @@ NUMPY = {
     "exp": np.exp, "log": np.log, "sin": np.sin, "cos": np.cos, "tan": np.tan, "tanh": np.tanh,
     "sinh": np.sinh, "cosh": np.cosh, "sqrt": np.sqrt, "atan": np.arctan,
     "sigmoid": _stable_sigmoid, "relu": lambda x: np.maximum(x, 0), "softplus": _stable_softplus,
-    "step": lambda x: np.where(np.asarray(x) > 0, 1.0, 0.0), "sign": np.sign, "abs": np.abs,
+    "step": lambda x: np.heaviside(np.asarray(x, dtype=float), 0.5), "sign": np.sign, "abs": np.abs,
 }
 
 

@@ -16,7 +16,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
 from .errors import LimitError, MatcalcError, ParseError, Span
 from .nodes import (
-    Add, Call, Declaration, Definition, ElemDiv, ElemPower, Expr, ExprStatement, Hadamard,
+    Add, Call, Declaration, Definition, ElemDiv, ElemPower, Expr, ExprStatement, Hadamard, Identity,
     Inverse, MatMul, Neg, Norm, Number, Power, Statement, Symbol, Transpose, Div,
 )
 
@@ -178,6 +178,8 @@ class _ToTree(Transformer):
     # expressions ------------------------------------------------------
     def symbol(self, items):
         (tok,) = items
+        if str(tok) == "I":  # each I is its own identity, sized where it is used (I_n + … + I_m)
+            return Identity(f"@{tok.start_pos}", _span_of(tok))
         return Symbol(str(tok), _span_of(tok))
 
     def number(self, items):

@@ -224,10 +224,10 @@ def shape_of(e: Expr, shapes: dict[str, tuple], memo: dict | None = None) -> tup
             return transposed(kids[0])
         if t in (Sum, Norm, Trace, Det, LogDet, Power):
             return ()
-        if t is Diag:
-            return (kids[0][0], kids[0][0])
+        if t is Diag:  # (a zero folded to the number 0 has lost its shape: it stays a broadcast 0)
+            return (kids[0][0], kids[0][0]) if kids[0] else ()
         if t is DiagPart:
-            return (kids[0][0],)
+            return (kids[0][0],) if kids[0] else ()
         if t in (Div, ElemPower):
             return kids[0]
         if t is Scale:
@@ -410,6 +410,9 @@ class _Typer:
             return self.symbol(node)
         if t is Number:
             return node, ()
+        if t is Identity:  # the parser's I, one per occurrence
+            v = self.var()
+            return Identity(v, node.span), (v, v)
         exprs = [k[0] for k in kids]
         shapes = [k[1] for k in kids]
         if t is Neg:

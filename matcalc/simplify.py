@@ -24,6 +24,7 @@ from .nodes import (
 from .shapes import rebuild
 
 MAX_PASSES = 12
+ZERO_PRESERVING = (Trace, Diag, DiagPart, Sum, Transpose, Neg)
 MAX_LOCAL = 50
 
 
@@ -67,6 +68,8 @@ class Simplifier:
 
     # ------------------------------------------------------------ the rewrites
     def local(self, e: Expr) -> Expr:
+        if isinstance(e, ZERO_PRESERVING) and build.is_zero(e.arg):  # tr(0), diag(0), sum(0), 0^T: 0
+            return build.ZERO
         method = getattr(self, f"_{type(e).__name__}", None)
         return method(e) if method else e
 
@@ -424,8 +427,8 @@ class Simplifier:
             return build.scale(a.left, build.trace(a.right))
         if isinstance(a, Neg):
             return build.neg(build.trace(a.arg))
-        if isinstance(a, Add):
-            return build.add(*[build.trace(t) for t in a.terms])
+        if isinstance(a, Add) and not any(self.is_scalar(t) for t in a.terms):
+            return build.add(*[build.trace(t) for t in a.terms])  # (not tr(β + B): β is added to every entry)
         return e
 
     def _DiagPart(self, e: DiagPart) -> Expr:

@@ -502,6 +502,8 @@ def _check_text(d, env: dict, value, gp_text: str) -> None:
     again = np.asarray(again, dtype=float)
     if again.shape != value.shape and again.size == value.size:
         again = again.reshape(value.shape)
+    if again.shape == () and again == 0:  # the text "0" is the language's zero of any shape
+        again = np.zeros(value.shape)
     if again.shape != value.shape or not np.allclose(again, value, rtol=1e-8, atol=1e-8 * max(1, _big(value))):
         raise WrongDerivative(f"the text of the derivative of\n{gp_text}\nwrt {d.wrt} ({d.kind}, layout "
                               f"{d.layout}),\n{d}\nevaluates to\n{again}\nbut d.evaluate gives\n{value}")
