@@ -14,7 +14,10 @@ import sympy
 
 from . import build, functions
 from .errors import MissingRuleError
-from .nodes import Add, Div, ElemDiv, ElemPower, Expr, Func, Hadamard, Neg, Number, Ones, Power, Scale
+from .nodes import (
+    Add, Div, ElemDiv, ElemPower, Expr, Func, Hadamard, LogSoftmax, Nary, Neg, Number, Ones, Power, Scale,
+    Softmax, Sum, fold,
+)
 
 ELEMENTWISE_ARITHMETIC = (Add, Neg, Scale, Hadamard, ElemDiv, Div, ElemPower, Power, Number)
 
@@ -114,3 +117,46 @@ def derivative_tree(name: str, order: int, z: Expr, scalar: bool) -> Expr:
     """The order-th derivative of a named elementwise function at z, as a tree."""
     expr = functions.derivative(name, order)
     return to_tree(expr, {functions.T: z}, {functions.T} if scalar else set())
+
+
+def stable(e: Expr, is_vector) -> Expr:
+    """e with the logs that overflow when computed literally in their stable forms.
+
+    log(sum(exp(x))) (x a vector) = sum(softmax(x) ⊙ (x - logsoftmax(x))), the log-sum-exp
+    through the max-subtracted softmax; log(softmax(x)) = logsoftmax(x); log(σ(t)) =
+    -softplus(-t); log(1 + exp(t)) = softplus(t). Same values, finite where the math is.
+    """
+
+    def fn(node, kids):
+        if kids and any(k is not c for k, c in zip(kids, node.args)):
+            node = _rebuilt(node, kids)
+        if not (isinstance(node, Func) and node.name == "log" and node.order == 0):
+            return node
+        a = node.arg
+        if isinstance(a, Sum) and _is_exp(a.arg) and is_vector(a.arg.arg):
+            x = a.arg.arg
+            return Sum(Hadamard((Softmax(x), build.sub(x, LogSoftmax(x)))))
+        if isinstance(a, Softmax):
+            return LogSoftmax(a.arg)
+        if isinstance(a, Func) and a.name == "sigmoid" and a.order == 0:
+            return build.neg(Func("softplus", build.neg(a.arg)))
+        if isinstance(a, Add) and len(a.terms) == 2:
+            one, other = a.terms if isinstance(a.terms[0], Number) else a.terms[::-1]
+            if isinstance(one, Number) and one.value == 1 and _is_exp(other):
+                return Func("softplus", other.arg)
+        return node
+
+    return fold(e, fn)
+
+
+def _is_exp(e: Expr) -> bool:
+    return isinstance(e, Func) and e.name == "exp" and e.order == 0
+
+
+def _rebuilt(node: Expr, kids: list[Expr]) -> Expr:
+    t = type(node)
+    if t in (Add, Hadamard) or isinstance(node, Nary):
+        return t(tuple(kids))
+    if t is Func:
+        return Func(node.name, kids[0], node.order)
+    return t(*kids)

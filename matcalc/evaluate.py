@@ -18,6 +18,7 @@ import sympy
 
 from . import functions
 from .errors import EvaluationError
+from .algebra import stable
 from .nodes import (
     Add, Det, Diag, DiagPart, Div, ElemDiv, ElemPower, Expr, Func, Hadamard, Identity, Inverse,
     LogDet, LogSoftmax, MatMul, Max, Min, Neg, Norm, Number, Ones, Power, Scale, Softmax, Sum,
@@ -59,11 +60,14 @@ def evaluate_expr(expr: Expr, shapes: dict[str, tuple], env: dict,
     shape_memo: dict = {}
     memo: dict = {}
     evaluator = _Evaluator(shapes, shape_memo, env, dims, values, source)
-    with np.errstate(all="ignore"):
+    def is_vector(e: Expr) -> bool:
+        return len(evaluator.shape(e)) == 1
+
+    with np.errstate(all="ignore"):  # inf and nan are values like any other; stable forms avoid them
         for name in needed:
-            values[name] = _conform(fold(definitions[name], evaluator, memo),
+            values[name] = _conform(fold(stable(definitions[name], is_vector), evaluator, memo),
                                     evaluator.shape(definitions[name]), dims, name)
-        return fold(expr, evaluator, memo)
+        return fold(stable(expr, is_vector), evaluator, memo)
 
 
 # ---------------------------------------------------------------- inputs and dims

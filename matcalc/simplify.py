@@ -18,7 +18,7 @@ import sympy
 from . import build
 from .algebra import ELEMENTWISE_ARITHMETIC, to_sympy, to_tree
 from .nodes import (
-    Add, Softmax, Diag, DiagPart, Div, ElemDiv, ElemPower, Expr, Func, Hadamard, Identity, Inverse,
+    Add, LogSoftmax, Softmax, Diag, DiagPart, Div, ElemDiv, ElemPower, Expr, Func, Hadamard, Identity, Inverse,
     MatMul, Neg, Number, Ones, Power, Scale, Sum, Symbol, Trace, Transpose, fold,
 )
 from .shapes import rebuild
@@ -407,6 +407,8 @@ class Simplifier:
             return a.arg
         if e.order == 0 and e.name == "log" and _exp_of_one_plus(a) is not None:  # log(1 + e^t)
             return Func("softplus", _exp_of_one_plus(a))
+        if e.order == 0 and e.name == "log" and isinstance(a, Softmax):  # log(softmax(x))
+            return LogSoftmax(a.arg)
         return e
 
     def _Sum(self, e: Sum) -> Expr:
