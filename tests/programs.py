@@ -614,8 +614,14 @@ def check_program(gp: GeneratedProgram, seed: int = 0, layouts=LAYOUTS, hessian:
         if _claims_identity("wrt " + str(error).split("\n")[0]):
             raise KnownBug("one-identity", str(error)) from None
         raise
-    except (IndexError, TypeError, matcalc.EvaluationError) as error:
+    except (IndexError, TypeError, ValueError, matcalc.EvaluationError) as error:
         where = "".join(traceback.format_tb(error.__traceback__))
+        if isinstance(error, ValueError) and "shape-mismatch" in str(error):
+            raise KnownBug("shape-lost", f"{type(error).__name__} {error}") from None
+        if isinstance(error, ValueError) and "diag requires" in str(error):
+            raise KnownBug("trace-broadcast", f"{type(error).__name__} {error}") from None
+        if isinstance(error, ValueError):
+            raise
         if isinstance(error, IndexError) and "identity_for" in where:
             raise KnownBug("trace-broadcast", f"{type(error).__name__} {error}") from None
         if (isinstance(error, IndexError) and "shape_of" in where

@@ -220,3 +220,17 @@ def test_hessian_text_with_two_identities_reads_back_with_the_right_sizes():
     env = {"x": np.zeros(2), "z": np.ones(4)}
     again = matcalc.evaluate("x : n\nz : m\n" + str(h) + " + 0 logdet(I + diag(exp(x)))", env)
     np.testing.assert_allclose(again, 2 * np.eye(4))
+
+
+@pytest.mark.xfail(strict=True, reason="the typer flattens r ((zᵀ z) y) into the chain r zᵀ z y and refuses "
+                                       "r zᵀ, though zᵀ z is a scalar")
+def test_an_inner_product_in_the_middle_of_a_product_is_a_scalar():
+    program = matcalc.parse("r : 1 x n; y : n; z : m; r ((z^T z) y)")  # (zᵀz) · (r y): a scalar
+    assert program.shape(program.expr) == ()
+
+
+@pytest.mark.xfail(strict=True, reason="the gradient of ‖c w‖ is c² w / ‖c w‖: 0/0 = nan at c = 0, where the "
+                                       "function is identically 0")
+def test_the_gradient_of_a_norm_that_is_identically_zero():
+    d = matcalc.derive("w : k; t1 = min(0.5, 0); norm(t1 (w + w))", "w")
+    np.testing.assert_allclose(d.evaluate({"w": np.ones(3)}), np.zeros(3))
