@@ -234,3 +234,12 @@ def test_an_inner_product_in_the_middle_of_a_product_is_a_scalar():
 def test_the_gradient_of_a_norm_that_is_identically_zero():
     d = matcalc.derive("w : k; t1 = min(0.5, 0); norm(t1 (w + w))", "w")
     np.testing.assert_allclose(d.evaluate({"w": np.ones(3)}), np.zeros(3))
+
+
+@pytest.mark.xfail(strict=True, reason="KNOWN_BUGS['shape-lost']: (sum(y) - y) - (-y) folds to the scalar sum(y), "
+                                       "so the Jacobian of min holds diag(step(sum(y))), a diag of a scalar: "
+                                       "ValueError when evaluated")
+def test_min_whose_branches_differ_by_a_broadcast_scalar():
+    d = matcalc.derive("y : n; min(sum(y) - y, -y)", "y")
+    # sum(y) = 6 > 0, so min picks -y everywhere: the Jacobian is -I
+    np.testing.assert_allclose(d.evaluate({"y": np.array([1.0, 2.0, 3.0])}), -np.eye(3))
