@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import build, codegen, limits
-from .errors import DerivativeError, EvaluationError
-from .evaluate import evaluate_expr
+from .errors import DerivativeError
+from .evaluate import dim_values, evaluate_expr
 from .indices import index_latex, index_text
 from .nodes import (
-    Add, Diag, Div, ElemDiv, Expr, Func, Hadamard, Identity, MatMul, Neg, Number, Ones, Scale,
+    Add, Diag, Div, ElemDiv, Expr, Func, Hadamard, MatMul, Neg, Scale,
     Sum, Symbol, Transpose, fold, walk,
 )
 from .printing import latex, latex_name, program_text, text
@@ -54,6 +54,7 @@ class Derivative:
     linear: Expr | None = field(default=None, repr=False)  # for "tensor": <G, dF> as a function of G
     shapes: dict = field(default_factory=dict, repr=False)
     function: Expr | None = field(default=None, repr=False)
+    function_shape: tuple | None = field(default=None, repr=False)  # F's, even if F simplifies to 0
 
     def __str__(self) -> str:
         if self.kind == "tensor":  # ∂F_ij/∂x_k = δ_ik x_j + x_i δ_jk, not the raw product with G
@@ -72,7 +73,8 @@ class Derivative:
     @property
     def target_shape(self) -> tuple:
         """The shape SPEC §2 gives this derivative (sympy dims), whatever form its expression took."""
-        f = shape_of(self.function, self.shapes) if self.function is not None else ()
+        f = self.function_shape if self.function_shape is not None else \
+            shape_of(self.function, self.shapes) if self.function is not None else ()
         v = self.shapes[self.wrt]
         if self.kind == "tensor":
             return (*f, *v)
@@ -92,7 +94,7 @@ class Derivative:
 
     def evaluate(self, env: dict) -> np.ndarray:
         """The numeric value at the point env (name -> array, number or callable)."""
-        dims = _dim_values(self.program, env)
+        dims = dim_values(self.program, env)
         env = {**dims, **env}  # the sizes of I and ones(n) even where the result names no input
         if self.kind == "tensor":
             return _evaluate_tensor(self, env)
@@ -109,7 +111,8 @@ class Derivative:
         if self.program.name:
             return self.program.name
         taken = set(self.program.shapes) | set(self.program.functions)
-        scalar = self.function is not None and self.program.shape(self.function) == ()
+        scalar = (self.function_shape if self.function_shape is not None else
+                  self.program.shape(self.function) if self.function is not None else ()) == ()
         for candidate in (("s", "J", "L", "ℓ") if scalar else ("F", "Y", "H")):
             if candidate not in taken:
                 return candidate
@@ -174,22 +177,6 @@ class Gradients(dict):
         lines += [str(d) if d.kind == "tensor" else f"∂{d.function_name}/∂{d.wrt} = {text(d.expr)}"
                   for d in self.values()]
         return "\n".join(lines)
-
-
-def _dim_values(program: Program, env: dict) -> dict[str, int]:
-    """Sizes of the program's named dims, read off the arrays in env."""
-    sizes: dict[str, int] = {}
-    for name in program.variables:
-        if name not in env or callable(env[name]):
-            continue
-        shape = program.shapes[name]
-        got = np.shape(env[name])
-        if len(shape) == 2 and len(got) == 1:  # a row given flat
-            got = (1, got[0]) if shape[0] == 1 else (got[0], 1)
-        for d, n in zip(shape, got):
-            if not getattr(d, "is_Integer", False):
-                sizes.setdefault(str(d), int(n))
-    return sizes
 
 
 def _numeric(shape: tuple) -> tuple:
@@ -307,7 +294,7 @@ def _derive_many(program: Program, names: list[str], layout: str, keep: str | No
     uses = {name: _symbols_in(value, definitions) for name, value in definitions.items()}  # each walked once
     for (n, _, kind, lin), e in zip(found, exprs):
         d = Derivative(program=program, wrt=n, expr=e, definitions=_needed(e, definitions, uses), kind=kind,
-                       layout=layout, trace=trace, shapes=shapes, function=f)
+                       layout=layout, trace=trace, shapes=shapes, function=f, function_shape=f_shape)
         if lin is not None:
             d.linear = lin
         out[n] = d
@@ -534,8 +521,8 @@ def _fields(node: Expr, kids: list[Expr]) -> list:
 
 def _evaluate_tensor(d: Derivative, env: dict) -> np.ndarray:
     """J[i…, k…] = ∂F_{i…}/∂V_{k…}: <E_{i…}, dF> for each basis tensor E of F's shape."""
-    dims = _dim_values(d.program, env)
-    f_dims = shape_of(d.function, d.shapes)
+    dims = dim_values(d.program, env)
+    f_dims = d.function_shape if d.function_shape is not None else shape_of(d.function, d.shapes)
     sizes = [int(x) if getattr(x, "is_Integer", False) else dims[str(x)] for x in d.target_shape]
     f_shape, v_shape = tuple(sizes[:len(f_dims)]), tuple(sizes[len(f_dims):])
     G = next(n for n in d.shapes if (n == COTANGENT or n.startswith(COTANGENT + "_"))
@@ -560,6 +547,8 @@ def hessian(program: Program, wrt: str, layout: str = "shape") -> Derivative:
                               "take the Jacobian of a vector function instead")
     gradient = derive(program, wrt, layout="shape")
     g = gradient.inlined()
+    if build.is_zero(g) and program.shapes[wrt]:  # a zero gradient still has the variable's shape
+        g = Scale(build.ZERO, Symbol(wrt))
     shapes = dict(program.shapes)
     shapes.update({n: s for n, s in gradient.shapes.items() if n not in shapes})
     inner = Program(source=program.source, expr=g, definitions={}, shapes=shapes, name=None,

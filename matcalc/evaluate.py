@@ -39,7 +39,24 @@ def evaluate(program_or_text: str | Program, env: dict):
     else:
         text = program_or_text
         program = typecheck(parse_statements(text), text, kinds=_kinds(env))
+    env = {**dim_values(program, env), **env}  # sizes every input shows, for I and ones(n) too
     return evaluate_expr(program.expr, program.shapes, env, program.definitions, source=program.source)
+
+
+def dim_values(program: Program, env: dict) -> dict[str, int]:
+    """Sizes of the program's named dims, read off the arrays in env."""
+    sizes: dict[str, int] = {}
+    for name in program.variables:
+        if name not in env or callable(env[name]):
+            continue
+        shape = program.shapes[name]
+        got = np.shape(env[name])
+        if len(shape) == 2 and len(got) == 1:  # a row given flat
+            got = (1, got[0]) if shape[0] == 1 else (got[0], 1)
+        for d, n in zip(shape, got):
+            if not getattr(d, "is_Integer", False):
+                sizes.setdefault(str(d), int(n))
+    return sizes
 
 
 def evaluate_expr(expr: Expr, shapes: dict[str, tuple], env: dict,

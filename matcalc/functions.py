@@ -27,12 +27,22 @@ class step(sympy.Function):
     """The Heaviside step (0 for t < 0, 1/2 at 0, 1 for t > 0): relu', and how max and min
     route a gradient. At a tie max(a, a) each side gets half, so the two add up to 1."""
 
+    @classmethod
+    def eval(cls, t):
+        if t.is_Number:
+            return sympy.Integer(1) if t > 0 else sympy.Integer(0) if t < 0 else sympy.Rational(1, 2)
+        return None
+
     def fdiff(self, argindex=1):
         return sympy.Integer(0)
 
 
 class relu(sympy.Function):
     """max(t, 0)"""
+
+    @classmethod
+    def eval(cls, t):
+        return sympy.Max(t, 0) if t.is_Number else None
 
     def fdiff(self, argindex=1):
         return step(self.args[0])
@@ -48,12 +58,20 @@ class softplus(sympy.Function):
 class sign(sympy.Function):
     """The sign of t: abs'."""
 
+    @classmethod
+    def eval(cls, t):
+        return sympy.sign(t) if t.is_Number else None
+
     def fdiff(self, argindex=1):
         return sympy.Integer(0)
 
 
 class abs_(sympy.Function):
     """|t|, whose derivative is sign(t) (away from 0)."""
+
+    @classmethod
+    def eval(cls, t):
+        return abs(t) if t.is_Number else None
 
     def fdiff(self, argindex=1):
         return sign(self.args[0])

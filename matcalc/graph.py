@@ -24,8 +24,8 @@ from .derive import Step, backprop
 from .errors import MatcalcError
 from .evaluate import evaluate_expr
 from .nodes import (
-    Add, Det, Diag, DiagPart, Div, ElemDiv, ElemPower, Expr, Func, Hadamard, Identity, Inverse,
-    LogDet, LogSoftmax, MatMul, Max, Min, Neg, Norm, Number, Ones, Power, Scale, Softmax, Sum,
+    Add, Det, Diag, DiagPart, Div, ElemDiv, ElemPower, Expr, Func, Hadamard, Inverse,
+    LogDet, LogSoftmax, MatMul, Max, Min, Neg, Norm, Number, Power, Scale, Softmax, Sum,
     Symbol, Trace, Transpose, fold, walk,
 )
 from .parse import parse_statements

@@ -310,6 +310,18 @@ class Call(Expr):
         return self.call_args
 
 
+@node
+class Paren(Expr):
+    """(A B) as written: a bracketed product is not merged into the product around it, since
+    r ((zᵀz) y) is the scalar zᵀz times r y while r zᵀ z y does not multiply."""
+    arg: Expr
+    span: Span | None = _span()
+
+    @property
+    def args(self) -> tuple[Expr, ...]:
+        return (self.arg,)
+
+
 # ---------------------------------------------------------------- index notation
 
 @node

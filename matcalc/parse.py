@@ -11,13 +11,13 @@ from fractions import Fraction
 from importlib import resources
 from pathlib import Path
 
-from lark import Lark, Token, Transformer, v_args
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+from lark import Lark, Token, Transformer
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
 from .errors import LimitError, MatcalcError, ParseError, Span
 from .nodes import (
     Add, Call, Declaration, Definition, ElemDiv, ElemPower, Expr, ExprStatement, Hadamard, Identity,
-    Inverse, MatMul, Neg, Norm, Number, Power, Statement, Symbol, Transpose, Div,
+    Inverse, MatMul, Neg, Paren, Norm, Number, Power, Statement, Symbol, Transpose, Div,
 )
 
 MAX_INPUT = 100_000
@@ -176,6 +176,10 @@ class _ToTree(Transformer):
                 for n in names]
 
     # expressions ------------------------------------------------------
+    def paren(self, items):
+        e = _done(items[0])
+        return Paren(e, e.span) if isinstance(e, MatMul) else e
+
     def symbol(self, items):
         (tok,) = items
         if str(tok) == "I":  # each I is its own identity, sized where it is used (I_n + … + I_m)

@@ -245,7 +245,10 @@ class TextPrinter(Printer):
         return f"{name}({', '.join(self.doprint(a) for a in args)})"
 
     def _print_Sum(self, e): return self.call("sum", e.arg)
-    def _print_Trace(self, e): return self.call("tr", e.arg)
+    def _print_Trace(self, e):
+        if isinstance(e.arg, Identity) and e.arg.dim is not None:  # tr(I_n): nothing else says n
+            return f"tr(I_{e.arg.dim})"
+        return self.call("tr", e.arg)
     def _print_Det(self, e): return self.call("det", e.arg)
     def _print_LogDet(self, e): return self.call("logdet", e.arg)
     def _print_Diag(self, e): return self.call("diag", e.arg)
@@ -395,7 +398,10 @@ class LatexPrinter(Printer):
         return f"{name}({', '.join(self.doprint(a) for a in args)})"
 
     def _print_Sum(self, e): return self.call(r"\operatorname{sum}", e.arg)
-    def _print_Trace(self, e): return self.call(r"\operatorname{tr}", e.arg)
+    def _print_Trace(self, e):
+        if isinstance(e.arg, Identity) and e.arg.dim is not None:
+            return rf"\operatorname{{tr}}(I_{{{e.arg.dim}}})"
+        return self.call(r"\operatorname{tr}", e.arg)
     def _print_Det(self, e): return self.call(r"\det", e.arg)
     def _print_LogDet(self, e): return self.call(r"\log\det", e.arg)
     def _print_Diag(self, e): return self.call(r"\operatorname{diag}", e.arg)

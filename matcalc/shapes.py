@@ -37,7 +37,7 @@ from .errors import LimitError, ShapeError, Span, SymbolError
 from .nodes import (
     Add, Call, Declaration, Definition, Det, Diag, DiagPart, Div, ElemDiv, ElemPower, Expr,
     ExprStatement, Func, Hadamard, Identity, Inverse, LogDet, LogSoftmax, MatMul, Max, Min,
-    Neg, Norm, Number, Ones, Power, Scale, Softmax, Statement, Sum, Symbol, Trace, Transpose,
+    Neg, Paren, Norm, Number, Ones, Power, Scale, Softmax, Statement, Sum, Symbol, Trace, Transpose,
     fold, walk,
 )
 
@@ -405,11 +405,17 @@ class _Typer:
             if node.name == "I" and node.name not in self.declared and node.name not in self.defs:
                 v = self.var()
                 return Identity(v, node.span), (v, v)
+            sized = _sized_identity(node.name)
+            if sized is not None and node.name not in self.declared and node.name not in self.defs:
+                d = self.dim_of(sized)
+                return Identity(d, node.span), (d, d)  # I_n: the n x n identity
             if node.name in RESERVED and node.name not in self.declared and node.name not in self.defs:
                 self.misuse(f"{node.name} is a function: write {node.name}(…)", node)
             return self.symbol(node)
         if t is Number:
             return node, ()
+        if t is Paren:  # brackets as written: typed like what they hold
+            return kids[0]
         if t is Identity:  # the parser's I, one per occurrence
             v = self.var()
             return Identity(v, node.span), (v, v)
@@ -511,7 +517,7 @@ class _Typer:
             if isinstance(original, Transpose) and isinstance(original.arg, Number) \
                     and original.arg.value == 1 and acc_expr is None:
                 e, s = Transpose(Ones(self.var())), None  # 1^T: a row of ones, sized below
-            if s == () and not (isinstance(e, Transpose) and isinstance(e.arg, Ones)):
+            if s == ():  # a scalar (ones(1)^T too) scales
                 coefficient.append(e)
                 continue
             if s is None:
@@ -703,7 +709,8 @@ def _scaled(coefficients: list[Expr], e: Expr) -> Expr:
                      for i in range(0, len(level), 2)]
         coefficients = level
     for c in reversed(coefficients):
-        e = build.scale(c, e)
+        # 0 X is written as the user wrote it: folding it to the number 0 would lose its shape
+        e = Scale(c, e) if build.is_zero(c) and not isinstance(e, Number) else build.scale(c, e)
     return e
 
 
@@ -711,6 +718,16 @@ def as_matrix_dims(shape: tuple) -> tuple:
     if len(shape) == 1:
         return (shape[0], 1)
     return shape
+
+
+def _sized_identity(name: str):
+    """n for I_n (n a dim name in lower case, or a positive integer): the n x n identity."""
+    if not name.startswith("I_"):
+        return None
+    suffix = name[2:]
+    if suffix.isdigit() and int(suffix) > 0:
+        return int(suffix)
+    return suffix if suffix.isidentifier() and suffix.islower() else None
 
 
 def _with_span(e: Expr, node: Expr) -> Expr:

@@ -15,7 +15,7 @@ from typing import Callable
 
 import sympy
 
-from . import build
+from . import build, functions
 from .algebra import ELEMENTWISE_ARITHMETIC, to_sympy, to_tree
 from .nodes import (
     Add, LogSoftmax, Softmax, Diag, DiagPart, Div, ElemDiv, ElemPower, Expr, Func, Hadamard, Identity, Inverse,
@@ -258,6 +258,8 @@ class Simplifier:
                 return build.scale(t.left, build.hadamard(*terms[:i], t.right, *terms[i + 1:]))
             if isinstance(t, Neg):
                 return build.neg(build.hadamard(*terms[:i], t.arg, *terms[i + 1:]))
+            if isinstance(t, Number) and len(terms) > 1 and t.value != 1:  # 2 ⊙ a = 2 a
+                return build.scale(t, build.hadamard(*terms[:i], *terms[i + 1:]))
             if isinstance(t, Div):  # (a / c) ⊙ b = (a ⊙ b) / c
                 return build.div(build.hadamard(*terms[:i], t.left, *terms[i + 1:]), t.right)
             if isinstance(t, Number) and t.value == 1 or isinstance(t, Ones) or \
@@ -281,8 +283,13 @@ class Simplifier:
                 coefficients[key] = Fraction(0)
             coefficients[key] += c
         if len(order) < len(e.terms):
-            return build.add(*[_with_coefficient(coefficients[k], cores[k]) for k in order
-                               if coefficients[k] != 0])
+            collected = build.add(*[_with_coefficient(coefficients[k], cores[k]) for k in order
+                                    if coefficients[k] != 0])
+            shape = self.shape(e)
+            if shape and not build.is_zero(collected) and self.is_scalar(collected):
+                # (α + X) - X is α on every entry: the broadcast keeps the sum's shape
+                return build.scale(collected, _ones(shape))
+            return collected
         terms = list(e.terms)
         # a positive term first: softmax(s) - y, not -y + softmax(s)
         if _is_negative(terms[0]):
@@ -403,6 +410,12 @@ class Simplifier:
 
     def _Func(self, e: Func) -> Expr:
         a = e.arg
+        if isinstance(a, Number) and e.name in functions.SYMPY:  # step(0) = 1/2, exp(0) = 1, log(1) = 0
+            value = functions.derivative(e.name, e.order).subs(functions.T, sympy.Rational(
+                a.value.numerator, a.value.denominator)) if e.order else functions.SYMPY[e.name](
+                sympy.Rational(a.value.numerator, a.value.denominator))
+            if value.is_Rational:
+                return Number(Fraction(int(value.p), int(value.q)))
         if e.order == 0 and e.name == "log" and isinstance(a, Func) and a.name == "exp" and a.order == 0:
             return a.arg
         if e.order == 0 and e.name == "log" and _exp_of_one_plus(a) is not None:  # log(1 + e^t)
@@ -413,6 +426,8 @@ class Simplifier:
 
     def _Sum(self, e: Sum) -> Expr:
         a = e.arg
+        if isinstance(a, Identity):  # the entries of I add up to its trace
+            return build.trace(a)
         if isinstance(a, Symbol) and a.name in self.sums_to_one:  # a one-hot or probability vector
             return build.ONE
         if isinstance(a, Scale):
@@ -425,11 +440,14 @@ class Simplifier:
 
     def _Trace(self, e: Trace) -> Expr:
         a = e.arg
+        if isinstance(a, Identity) and isinstance(a.dim, int):  # tr(I_3) = 3
+            return Number(Fraction(a.dim))
         if isinstance(a, Scale):
             return build.scale(a.left, build.trace(a.right))
         if isinstance(a, Neg):
             return build.neg(build.trace(a.arg))
-        if isinstance(a, Add) and not any(self.is_scalar(t) for t in a.terms):
+        if isinstance(a, Add) and not any(self.is_scalar(t) or isinstance(t, Identity) for t in a.terms):
+            # (and not tr(C + I) = tr(C) + tr(I): the size of a lone I would not be in the text)
             return build.add(*[build.trace(t) for t in a.terms])  # (not tr(β + B): β is added to every entry)
         return e
 
@@ -527,6 +545,16 @@ def _as_scaled(t: Expr) -> tuple[Expr, Expr] | None:
     if isinstance(t, Scale):
         return t.left, (build.neg(t.right) if sign else t.right)
     return None
+
+
+def _ones(shape: tuple) -> Expr:
+    """The vector or matrix of ones of a shape."""
+    dims = [int(d) if getattr(d, "is_Integer", False) else str(d) for d in shape]
+    if len(dims) == 1:
+        return build.ones(dims[0])
+    if dims[0] == 1:
+        return build.transpose(build.ones(dims[1]))
+    return build.matmul(build.ones(dims[0]), build.transpose(build.ones(dims[1])))
 
 
 def _is_transposed(t: Expr) -> bool:

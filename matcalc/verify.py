@@ -254,12 +254,12 @@ def verify(text, wrt: str, claim: str, layout: str = "shape", domain="auto", poi
                               hint="check one entry, or differentiate a scalar such as u^T F")
     label = f"∂{d.function_name}/∂{wrt}"
     expected = _expected_text(d)
-    want = normalize(tuple(shape_of(d.expr, d.shapes)))
+    want = normalize(tuple(d.target_shape))
     statements = parse_statements(claim)
     decls = _declarations(program, statements)
     verdict = partial(Verdict, claim=claim, expected=expected, derivative=d)
     try:
-        claimed = typecheck(decls + statements, claim)
+        claimed = _typed_as(decls, statements, claim, want) or typecheck(decls + statements, claim)
     except ShapeError as error:
         fix = _shape_fix(decls, statements, claim, want)
         message = f"your answer has no shape: {error.bare_message}; {label} must be {_shape_text(want)}" \
@@ -289,6 +289,27 @@ def verify(text, wrt: str, claim: str, layout: str = "shape", domain="auto", poi
     return _diagnose(trials, label, expected, noun, verdict)
 
 
+def _typed_as(decls, statements, claim: str, want: tuple) -> Program | None:
+    """The claim typed as having the derivative's shape, so that dims it leaves open (the size
+    of a bare I) take the derivative's; None if it cannot have that shape."""
+    exprs = [st for st in statements if isinstance(st, ExprStatement)]
+    if len(exprs) != 1:
+        return None
+    taken = {st.name for st in [*decls, *statements] if isinstance(st, (Declaration, Definition))}
+    name = next(f"claim_{i}" for i in itertools.count() if f"claim_{i}" not in taken)
+    dims = tuple(int(x) if getattr(x, "is_Integer", False) else str(x) for x in want)
+    rest = [st for st in statements if st is not exprs[0]]
+    try:
+        typed = typecheck([*decls, *rest, Declaration(name=name, dims=dims),
+                           Definition(name=name, value=exprs[0].value)], claim)
+    except MatcalcError:
+        return None
+    definitions = {n: v for n, v in typed.definitions.items() if n != name}
+    shapes = {n: s for n, s in typed.shapes.items() if n != name}
+    return Program(source=claim, expr=typed.definitions[name], definitions=definitions, shapes=shapes,
+                   functions=typed.functions, declared=typed.declared, properties=typed.properties)
+
+
 def _and_right(program, wrt, claim: str, statements, fix: str, layout: str) -> str:
     """" and is right" when the reshaped claim (after the claim's own definitions) is the derivative."""
     span = getattr(statements[-1], "span", None)
@@ -316,7 +337,7 @@ def _declarations(program: Program, statements) -> list[Declaration]:
         if name in defined:
             continue
         dims = tuple(int(x) if getattr(x, "is_Integer", False) else str(x) for x in shape)
-        out.append(Declaration(name=name, dims=dims))
+        out.append(Declaration(name=name, dims=dims, properties=tuple(program.properties.get(name, ()))))
     return out
 
 

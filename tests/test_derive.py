@@ -253,3 +253,18 @@ def test_properties_need_the_right_shape():
         matcalc.parse("S : n x m symmetric; tr(S)")
     with pytest.raises(matcalc.ShapeError, match="only a vector can be onehot"):
         matcalc.parse("Y : n x m onehot; sum(Y)")
+
+
+def test_a_lone_identity_keeps_its_size_in_the_text():
+    # tr(‖r‖ I) is ‖r‖ times the size of I: the text says tr(I_k), which reads back
+    src = "D : k x k; r : 1 x n; tr(D - norm(r) I)"
+    d = check_grad(src, "r")
+    assert str(d) == "-tr(I_k) (r / ‖r‖)"
+    assert matcalc.parse("A : k x k; tr(I_k) A").expr == matcalc.parse("A : k x k; tr(I) A").expr
+    assert str(matcalc.derive("tr(I_3) x^T x", "x")) == "6 x"
+
+
+def test_the_hessian_of_a_function_whose_gradient_vanishes_has_its_full_shape():
+    h = matcalc.hessian("C : m x m; tr(C - C)", "C")
+    assert h.shape == ("m", "m", "m", "m")
+    assert not np.asarray(h.evaluate({"C": np.eye(3)})).any()

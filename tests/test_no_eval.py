@@ -51,7 +51,8 @@ def test_no_eval_or_exec_outside_codegen_compile():
 
 def test_no_eval_or_exec_by_text_either():
     """A plain grep too (catches getattr tricks the AST walk would not see as a call)."""
-    pattern = re.compile(r"(?<![\w.])(eval|exec)\s*\(|getattr\(\s*builtins|__builtins__")
+    # (sympy's ``def eval(cls, t)`` hook on a Function class defines a method; it calls nothing)
+    pattern = re.compile(r"(?<![\w.])(?<!def )(eval|exec)\s*\(|getattr\(\s*builtins|__builtins__")
     offenders = []
     for path in sorted(PACKAGE.glob("*.py")):
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
