@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import matcalc
-from matcalc.nodes import NODE_CLASSES, Symbol, Number, Identity, Ones
+from matcalc.nodes import NODE_CLASSES, Identity, Number, Ones, Scale, Symbol, Trace
 from matcalc.rules import RULES
 from matcalc.verify import check_grad, random_env
 
@@ -260,7 +260,6 @@ def test_a_lone_identity_keeps_its_size_in_the_text():
     src = "D : k x k; r : 1 x n; tr(D - norm(r) I)"
     d = check_grad(src, "r")
     assert str(d) == "-tr(I_k) (r / ‖r‖)"
-    from matcalc.nodes import Identity, Scale, Symbol, Trace
     assert matcalc.parse("A : k x k; tr(I_k) A").expr == Scale(Trace(Identity("k")), Symbol("A"))
     assert str(matcalc.derive("tr(I_3) x^T x", "x")) == "6 x"
 
