@@ -346,7 +346,14 @@ def linear_coefficient(e: Expr, g: str, ctx: Context, n) -> Expr | None:
         t = type(x)
         if t is Add:
             parts = [coef(a) for a in x.terms if has.get(a, False)]
-            return None if any(p is None for p in parts) else build.add(*parts)
+            if any(p is None for p in parts):
+                return None
+            shape = ctx.shape(x)
+            if shape:  # a scalar term is added to every entry: its row of coefficients, once per entry
+                ones = build.ones(_plain(shape[0]))
+                parts = [build.matmul(ones, p) if ctx.is_scalar(a) else p
+                         for a, p in zip([a for a in x.terms if has.get(a, False)], parts)]
+            return build.add(*parts)
         if t is Neg:
             c = coef(x.arg)
             return None if c is None else build.neg(c)

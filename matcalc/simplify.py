@@ -39,6 +39,8 @@ class Simplifier:
         self.memo: dict[Expr, Expr] = {}
         self.nesting = 0
         self.rewrites = 0
+        self.bases: dict[Expr, frozenset | None] = {}
+        self.quotients: dict[Expr, bool] = {}
 
     def __call__(self, e: Expr) -> Expr:
         for _ in range(MAX_PASSES):
@@ -168,8 +170,27 @@ class Simplifier:
                 return build.scale(c.left, x)
         return e
 
+    def _bases(self, e: Expr) -> frozenset | None:
+        """The scalar bases of a chain of scalings, None if two of them are equal (a merge is due).
+
+        Remembered per node, so checking a long chain c1 (c2 (… X)) costs one step per link."""
+        if e in self.bases:
+            return self.bases[e]
+        if isinstance(e, Scale):
+            left, right = self._bases(e.left), self._bases(e.right)
+            out = None if left is None or right is None or left & right else left | right
+        elif self.is_scalar(e):
+            powers = [b for b, _ in _powers(e)]
+            out = frozenset(powers) if len(set(powers)) == len(powers) else None
+        else:
+            out = frozenset()
+        self.bases[e] = out
+        return out
+
     def _merge_scalar_factors(self, e: Scale) -> Expr | None:
         """c a (1/a) X = c X and a a X = a^2 X: powers of equal scalar factors add up."""
+        if self._bases(e) is not None:
+            return None  # no base twice: nothing to merge
         factors: list[tuple[Expr, Fraction]] = []
         core: Expr | None = None
         pending = [e]
@@ -236,7 +257,7 @@ class Simplifier:
 
     def _cancel(self, e: Expr) -> Expr | None:
         """An elementwise rational expression with a quotient, cancelled by SymPy where that is shorter."""
-        if not _has_quotient(e):
+        if not _has_quotient(e, self.quotients):
             return None
         expr, atoms, scalar_atoms = to_sympy(e, self.is_scalar)
         cancelled = sympy.cancel(expr)
@@ -457,16 +478,15 @@ class Simplifier:
         return e
 
 
-def _has_quotient(e: Expr) -> bool:
+def _has_quotient(e: Expr, memo: dict) -> bool:
     """Whether the elementwise-arithmetic region at the top of e divides by something not a number."""
-    pending = [e]
-    while pending:
-        x = pending.pop()
+
+    def fn(x, kids):
         if isinstance(x, (ElemDiv, Div)) and not isinstance(x.right, Number):
             return True
-        if isinstance(x, ELEMENTWISE_ARITHMETIC):
-            pending.extend(x.args)
-    return False
+        return isinstance(x, ELEMENTWISE_ARITHMETIC) and any(kids)
+
+    return fold(e, fn, memo)
 
 
 def _elementwise_powers(x: Expr) -> list[tuple[Expr, Fraction]]:

@@ -380,6 +380,7 @@ import numpy as np  # noqa: E402
 
 import matcalc  # noqa: E402
 from matcalc.evaluate import evaluate_expr  # noqa: E402
+from matcalc.nodes import Max, Min, Norm, walk  # noqa: E402
 from matcalc.printing import text as print_text  # noqa: E402
 from matcalc.shapes import Program  # noqa: E402
 from matcalc.verify import apply_derivative, random_env, random_value  # noqa: E402
@@ -433,13 +434,20 @@ FIXED_BUGS = {
 
 def _has_tie(program: Program, env: dict) -> bool:
     """Some max or min of the program has equal arguments somewhere at env."""
-    from matcalc.nodes import Max, Min, walk
     for node in walk(program.inline()):
         if isinstance(node, (Max, Min)):
             a = evaluate_expr(node.left, program.shapes, env)
             b = evaluate_expr(node.right, program.shapes, env)
             if np.any(np.asarray(a) == np.asarray(b)):
                 return True
+    return False
+
+
+def _norm_of_zero(program: Program, env: dict) -> bool:
+    """Some norm of the program is taken of a zero at env."""
+    for node in walk(program.inline()):
+        if isinstance(node, Norm) and _big(evaluate_expr(node.arg, program.shapes, env)) < 1e-12:
+            return True
     return False
 
 
@@ -616,6 +624,8 @@ def _check_program(gp: GeneratedProgram, program: Program, seed: int, layouts, h
         raise
     if not _finite(f0) or _big(f0) > HUGE:
         return 0
+    if _norm_of_zero(program, env):
+        return 0  # ‖x‖ is not differentiable at x = 0 (x / ‖x‖ is 0/0): no point to check there
     rng = np.random.default_rng(seed + 1)
     checked = 0
     for layout in layouts:
