@@ -38,7 +38,7 @@ from .nodes import (
     Add, Call, Declaration, Definition, Det, Diag, DiagPart, Div, ElemDiv, ElemPower, Expr,
     ExprStatement, Func, Hadamard, Identity, Inverse, LogDet, LogSoftmax, MatMul, Max, Min,
     Neg, Paren, Norm, Number, Ones, Power, Scale, Softmax, Statement, Sum, Symbol, Trace, Transpose,
-    fold, walk,
+    depth as _depth, fold, walk,
 )
 
 MAX_DEPTH = 2000
@@ -949,11 +949,6 @@ def _count(k: int) -> str:
 
 def _written(dims: tuple) -> str:
     return " x ".join(str(d) for d in dims) if dims else "scalar"
-
-
-def _depth(e: Expr) -> int:
-    from .nodes import depth
-    return depth(e)
 
 
 PROPERTY_KINDS = {"symmetric": 2, "spd": 2, "onehot": 1, "simplex": 1}
