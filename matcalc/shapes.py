@@ -437,6 +437,9 @@ class _Typer:
             return self.hadamard(node, exprs, shapes)
         if t in (Div, ElemDiv) and isinstance(node.right, Number) and node.right.value == 0:
             raise ShapeError(f"{self.text(node)}: division by zero", self.source, node.span)
+        if t in (Power, ElemPower) and isinstance(node.left, Number) and node.left.value == 0 \
+                and isinstance(node.right, Number) and node.right.value < 0:
+            raise ShapeError(f"{self.text(node)}: division by zero", self.source, node.span)
         if t is Div:
             if shapes[1]:
                 self.error(f"{self.text(node)}: division by {self.text(node.right)}, which is "
@@ -467,6 +470,8 @@ class _Typer:
 
     def inverse(self, node, e, shape):
         original = node.call_args[0] if isinstance(node, Call) else node.arg
+        if isinstance(e, Number) and e.value == 0:
+            raise ShapeError(f"{self.text(node)}: division by zero", self.source, node.span)
         if not shape:
             return Power(e, Number(build.number(-1).value), node.span), ()
         if len(shape) == 1:

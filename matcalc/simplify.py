@@ -212,6 +212,8 @@ class Simplifier:
         number = Fraction(1)
         up: list[Expr] = []
         down: list[Expr] = []
+        if any(isinstance(b, Number) and b.value == 0 and k < 0 for b, k in exponents.items()):
+            return None  # 0^-1 stays as written
         for base, k in exponents.items():
             if isinstance(base, Number):
                 number *= base.value ** int(k) if k.denominator == 1 else 1

@@ -291,3 +291,11 @@ def test_render_caret_clips_long_lines():
     shown, carets = text.split("\n")
     assert len(shown) < 140
     assert shown[carets.index("^")] == "$"
+
+
+@pytest.mark.parametrize("text", ["0^{-1}", "x : n; 0^{-1} x", "inv(0)", "0^-2", "0 .^ -1",
+                                  "A : n x n; y : n; softmax((A 0^{-1}) y)"])
+def test_a_literal_zero_to_a_negative_power_is_division_by_zero(text):
+    # found by the mutation fuzzer: 0^{-1} inside a product used to crash with ZeroDivisionError
+    with pytest.raises(matcalc.ShapeError, match="division by zero"):
+        matcalc.parse(text)
