@@ -5,8 +5,17 @@ dims on entry and returns ``(value, d1, d2, …)``. The function and every resul
 as one DAG (nodes are structural, so equal subtrees are one node): a node used more than
 once, or an expensive one (a product, a function, a reduction), becomes a temporary
 ``t0, t1, …`` computed once. Products are emitted without forming diagonal or ones
-matrices (``Xᵀ diag(s) X`` is ``(X.T * s) @ X``) and in the order that keeps
-matrix-vector products (right to left before a trailing vector).
+matrices (``Xᵀ diag(s) X`` is ``(X.T * s) @ X``; an outer product with a ones vector is a
+read-only ``np.broadcast_to`` view unless it is returned), a chain of three or more dense
+factors as ``np.linalg.multi_dot`` (numpy picks the cheapest association from the runtime
+dims), and otherwise in the order that keeps matrix-vector products.
+
+Memory: fresh pages cost as much as the arithmetic at these sizes, so an elementwise
+operation (a named function, ⊙, +, −, scaling, ./, .^2) whose array operand is a temporary
+made here that nothing else reads writes into that operand (``np.tanh(t0, out=t0)``); a
+temporary is never overwritten if it is an input, a view, a broadcast, a user function's
+return value, a returned result, or read again (also past ``exp`` by a stable form). A sum
+that starts with a scalar puts an array term first (``-a² + 1``) so numpy reuses its temporary.
 
 Numerically stable forms: softmax and log-softmax with the max subtracted, softplus
 (and ``log(1 + exp(t))``) as ``np.logaddexp(0, t)``, σ as ``exp(-logaddexp(0, -t))``,
@@ -208,6 +217,14 @@ class _Writer:
         self.groups: list[tuple[str, list[str]]] = []
         self.counter = 0
         self.shape_memo: dict = {}
+        self.uses: dict = {}
+        self.roots: set = set()
+
+    def dead(self, node: Expr, val: _Val, shape: tuple) -> bool:
+        """Whether ``val`` is a temporary array no one else reads after its one consumer, of
+        ``shape``: that consumer may overwrite it (``out=``) instead of allocating anew."""
+        return (val.extra.get("fresh", False) and val.extra.get("temp", False) and bool(shape)
+                and self.uses.get(node, 0) == 1 and node not in self.roots and self.shape(node) == shape)
 
     def fresh(self, base: str = "t") -> str:
         while True:
@@ -370,13 +387,41 @@ def _combine(a: tuple, b: tuple) -> tuple[str, str]:
     raise CodegenError(f"no code for a product of a {ka} and a {kb}")  # shapes rule these out
 
 
+def _ones_outer(w: _Writer, node: MatMul, factors: list) -> str | None:
+    """An outer product with a ones vector as a read-only broadcast view (no k × n copy),
+    or None. A result the function returns is materialized."""
+    if len(factors) != 2 or node in w.roots:
+        return None
+    (ka, xa), (kb, xb) = factors
+    try:
+        k, n = (w.dim(d) for d in w.shape(node))
+    except (CodegenError, ValueError):
+        return None
+    if ka == "ones_col" and kb == "ones_row":
+        return f"np.broadcast_to(1.0, ({k}, {n}))"
+    if ka == "ones_col" and kb in ("row1", "mat"):
+        return f"np.broadcast_to({_plain_code(xb)}, ({k}, {n}))"
+    if ka == "col" and kb == "ones_row":
+        return f"np.broadcast_to({_p(xa)}[:, None], ({k}, {n}))"
+    return None
+
+
 def _matmul(w: _Writer, node: MatMul, vals: dict) -> str:
     factors = [_factor(w, c, vals[c], vals) for c in node.terms]
     eyes = [f for f in factors if f[0] == "eye"]
     factors = [f for f in factors if f[0] != "eye"]
     if not factors:
         return f"np.eye({eyes[0][1]})"
-    if len(factors) > 2 and factors[-1][0] in ("col", "ones_col") and factors[0][0] not in ("row1", "ones_row"):
+    outer = _ones_outer(w, node, factors)
+    if outer is not None:
+        return outer
+    if len(factors) > 2 and all(k == "mat" for k, _ in factors[1:-1]) \
+            and factors[0][0] in ("mat", "row1") and factors[-1][0] in ("mat", "col"):
+        # a chain of dense products: numpy picks the cheapest association from the runtime dims
+        kind = {("row1", "col"): "scal", ("row1", "mat"): "row1", ("mat", "col"): "col"}.get(
+            (factors[0][0], factors[-1][0]), "mat")
+        acc = (kind, f"np.linalg.multi_dot([{', '.join(_plain_code(x) for _, x in factors)}])")
+    elif len(factors) > 2 and factors[-1][0] in ("col", "ones_col") and factors[0][0] not in ("row1", "ones_row"):
         acc = factors[-1]
         for f in reversed(factors[:-1]):
             acc = _combine(f, acc)
@@ -414,6 +459,9 @@ _ELEMENTWISE = {
     "relu": "np.maximum({}, 0.0)", "softplus": "np.logaddexp(0.0, {})",
     "sigmoid": "np.exp(-np.logaddexp(0.0, -{}))", "step": "np.heaviside({}, 0.5)",
 }
+_IN_PLACE = {name: code.replace("({})", "({0}, out={0})").replace("({}, 0.0)", "({0}, 0.0, out={0})")
+             for name, code in _ELEMENTWISE.items() if name not in ("sigmoid", "softplus", "step")}
+"""The same functions writing into their argument's buffer (when it is a dead temporary)."""
 
 
 def _expr(w: _Writer, node: Expr, vals: dict) -> tuple[str, bool, list | None]:
@@ -430,6 +478,9 @@ def _expr(w: _Writer, node: Expr, vals: dict) -> tuple[str, bool, list | None]:
     if t is Ones:
         return f"np.ones({w.dim(node.dim)})", True, None
     if t is Neg:
+        if w.dead(node.arg, kid[0], shape):
+            x = kid[0].get()
+            return "", True, lambda n: [f"{n} = np.negative({x}, out={x})"]
         return f"-{kid[0].op()}", False, None
     if t is Transpose:
         inner = w.shape(node.arg)
@@ -443,6 +494,20 @@ def _expr(w: _Writer, node: Expr, vals: dict) -> tuple[str, bool, list | None]:
     if t is MatMul:
         return _matmul(w, node, vals), False, None
     if t is Add:
+        buf = next((i for i, (c, v) in enumerate(zip(node.terms, kid)) if w.dead(c, v, shape)), None)
+        if buf is not None:  # accumulate into a temporary no one else reads
+            x = kid[buf].get()
+            code = x
+            for i, (c, v) in enumerate(zip(node.terms, kid)):
+                if i == buf:
+                    continue
+                if type(c) is Neg:
+                    code = f"np.subtract({code}, {vals[c.arg].get()}, out={x})"
+                elif type(c) is Number and c.value < 0:
+                    code = f"np.subtract({code}, {_number(-c.value)}, out={x})"
+                else:
+                    code = f"np.add({code}, {v.get()}, out={x})"
+            return "", True, lambda n, code=code: [f"{n} = {code}"]
         parts = []
         for i, (c, v) in enumerate(zip(node.terms, kid)):
             if type(c) is Neg:
@@ -451,19 +516,41 @@ def _expr(w: _Writer, node: Expr, vals: dict) -> tuple[str, bool, list | None]:
                 parts.append(("-", _number(-c.value)))
             else:
                 parts.append(("+", v.op()))
+        if shape and not w.shape(node.terms[0]):
+            # an array term first, so numpy reuses its temporary for the rest (1 - a² as -a² + 1)
+            first = next((i for i, c in enumerate(node.terms) if w.shape(c)), None)
+            if first is not None:
+                parts.insert(0, parts.pop(first))
         code = parts[0][1] if parts[0][0] == "+" else f"-{parts[0][1]}"
         for sign, p in parts[1:]:
             code += f" {sign} {p}"
         return code, False, None
     if t is Hadamard:
+        buf = next((i for i, (c, v) in enumerate(zip(node.terms, kid)) if w.dead(c, v, shape)), None)
+        if buf is not None:
+            x = kid[buf].get()
+            code = x
+            for i, v in enumerate(kid):
+                if i != buf:
+                    code = f"np.multiply({code}, {v.get()}, out={x})"
+            return "", True, lambda n: [f"{n} = {code}"]
         return " * ".join(v.op() for v in kid), False, None
     if t is Scale:
+        if w.dead(node.right, kid[1], shape):
+            x = kid[1].get()
+            return "", True, lambda n: [f"{n} = np.multiply({x}, {kid[0].get()}, out={x})"]
         return f"{kid[0].op()} * {kid[1].op()}", False, None
     if t in (Div, ElemDiv):
+        for c, v in zip(node.args, kid):
+            if w.dead(c, v, shape):
+                x = v.get()
+                return "", True, lambda n: [f"{n} = np.divide({kid[0].get()}, {kid[1].get()}, out={x})"]
         return f"{kid[0].op()} / {kid[1].op()}", False, None
     if t in (Power, ElemPower):
         base, p = kid[0].get(), kid[1].get()
         if type(node.right) is Number and node.right.value == 2:
+            if w.dead(node.left, kid[0], shape):
+                return "", True, lambda n: [f"{n} = np.square({base}, out={base})"]
             return f"np.square({base})", True, None
         return f"np.power({base}, {p})", True, None
     if t is Max:
@@ -505,6 +592,9 @@ def _expr(w: _Writer, node: Expr, vals: dict) -> tuple[str, bool, list | None]:
             z = vals[node.arg.terms[1].arg].op()  # log(onesᵀ exp Z), column by column, max subtracted
             return "", True, lambda n: [f"{n} = np.max({z}, axis=0)",
                                         f"{n} = ({n} + np.log(np.sum(np.exp({z} - {n}), axis=0)))[None, :]"]
+        if node.name in _IN_PLACE and node.order == 0 and w.dead(node.arg, kid[0], shape):
+            x = kid[0].get()
+            return "", True, lambda n: [f"{n} = {_IN_PLACE[node.name].format(x)}"]
         if node.name in _ELEMENTWISE and node.order == 0:
             arg = kid[0].get() if node.name not in ("sigmoid",) else kid[0].op()
             return _ELEMENTWISE[node.name].format(arg), True, None
@@ -564,6 +654,32 @@ def _inline_results(results: list, canon: dict) -> list[Expr]:
 
 # ---------------------------------------------------------------- the whole function
 
+_VIEW = re.compile(r"\(?[A-Za-z_][A-Za-z0-9_]*\)?(\.T|\[[^\]]*\])*")
+
+
+def _fresh(node: Expr, code: str, lines: bool, shape: tuple, fparams: dict) -> bool:
+    """Whether node's code makes a new array that nothing else refers to (so a consumer may
+    write into it once no one else reads it): not an input, a view, a broadcast or a value a
+    user's function returned."""
+    if not shape or type(node) in (Symbol, Number, Transpose):
+        return False
+    if type(node) is Func and (node.name, node.order) in fparams:
+        return False
+    if lines:
+        return type(node) is not LogDet
+    return not _VIEW.fullmatch(code) and not code.startswith("np.broadcast_to(")
+
+
+def _reads_grandchild(n: Expr) -> Expr | None:
+    """The z of log(sum(exp z)) and log(onesᵀ exp Z), whose stable forms read z directly."""
+    if type(n) is Func and n.name == "log" and n.order == 0:
+        a = n.arg
+        if type(a) is Sum and _is_exp(a.arg):
+            return a.arg.arg
+        if type(a) is MatMul and len(a.terms) == 2 and _is_exp(a.terms[1]):
+            return a.terms[1].arg
+    return None
+
 def _results(results) -> list[tuple[str, object]]:
     if isinstance(results, dict):
         return [(f"d_{safe_name(k)}", v) for k, v in results.items()]
@@ -608,6 +724,9 @@ def generate(program: Program, results=(), name: str = FUNCTION_NAME) -> Generat
     for n in order:
         for c in n.args:
             uses[c] = uses.get(c, 0) + 1
+        z = _reads_grandchild(n)
+        if z is not None:  # a stable form reads z itself, past exp(z): z may not be overwritten
+            uses[z] = uses.get(z, 0) + 1
 
     # names: inputs, generic functions, dims
     taken: set[str] = set()
@@ -638,6 +757,7 @@ def generate(program: Program, results=(), name: str = FUNCTION_NAME) -> Generat
 
     vals: dict[Expr, _Val] = {}
     root_set = set(roots)
+    w.uses, w.roots = uses, root_set
     for n in order:
         code, atom, lines = _expr(w, n, vals)
         kids = [vals[c] for c in n.args]
@@ -649,6 +769,8 @@ def generate(program: Program, results=(), name: str = FUNCTION_NAME) -> Generat
         elif not trivial and (uses.get(n, 0) >= 2 or isinstance(n, EXPENSIVE) or depth > MAX_INLINE_DEPTH
                               or n in root_set):
             val.lazy = lambda code=code: w.temp(lambda t: [f"{t} = {code}"])
+        val.extra["temp"] = val.lazy is not None
+        val.extra["fresh"] = _fresh(n, code, lines is not None, val.shape, fparams)
         vals[n] = val
     outs = []
     for r, (label, d) in zip(roots, [("value", None)] + items):

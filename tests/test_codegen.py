@@ -214,3 +214,75 @@ def test_generated_source_calls_no_eval():
     for source, wrt, _ in CASES:
         src = matcalc.derive(source, wrt).to_numpy()
         assert "eval(" not in src and "exec(" not in src and "__" not in src.replace('"""', "")
+
+
+def _check_value_and_grads(source, wrt, domain="any"):
+    """Generated value and gradients agree with evaluate, and the inputs are left as they were."""
+    program = matcalc.parse(source)
+    grads = matcalc.derive(program, wrt)
+    sources = []
+    for results in ((), grads):
+        gen = codegen.generate(program, results)
+        sources.append(gen.source)
+        fn = codegen.compile_source(gen)
+        for seed in (0, 1):
+            env = _env(program, domain, seed)
+            args = _args(gen, program, env)
+            before = [np.array(a, copy=True) for a in args]
+            value, *ds = fn(*args)
+            for a, b in zip(args, before):
+                np.testing.assert_array_equal(a, b)  # nothing written into an input
+            _close(value, matcalc.evaluate(program, env))
+            for d, got in zip(grads.values() if results else (), ds, strict=True):
+                _close(got, d.evaluate(env))
+    return sources
+
+
+@pytest.mark.parametrize("source", [
+    "sum(tanh(A B))",                    # a function into its argument's buffer
+    "sum(exp(2 (A B)))",                 # a scale
+    "sum((A B) ./ C)",                   # an elementwise division
+    "sum(-(A B) ⊙ C)",                   # a negation, then a product
+    "sum((A B).^2 + C)",                 # a square, then a sum
+    "sum(relu(A B) - C - 1)",            # a sum with negated terms
+    "sum(exp(A B) ⊙ C ⊙ C)",             # a three-term product
+])
+def test_in_place_operations_on_dead_temporaries(source):
+    value_src, _ = _check_value_and_grads(source, ["A", "B"])
+    assert "out=" in value_src
+
+
+def test_nothing_read_later_is_overwritten():
+    # A B is read by tanh and by the product with C: neither may overwrite it
+    value_src, _ = _check_value_and_grads("sum(tanh(A B)) + sum((A B) ⊙ C)", ["A", "B"])
+    assert "out=" not in value_src.split("np.tanh")[1].split("\n")[0]
+    # z is read by the stable log-sum-exp past exp(z)
+    _check_value_and_grads("log(sum(exp(A b)))", ["A", "b"])
+    _check_value_and_grads("sum(log(ones(n)^T exp(A B)))", ["A", "B"])
+    # a user's function may return its argument: its result is never overwritten
+    _check_value_and_grads("sum(exp(tanh(A B)))", ["A"])
+
+
+@pytest.mark.parametrize("source", [
+    "sum((ones(n) v^T) ⊙ M)",
+    "sum((u ones(m)^T) ⊙ M)",
+    "sum((ones(n) ones(m)^T) ⊙ M)",
+    "sum((ones(n) (1 ./ ones(n)^T exp(M))) ⊙ exp(M))",
+])
+def test_outer_products_with_ones_are_broadcasts(source):
+    value_src, _ = _check_value_and_grads(source, ["M"])
+    assert "np.broadcast_to(" in value_src and "np.outer(" not in value_src
+
+
+def test_a_returned_outer_product_with_ones_is_a_plain_array():
+    d = matcalc.derive("u^T M v", "M")  # u vᵀ
+    value, grad = d.compile()(np.array([1.0, 2.0]), np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]),
+                              np.array([3.0, 4.0, 5.0]))
+    np.testing.assert_array_equal(grad, [[3.0, 4.0, 5.0], [6.0, 8.0, 10.0]])
+    assert grad.flags.writeable and grad.flags.owndata
+
+
+@pytest.mark.parametrize("source", ["sum(A B C)", "u^T A B C v", "x^T A B x", "sum(A B C D)"])
+def test_chains_of_products_use_multi_dot(source):
+    value_src, _ = _check_value_and_grads(source, ["A", "B"])
+    assert "np.linalg.multi_dot(" in value_src
