@@ -196,6 +196,7 @@ def backprop(f: Expr, seed: Expr, wrt: list[str], ctx: Context, trace: list | No
     fold(f, lambda n, kids: (isinstance(n, Symbol) and n.name in targets) or any(kids), needed)
     cotangent: dict[Expr, Expr] = {f: seed}
     for node in reversed(walk(f)):  # parents before children
+        limits.check_time()
         g = cotangent.get(node)
         if g is None or not node.args or not needed[node]:
             continue

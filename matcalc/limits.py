@@ -14,12 +14,12 @@ nesting depth          ``MAX_DEPTH`` = 2,000       :func:`matcalc.shapes.typeche
                                                    levels deep; matcalc accepts at most 2000")
 result size            ``MAX_RESULT_NODES`` =      :func:`matcalc.derive.derive`, on each result
                        200,000 distinct nodes      (its expression and the definitions it uses)
-time budget            ``TIME_BUDGET`` = 20 s      :func:`matcalc.derive.derive`: a watchdog
-                       per call of derive          thread raises the LimitError in the deriving
-                                                   thread when the budget runs out (at its next
-                                                   bytecode; only while that derive call is still
-                                                   on the thread's stack), and each result stored
-                                                   is checked against the clock too
+time budget            ``TIME_BUDGET`` = 20 s      :func:`matcalc.derive.derive`: a timer marks
+                       per call of derive          the derivation as out of time; the backward
+                                                   pass and the simplifier check the mark at every
+                                                   node (:func:`check_time`) and raise the
+                                                   LimitError there; each result stored is checked
+                                                   against the clock too
 number size            ``MAX_NUMBER_DIGITS`` = 400  :mod:`matcalc.parse` (a number literal)
 =====================  ==========================  =============================================
 
@@ -28,8 +28,6 @@ test) may lower or raise them: ``matcalc.limits.TIME_BUDGET = 60``.
 """
 from __future__ import annotations
 
-import ctypes
-import sys
 import threading
 import time
 
@@ -39,7 +37,7 @@ from .parse import MAX_INPUT, MAX_NUMBER_DIGITS
 from .shapes import MAX_DEPTH
 
 __all__ = ["MAX_INPUT", "MAX_DEPTH", "MAX_NUMBER_DIGITS", "MAX_RESULT_NODES", "TIME_BUDGET",
-           "result_size", "Checked", "TimeBudgetExceeded"]
+           "result_size", "Checked", "TimeBudgetExceeded", "check_time"]
 
 MAX_RESULT_NODES = 200_000
 """Largest derivative accepted, in distinct nodes of its expression and the definitions it uses."""
@@ -66,49 +64,52 @@ _TIME_HINT = ("differentiate with respect to fewer variables at a time, name rep
 
 
 class TimeBudgetExceeded(LimitError):
-    """Raised in the deriving thread by the watchdog (an exception class made without arguments)."""
+    """A derivation past its time budget (raised where :func:`check_time` finds it out of time)."""
 
     def __init__(self, message: str | None = None, source=None, span=None, hint=None):
         super().__init__(message or _time_message(), source, span, hint or _TIME_HINT)
 
 
-class _Watchdog:
-    """Raises TimeBudgetExceeded in one thread after ``seconds``, if ``owner`` is still deriving there."""
+class _Timer:
+    """Marks ``owner`` as out of time after ``seconds`` (a daemon timer thread; it raises nothing)."""
 
     def __init__(self, owner: "Checked", seconds: float):
-        self.owner_id = id(owner)
-        self.thread_id = threading.get_ident()
-        self.active = True
+        self.owner = owner
         self.timer = threading.Timer(seconds, self.fire)
         self.timer.daemon = True
         self.timer.start()
 
-    def still_deriving(self) -> bool:
-        frame = sys._current_frames().get(self.thread_id)
-        while frame is not None:
-            if frame.f_code.co_name == "derive" and id(frame.f_locals.get("results")) == self.owner_id:
-                return True
-            frame = frame.f_back
-        return False
-
     def fire(self) -> None:
-        if self.active and self.still_deriving():
-            ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(self.thread_id),
-                                                       ctypes.py_object(TimeBudgetExceeded))
+        self.owner.expired = True
 
     def cancel(self) -> None:
-        self.active = False
         self.timer.cancel()
+
+
+_current = threading.local()
+
+
+def check_time() -> None:
+    """Raise TimeBudgetExceeded if the derivation running in this thread is out of time.
+
+    Called at every node of the backward pass and of the simplifier: a flag read, no clock."""
+    owner = getattr(_current, "owner", None)
+    if owner is not None and owner.expired:
+        owner.done()
+        raise TimeBudgetExceeded()
 
 
 class Checked(dict):
     """The results of one derive call: every result stored is checked against the size limit and
-    the clock, and a watchdog stops a derivation that overruns the time budget (see the table)."""
+    the clock, and a timer marks a derivation that overruns the time budget (see the table)."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.started = time.monotonic()
-        self.watchdog = _Watchdog(self, TIME_BUDGET) if 0 < TIME_BUDGET < float("inf") else None
+        self.expired = False
+        self.outer = getattr(_current, "owner", None)  # a derive inside a derive (a Hessian)
+        _current.owner = self
+        self.watchdog = _Timer(self, TIME_BUDGET) if 0 < TIME_BUDGET < float("inf") else None
 
     def __setitem__(self, name, result) -> None:
         self._check(name, result)
@@ -122,6 +123,8 @@ class Checked(dict):
         if self.watchdog is not None:
             self.watchdog.cancel()
             self.watchdog = None
+        if getattr(_current, "owner", None) is self:
+            _current.owner = self.outer
 
     def __del__(self):
         self.done()

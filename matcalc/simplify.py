@@ -15,7 +15,7 @@ from typing import Callable
 
 import sympy
 
-from . import build, functions
+from . import build, functions, limits
 from .algebra import ELEMENTWISE_ARITHMETIC, to_sympy, to_tree
 from .nodes import (
     Add, LogSoftmax, Softmax, Diag, DiagPart, Div, ElemDiv, ElemPower, Expr, Func, Hadamard, Identity, Inverse,
@@ -40,6 +40,7 @@ class Simplifier:
         self.nesting = 0
         self.rewrites = 0
         self.bases: dict[Expr, frozenset | None] = {}
+        self.symmetric_memo: dict[Expr, bool] = {}
         self.quotients: dict[Expr, bool] = {}
 
     def __call__(self, e: Expr) -> Expr:
@@ -52,6 +53,7 @@ class Simplifier:
         return e
 
     def _node(self, node: Expr, kids: list[Expr]) -> Expr:
+        limits.check_time()
         if kids and any(k is not c for k, c in zip(kids, node.args)):
             node = rebuild(node, kids)
         out = self.local(node)
@@ -64,6 +66,33 @@ class Simplifier:
             return fold(out, self._node, self.memo)
         finally:
             self.nesting -= 1
+
+    def is_symmetric(self, e: Expr) -> bool:
+        """Whether e is a symmetric matrix by its form (or by declaration)."""
+        if e in self.symmetric_memo:
+            return self.symmetric_memo[e]
+        t = type(e)
+        if t is Symbol:
+            out = e.name in self.symmetric
+        elif t in (Identity, Diag):
+            out = True
+        elif t in (Inverse, Neg):
+            out = self.is_symmetric(e.arg)
+        elif t is Scale:
+            out = self.is_scalar(e.left) and self.is_symmetric(e.right)
+        elif t is Add:
+            out = all(self.is_symmetric(x) for x in e.terms) or _transposed_twins(e.terms)
+        elif t is MatMul:
+            # P S P^T with S symmetric (X X^T is P I P^T)
+            terms = e.terms
+            half = len(terms) // 2
+            mirrored = all(terms[-1 - i] == build.transpose(terms[i]) for i in range(half))
+            out = mirrored and (len(terms) % 2 == 0 or self.is_symmetric(terms[half])) \
+                and len(self.shape(e)) == 2
+        else:
+            out = False
+        self.symmetric_memo[e] = out
+        return out
 
     def is_scalar(self, e: Expr) -> bool:
         return self.shape(e) == ()
@@ -79,9 +108,7 @@ class Simplifier:
         a = e.arg
         if self.is_scalar(a):  # no transpose of a scalar
             return a
-        if isinstance(a, Symbol) and a.name in self.symmetric:  # a declared symmetric matrix
-            return a
-        if isinstance(a, Inverse) and isinstance(a.arg, Symbol) and a.arg.name in self.symmetric:
+        if self.is_symmetric(a):  # S^T = S: declared symmetric, X X^T, A + A^T, (X^T X)^{-1}, …
             return a
         if isinstance(a, (Transpose, Number, Identity, Diag)):
             return a.arg if isinstance(a, Transpose) else a
@@ -244,13 +271,11 @@ class Simplifier:
                 return build.div(build.matmul(*terms[:i], t.left, *terms[i + 1:]), t.right)
         for i in range(len(terms) - 1):
             a, b = terms[i], terms[i + 1]
-            if (isinstance(a, Inverse) and a.arg == b) or (isinstance(b, Inverse) and b.arg == a):
+            if _inverse_pair(a, b):  # X^{-1} X = I, X^T X^{-T} = I
                 return build.matmul(*terms[:i], *terms[i + 2:]) if len(terms) > 2 else \
                     build.identity(_dim(self.shape(a)[0]))
-        last = terms[-1]
-        if isinstance(terms[-2], Diag) and len(self.shape(last)) == 1:  # diag(a) b = a ⊙ b
-            return build.matmul(*terms[:-2], build.hadamard(terms[-2].arg, last)) if len(terms) > 2 \
-                else build.hadamard(terms[-2].arg, last)
+            if isinstance(a, Diag) and len(self.shape(b)) == 1:  # diag(a) b = a ⊙ b
+                return build.matmul(*terms[:i], build.hadamard(a.arg, b), *terms[i + 2:])
         first = terms[0]
         if isinstance(terms[1], Diag) and isinstance(first, Transpose) and len(self.shape(first.arg)) == 1:
             row = build.transpose(build.hadamard(first.arg, terms[1].arg))  # bᵀ diag(a) = (b ⊙ a)ᵀ
@@ -314,6 +339,11 @@ class Simplifier:
                 return build.scale(collected, _ones(shape))
             return collected
         terms = list(e.terms)
+        diagonal = [t for t in terms if isinstance(t, Diag) or isinstance(t, Neg) and isinstance(t.arg, Diag)]
+        if len(diagonal) >= 2:  # diag(a) + diag(b) = diag(a + b)
+            inside = [t.arg if isinstance(t, Diag) else build.neg(t.arg.arg) for t in diagonal]
+            rest = [t for t in terms if t not in diagonal]
+            return build.add(build.diag(build.add(*inside)), *rest)
         # a positive term first: softmax(s) - y, not -y + softmax(s)
         if _is_negative(terms[0]):
             for i, t in enumerate(terms):
@@ -541,6 +571,18 @@ def _reciprocal_of(c: Expr) -> Expr | None:
     if isinstance(c, Power) and isinstance(c.right, Number) and c.right.value == -1:
         return c.left
     return None
+
+
+def _transposed_twins(terms) -> bool:
+    """A + A^T (each term's transpose is a term too)."""
+    return all(build.transpose(t) in terms for t in terms)
+
+
+def _inverse_pair(a: Expr, b: Expr) -> bool:
+    """a b = I: X^{-1} X, X X^{-1}, X^T X^{-T}, X^{-T} X^T."""
+    if isinstance(a, Transpose) and isinstance(b, Transpose):
+        a, b = a.arg, b.arg
+    return (isinstance(a, Inverse) and a.arg == b) or (isinstance(b, Inverse) and b.arg == a)
 
 
 def _exp_of_one_plus(e: Expr) -> Expr | None:

@@ -135,15 +135,15 @@ def test_the_time_budget_is_checked_between_variables(monkeypatch):
         matcalc.derive("x : n; A : n x n; x^T A x", ["x", "A"])
 
 
-def test_the_watchdog_stops_a_long_derivation(monkeypatch):
-    """exp(exp(…(x)…)) 150 deep takes seconds to simplify; a 0.3 s budget stops it with a LimitError."""
-    monkeypatch.setattr(limits, "TIME_BUDGET", 0.3)
-    with pytest.raises(LimitError, match=r"time budget of 0.3 s"):
-        matcalc.derive("x : scalar; " + _nested(150), "x")
+def test_the_time_budget_stops_a_long_derivation(monkeypatch):
+    """exp(exp(…(x)…)) 1,500 deep takes seconds to derive; a 0.05 s budget stops it with a LimitError."""
+    monkeypatch.setattr(limits, "TIME_BUDGET", 0.05)
+    with pytest.raises(LimitError, match=r"time budget of 0.05 s"):
+        matcalc.derive("x : scalar; " + _nested(1500), "x")
     assert str(matcalc.derive("x : n; sum(x)", "x")) == "ones(n)"  # and the next derivation runs
 
 
-def test_the_watchdog_never_fires_after_derive_has_failed(monkeypatch):
+def test_the_time_budget_never_fires_after_derive_has_failed(monkeypatch):
     import time
     monkeypatch.setattr(limits, "TIME_BUDGET", 0.2)
     with pytest.raises(matcalc.MatcalcError):
