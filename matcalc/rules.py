@@ -55,6 +55,10 @@ class Context:
         """The product in order, scalars pulled out as a coefficient (they commute)."""
         scalars = [f for f in factors if self.is_scalar(f)]
         others = [f for f in factors if not self.is_scalar(f)]
+        if len(scalars) > 1 and isinstance(scalars[0], Scale):
+            # an upstream product of scalars takes the new factors in front: the chain stays
+            # right-nested (c (d (e …))), which the simplifier would otherwise rotate link by link
+            scalars = scalars[1:] + scalars[:1]
         acc = build.matmul(*others) if others else (scalars.pop() if scalars else build.ONE)
         for c in reversed(scalars):
             acc = build.scale(c, acc)
