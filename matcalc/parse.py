@@ -7,6 +7,7 @@ here beyond syntax: kinds and shapes are :mod:`matcalc.shapes`'s business.
 from __future__ import annotations
 
 import re
+import dataclasses
 from fractions import Fraction
 from importlib import resources
 from pathlib import Path
@@ -177,8 +178,12 @@ class _ToTree(Transformer):
 
     # expressions ------------------------------------------------------
     def paren(self, items):
-        e = _done(items[0])
-        return Paren(e, e.span) if isinstance(e, MatMul) else e
+        tokens = [it for it in items if isinstance(it, Token)]
+        (e,) = [_done(it) for it in items if not isinstance(it, Token)]
+        span = _span_of(*tokens, e)  # the brackets too: error messages quote "W (u .* f'(z))"
+        if isinstance(e, MatMul):
+            return Paren(e, span)
+        return dataclasses.replace(e, span=span) if "span" in e.__dataclass_fields__ else e
 
     def symbol(self, items):
         (tok,) = items
