@@ -158,8 +158,9 @@ class Simplifier:
         c, a = e.left, e.right
         if _reciprocal_of(c) is not None and not self.is_scalar(a):
             return build.div(a, _reciprocal_of(c))  # (1/c) A = A / c
-        if isinstance(a, Func) and a.name == "exp" and a.order == 0 and _reciprocal_of(c) == Sum(a):
-            return Softmax(a.arg)  # exp(x) / sum(exp(x))
+        if isinstance(a, Func) and a.name == "exp" and a.order == 0 and _reciprocal_of(c) == Sum(a) \
+                and len(self.shape(a)) == 1:
+            return Softmax(a.arg)  # exp(x) / sum(exp(x)), x a vector
         if isinstance(c, Number):
             if c.value == 1:
                 return a
@@ -310,8 +311,7 @@ class Simplifier:
                 return build.scale(t, build.hadamard(*terms[:i], *terms[i + 1:]))
             if isinstance(t, Div):  # (a / c) ⊙ b = (a ⊙ b) / c
                 return build.div(build.hadamard(*terms[:i], t.left, *terms[i + 1:]), t.right)
-            if isinstance(t, Number) and t.value == 1 or isinstance(t, Ones) or \
-                    (isinstance(t, Transpose) and isinstance(t.arg, Ones)):
+            if isinstance(t, Number) and t.value == 1 or _all_ones(t):
                 rest = terms[:i] + terms[i + 1:]
                 if rest:
                     return build.hadamard(*rest)
@@ -422,8 +422,8 @@ class Simplifier:
             return a.right
         if isinstance(a, Scale) and isinstance(a.left, Number):
             return build.scale(a.left, build.div(a.right, c))
-        if isinstance(a, Func) and a.name == "exp" and a.order == 0 and c == Sum(a):
-            return Softmax(a.arg)  # exp(x) / sum(exp(x))
+        if isinstance(a, Func) and a.name == "exp" and a.order == 0 and c == Sum(a) and len(self.shape(a)) == 1:
+            return Softmax(a.arg)  # exp(x) / sum(exp(x)), x a vector
         if isinstance(a, Div):  # (x / p) / q = x / (p q)
             return build.div(a.left, build.scale(a.right, c))
         return e
@@ -576,6 +576,15 @@ def _reciprocal_of(c: Expr) -> Expr | None:
 def _transposed_twins(terms) -> bool:
     """A + A^T (each term's transpose is a term too)."""
     return all(build.transpose(t) in terms for t in terms)
+
+
+def _all_ones(t: Expr) -> bool:
+    """ones(n), ones(n)^T or ones(n) ones(m)^T: the identity of the Hadamard product."""
+    if isinstance(t, Transpose):
+        t = t.arg
+    if isinstance(t, MatMul) and len(t.terms) == 2:
+        return _all_ones(t.terms[0]) and _all_ones(t.terms[1])
+    return isinstance(t, Ones)
 
 
 def _inverse_pair(a: Expr, b: Expr) -> bool:

@@ -266,7 +266,6 @@ def test_nothing_read_later_is_overwritten():
 @pytest.mark.parametrize("source", [
     "sum((ones(n) v^T) ⊙ M)",
     "sum((u ones(m)^T) ⊙ M)",
-    "sum((ones(n) ones(m)^T) ⊙ M)",
     "sum((ones(n) (1 ./ ones(n)^T exp(M))) ⊙ exp(M))",
 ])
 def test_outer_products_with_ones_are_broadcasts(source):

@@ -268,3 +268,9 @@ def test_the_hessian_of_a_function_whose_gradient_vanishes_has_its_full_shape():
     h = matcalc.hessian("C : m x m; tr(C - C)", "C")
     assert h.shape == ("m", "m", "m", "m")
     assert not np.asarray(h.evaluate({"C": np.eye(3)})).any()
+
+
+def test_log_sum_exp_of_a_row_or_a_matrix_is_not_a_softmax():
+    # softmax is for vectors: exp(r) / sum(exp(r)) stays a quotient for a row r (found by the fuzzer)
+    assert str(check_grad("r : 1 x n; log(sum(exp(r)))", "r")) == "exp(r) / sum(exp(r))"
+    check_grad("X : n x m; log(sum(exp(X)))", "X")
