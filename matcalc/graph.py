@@ -84,6 +84,10 @@ class Graph:
     def __str__(self) -> str:
         return self.source
 
+    def __repr__(self) -> str:
+        at = f", {self.function_name} = {self.value:g}" if isinstance(self.value, (int, float)) else ""
+        return f"<matcalc graph of {self.program.source!r}: {len(self.nodes)} nodes, {len(self.edges)} edges{at}>"
+
     def pipe(self, format: str = "svg") -> bytes:
         """The drawing in a format of Graphviz (svg, png, pdf, …)."""
         if format in ("dot", "gv"):
