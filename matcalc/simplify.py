@@ -382,6 +382,10 @@ class Simplifier:
         scaled = [_as_scaled(t) for t in terms]
         if all(sc is not None for sc in scaled) and len({c for c, _ in scaled}) == 1:
             return build.scale(scaled[0][0], build.add(*[r for _, r in scaled]))  # c A + c B = c (A + B)
+        if all(sc is not None and isinstance(sc[0], Number) for sc in scaled) \
+                and len({abs(c.value) for c, _ in scaled}) == 1 and len({c for c, _ in scaled}) == 2:
+            c = abs(scaled[0][0].value)  # c A - c B = c (A - B)
+            return build.scale(Number(c), build.add(*[r if k.value > 0 else build.neg(r) for k, r in scaled]))
         denominators = {t.right if isinstance(t, Div) else None for t in terms}
         if len(denominators) == 1 and None not in denominators:  # A / c + B / c = (A + B) / c
             return build.div(build.add(*[t.left for t in terms]), terms[0].right)

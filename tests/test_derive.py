@@ -231,7 +231,7 @@ PROPERTY_CASES = [
     GradCase("gaussian_mean", "Σ : n x n spd; x : n; μ : n; -1/2 (x - μ)^T Σ^{-1} (x - μ) - 1/2 logdet(Σ)",
              "μ", expected="Σ^{-1} (x - μ)"),
     GradCase("gaussian_covariance", "Σ : n x n spd; x : n; μ : n; -1/2 (x - μ)^T Σ^{-1} (x - μ) - 1/2 logdet(Σ)",
-             "Σ", expected="1/2 Σ^{-1} (x - μ) (x - μ)^T Σ^{-1} - 1/2 Σ^{-1}"),
+             "Σ", expected="1/2 (Σ^{-1} (x - μ) (x - μ)^T Σ^{-1} - Σ^{-1})"),  # CS229 §4.1
     GradCase("cross_entropy_onehot", "y : k onehot; -y^T logsoftmax(W x)", "x", expected="W^T (softmax(W x) - y)"),
     GradCase("cross_entropy_simplex", "p : k simplex; -p^T logsoftmax(W x)", "W", expected="(softmax(W x) - p) x^T"),
     GradCase("positive_log", "x : n positive; sum(log(x))", "x", expected="1 ./ x"),
