@@ -293,7 +293,7 @@ def part_b(quick):
     import jax
     import jax.numpy as jnp
     import matcalc
-    from matcalc import codegen
+    from matcalc.views import codegen
     rows = []
     rng = np.random.default_rng(1)
 
@@ -372,7 +372,7 @@ def part_c(sizes, quick):
     import jax
     import jax.numpy as jnp
     import matcalc
-    from matcalc import codegen
+    from matcalc.views import codegen
     rows = []
     rng = np.random.default_rng(2)
     hq = matcalc.hessian("x^T A x", "x")

@@ -6,18 +6,19 @@
 """
 from __future__ import annotations
 
-from .errors import (
+from .core.errors import (
     DerivativeError, EvaluationError, LimitError, MatcalcError, MissingRuleError, ParseError,
     ShapeError, SymbolError,
 )
-from .parse import parse_statements
-from .shapes import Program, typecheck
-from .evaluate import evaluate as _evaluate, evaluate_expr
-from . import derive as _engine
-from .derive import Derivative, Gradients
-from . import verify as _checks
-from .verify import Verdict
-from .graph import Graph, graph
+from .language.parse import parse_statements
+from .core.program import Program
+from .language.typecheck import typecheck
+from .core.evaluate import evaluate as _evaluate, evaluate_expr
+from .calculus import engine as _engine
+from .calculus.engine import Derivative, Gradients
+from .calculus import verify as _checks
+from .calculus.verify import Verdict
+from .views.graph import Graph, graph
 
 __all__ = [
     "parse", "derive", "hessian", "evaluate", "evaluate_expr", "Program", "Derivative", "Gradients",

@@ -9,9 +9,10 @@ import argparse
 import json
 import sys
 
-from . import MatcalcError, codegen, derive, hessian, parse, verify
-from .graph import graph as _graph
-from . import gallery as _gallery
+from . import MatcalcError, derive, hessian, parse, verify
+from .views import codegen
+from .views.graph import graph as _graph
+from .views import gallery as _gallery
 
 EXIT_OK, EXIT_REFUTED, EXIT_BAD_INPUT = 0, 1, 2
 FORMATS = ("text", "latex", "json", "numpy")

@@ -33,7 +33,7 @@ import numpy as np
 from IPython.display import Math, Markdown, display
 
 import matcalc
-from matcalc.verify import check_grad
+from matcalc.calculus.verify import check_grad
 
 
 def show(d):
@@ -254,8 +254,8 @@ import numpy as np
 from IPython.display import Markdown, Math, display
 
 import matcalc
-from matcalc import gallery
-from matcalc.verify import check_grad
+from matcalc.views import gallery
+from matcalc.calculus.verify import check_grad
 
 shown = set()
 

@@ -379,11 +379,11 @@ import re  # noqa: E402
 import numpy as np  # noqa: E402
 
 import matcalc  # noqa: E402
-from matcalc.evaluate import evaluate_expr  # noqa: E402
-from matcalc.nodes import Max, Min, Norm, walk  # noqa: E402
-from matcalc.printing import text as print_text  # noqa: E402
-from matcalc.shapes import Program  # noqa: E402
-from matcalc.verify import apply_derivative, random_env, random_value  # noqa: E402
+from matcalc.core.evaluate import evaluate_expr  # noqa: E402
+from matcalc.core.nodes import Max, Min, Norm, walk  # noqa: E402
+from matcalc.language.printing import text as print_text  # noqa: E402
+from matcalc.core.program import Program  # noqa: E402
+from matcalc.calculus.verify import apply_derivative, random_env, random_value  # noqa: E402
 
 LAYOUTS = ("shape", "numerator", "denominator")
 STEP = 1e-5          # central differences with this step are the reference

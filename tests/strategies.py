@@ -13,8 +13,8 @@ from fractions import Fraction
 
 from hypothesis import strategies as st
 
-from matcalc import build
-from matcalc.nodes import (
+from matcalc.core import build
+from matcalc.core.nodes import (
     Det, Diag, DiagPart, ElemDiv, ElemPower, Expr, Func, Identity, LogDet, LogSoftmax,
     MatMul, Max, Min, Norm, Number, Ones, Scale, Softmax, Sum, Symbol, Trace,
 )

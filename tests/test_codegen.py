@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 import matcalc
-from matcalc import codegen
-from matcalc.codegen import CodegenError, safe_name
-from matcalc.nodes import NODE_CLASSES, walk
-from matcalc.verify import random_env
+from matcalc.views import codegen
+from matcalc.views.codegen import CodegenError, safe_name
+from matcalc.core.nodes import NODE_CLASSES, walk
+from matcalc.calculus.verify import random_env
 
 # (source, wrt, domain): together they reach every node class of a typed tree
 CASES = [

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 import matcalc
-from matcalc.nodes import NODE_CLASSES, Identity, Number, Ones, Scale, Symbol, Trace
-from matcalc.rules import RULES
-from matcalc.verify import check_grad, random_env
+from matcalc.core.nodes import NODE_CLASSES, Identity, Number, Ones, Scale, Symbol, Trace
+from matcalc.calculus.rules import RULES
+from matcalc.calculus.verify import check_grad, random_env
 
 
 @dataclass

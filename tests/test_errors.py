@@ -6,7 +6,7 @@ import pytest
 
 import matcalc
 from matcalc import LimitError, MatcalcError, ParseError, ShapeError, SymbolError
-from matcalc.errors import Span, render_caret
+from matcalc.core.errors import Span, render_caret
 
 
 def error_of(text):

@@ -11,7 +11,7 @@ import pytest
 
 import matcalc
 from matcalc import EvaluationError, MatcalcError, evaluate, evaluate_expr
-from matcalc.nodes import NODE_CLASSES, Func, Neg, Number, Symbol, Transpose, walk
+from matcalc.core.nodes import NODE_CLASSES, Func, Neg, Number, Symbol, Transpose, walk
 
 N, M = 3, 4  # distinct dims: n = 3, m = 4
 
@@ -120,13 +120,13 @@ def test_every_node_class_has_a_case():
 
 def _typed(source):
     kinds = {k: np.ndim(v) for k, v in data().items() if not callable(v)}
-    return matcalc.typecheck(matcalc.parse_statements(source), source, kinds=kinds).expr
+    return matcalc.language.typecheck.typecheck(matcalc.language.parse.parse_statements(source), source, kinds=kinds).expr
 
 
 def _typed_definitions():
     kinds = {k: np.ndim(v) for k, v in data().items() if not callable(v)}
     for case in CASES:
-        prog = matcalc.typecheck(matcalc.parse_statements(case.source), case.source, kinds=kinds)
+        prog = matcalc.language.typecheck.typecheck(matcalc.language.parse.parse_statements(case.source), case.source, kinds=kinds)
         yield from prog.definitions.values()
 
 
@@ -188,7 +188,7 @@ def test_identity_size_from_env_when_no_array_shows_it():
 
 def test_evaluate_expr_named_derivatives():
     x = data()["x"]
-    shapes = {"x": (matcalc.shapes.dim_expr("m"),)}
+    shapes = {"x": (matcalc.core.shapes.dim_expr("m"),)}
     np.testing.assert_allclose(evaluate_expr(Func("tanh", Symbol("x"), 1), shapes, {"x": x}),
                                1 - np.tanh(x) ** 2, rtol=1e-12)
     np.testing.assert_allclose(evaluate_expr(Func("sigmoid", Symbol("x"), 1), shapes, {"x": x}),
@@ -215,12 +215,12 @@ def test_evaluate_expr_deep_tree_is_iterative():
     for _ in range(5001):
         e = Neg(e)
     x = np.array([1.0, -2.0])
-    got = evaluate_expr(e, {"x": (matcalc.shapes.dim_expr("n"),)}, {"x": x})
+    got = evaluate_expr(e, {"x": (matcalc.core.shapes.dim_expr("n"),)}, {"x": x})
     np.testing.assert_array_equal(got, -x)
 
 
 def test_evaluate_expr_transpose_of_row_is_vector():
-    shapes = {"x": (matcalc.shapes.dim_expr("n"),)}
+    shapes = {"x": (matcalc.core.shapes.dim_expr("n"),)}
     x = np.array([1.0, 2.0, 3.0])
     row = evaluate_expr(Transpose(Symbol("x")), shapes, {"x": x})
     assert row.shape == (1, 3)

@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 
 import matcalc
-from matcalc import gallery
+from matcalc.views import gallery
 from matcalc.cli import main
-from matcalc.verify import check_grad
+from matcalc.calculus.verify import check_grad
 
 CASES = [(e, w) for e in gallery.EXAMPLES for w in e.wrt]
 

@@ -8,7 +8,7 @@ import pytest
 
 import matcalc
 from matcalc.cli import main
-from matcalc.graph import Graph, format_value
+from matcalc.views.graph import Graph, format_value
 
 EXAMPLE_08 = "(x + y) * max(y, z)"
 AT_08 = {"x": -2, "y": 5, "z": -4}

@@ -10,7 +10,7 @@ from hypothesis import given, settings, strategies as st
 
 import matcalc
 from matcalc import LimitError, MatcalcError, ParseError
-from matcalc.nodes import depth
+from matcalc.core.nodes import depth
 
 BUDGET = 3.0  # seconds per case; the real cost is well under one
 

@@ -1,6 +1,6 @@
 """Every kind of LaTeX a user sees renders in the real KaTeX: results, steps, the gallery."""
 import matcalc
-from matcalc import gallery
+from matcalc.views import gallery
 
 from test_derive import GRAD_CASES, HESSIAN_CASES, JACOBIAN_CASES, PROPERTY_CASES
 from test_printing import katex_errors

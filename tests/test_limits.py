@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 import matcalc
-from matcalc import limits
-from matcalc.errors import LimitError
+from matcalc.core import limits
+from matcalc.core.errors import LimitError
 
 
 # ---------------------------------------------------------------- input size
@@ -90,7 +90,7 @@ def test_result_one_node_over_the_size_limit_fails(monkeypatch):
 
 
 def test_result_size_counts_shared_nodes_once():
-    from matcalc.nodes import Add, Symbol
+    from matcalc.core.nodes import Add, Symbol
     x = Symbol("x")
     assert limits.result_size(Add((x, x))) == 2
     assert limits.result_size(x, {"y": Add((x, Symbol("z")))}) == 3

@@ -8,15 +8,15 @@ from fractions import Fraction
 import pytest
 
 import matcalc
-import matcalc.shapes
-from matcalc import build
-from matcalc.nodes import (
+import matcalc.core.shapes
+from matcalc.core import build
+from matcalc.core.nodes import (
     Add, Det, Diag, DiagPart, Div, ElemDiv, ElemPower, Func, Hadamard, Identity, Inverse, LogDet,
     LogSoftmax, MatMul, Max, Min, Neg, Norm, Number, Ones, Power, Scale, Softmax, Sum, Symbol,
     Trace, Transpose,
 )
-from matcalc.parse import parse_statements
-from matcalc.nodes import Call, Declaration, Definition, ExprStatement
+from matcalc.language.parse import parse_statements
+from matcalc.core.nodes import Call, Declaration, Definition, ExprStatement
 
 W, A, X, B = Symbol("W"), Symbol("A"), Symbol("X"), Symbol("B")
 x, y, u, b, z, a, c, s = (Symbol(n) for n in "xyubzacs")
@@ -261,7 +261,7 @@ def test_declaring_several_names_at_once():
 
 def test_declared_shapes_reach_the_program():
     p = matcalc.parse("W in R^{n x m}; x : m; c : scalar; r : 1 x n; s in R; c s r W x")
-    n, m = (matcalc.shapes.dim_expr(d) for d in "nm")
+    n, m = (matcalc.core.shapes.dim_expr(d) for d in "nm")
     assert p.shapes == {"c": (), "s": (), "r": (1, n), "W": (n, m), "x": (m,)}
     assert p.expr == Scale(c, Scale(s, MatMul((Symbol("r"), W, x))))
 

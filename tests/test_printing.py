@@ -13,11 +13,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import matcalc
-from matcalc.nodes import (
+from matcalc.core.nodes import (
     NODE_CLASSES, Add, Div, Func, Hadamard, MatMul, Neg, Norm, Number, Power, Scale, Symbol,
     Transpose,
 )
-from matcalc.printing import (
+from matcalc.language.printing import (
     PRECEDENCE, LatexPrinter, TextPrinter, latex, latex_equation, latex_name, latex_program,
     program_text, text,
 )

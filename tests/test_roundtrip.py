@@ -4,7 +4,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 
 import matcalc
-from matcalc.printing import program_text, text
+from matcalc.core import build
+from matcalc.language.printing import program_text, text
 
 from strategies import DECLARATIONS, typed_trees
 
@@ -24,7 +25,7 @@ def test_program_text_parses_back(case, other):
     _, value = case
     _, inner = other
     definitions = {"h": value, "unused": inner}
-    expr = matcalc.build.add(matcalc.build.symbol("h"), matcalc.build.symbol("h"))
+    expr = build.add(build.symbol("h"), build.symbol("h"))
     printed = program_text(definitions, expr)
     assert "unused" not in printed
     program = matcalc.parse(DECLARATIONS + "\n" + printed)

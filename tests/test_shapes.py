@@ -3,12 +3,13 @@ import pytest
 
 import matcalc
 from matcalc import ShapeError
-from matcalc.nodes import (
+from matcalc.core.nodes import (
     NODE_CLASSES, Add, Det, Diag, DiagPart, Div, ElemDiv, ElemPower, Func, Hadamard, Identity,
     Inverse, LogDet, LogSoftmax, MatMul, Max, Min, Neg, Norm, Number, Ones, Power, Scale, Softmax,
     Sum, Symbol, Trace, Transpose, walk,
 )
-from matcalc.shapes import conventional_kind, dim_expr, shape_of
+from matcalc.language.typecheck import conventional_kind
+from matcalc.core.shapes import dim_expr, shape_of
 
 n, m, k, p, q = (dim_expr(d) for d in "nmkpq")
 

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 import matcalc
-from matcalc.steps import Accumulate, Backward, Memo, Placeholder, Result
+from matcalc.language.printing import text
+from matcalc.views.steps import Accumulate, Backward, Memo, Placeholder, Result
 
 NET = "z = W x + b; h = f(z); s = u^T h"
 
@@ -67,10 +68,10 @@ def test_delta_is_memoized_and_reused_for_W_and_b(net):
 def test_final_transpose_to_the_shape_of_W(net):
     (result,) = _by_type(net["W"].steps, Result)
     assert result.named == matcalc.parse("δ : 1 x n; x : m; δ^T x^T").expr           # δ x → δ^T x^T
-    assert result.shorthand is not None and "δ x" == __import__("matcalc").printing.text(result.shorthand)
-    text = net["W"].steps_text()
-    assert "δ x → δ^T x^T" in text
-    assert "∂s/∂W = δ^T x^T = (u ⊙ f'(z)) x^T" in text
+    assert result.shorthand is not None and "δ x" == text(result.shorthand)
+    shown = net["W"].steps_text()
+    assert "δ x → δ^T x^T" in shown
+    assert "∂s/∂W = δ^T x^T = (u ⊙ f'(z)) x^T" in shown
 
 
 def test_b_is_delta_transposed(net):

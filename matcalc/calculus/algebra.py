@@ -12,9 +12,10 @@ from fractions import Fraction
 
 import sympy
 
-from . import build, functions
-from .errors import MissingRuleError
-from .nodes import (
+from ..core import build
+from ..core import functions
+from ..core.errors import MissingRuleError
+from ..core.nodes import (
     Add, Div, ElemDiv, ElemPower, Expr, Func, Hadamard, LogSoftmax, Nary, Neg, Number, Ones, Power, Scale,
     Softmax, Sum, fold,
 )

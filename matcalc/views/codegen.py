@@ -39,15 +39,17 @@ from fractions import Fraction
 
 import sympy
 
-from . import build, functions
-from .errors import MatcalcError
-from .nodes import (
+from ..core import build
+from ..core import functions
+from ..core.errors import MatcalcError
+from ..core.nodes import (
     Add, Det, Diag, DiagPart, Div, ElemDiv, ElemPower, Expr, Func, Hadamard, Identity, Inverse,
     LogDet, LogSoftmax, MatMul, Max, Min, Neg, Norm, Number, Ones, Power, Scale, Softmax, Sum,
     Symbol, Trace, Transpose, fold, walk,
 )
-from .shapes import Program, shape_of
-from .simplify import Simplifier
+from ..core.program import Program
+from ..core.shapes import shape_of
+from ..calculus.simplify import Simplifier
 
 FUNCTION_NAME = "f_and_grad"
 MAX_INLINE_DEPTH = 8  # an inline expression nested deeper than this becomes a temporary

@@ -14,13 +14,15 @@ from functools import partial
 import numpy as np
 import sympy
 
-from .derive import Derivative, derive, hessian
-from .errors import DerivativeError, EvaluationError, MatcalcError, ShapeError, SymbolError
-from .evaluate import evaluate, evaluate_expr
-from .nodes import Declaration, Definition, Expr, ExprStatement, MatMul, Number, Symbol, Transpose, walk
-from .parse import parse_statements
-from .printing import text
-from .shapes import Program, normalize, shape_of, substitute, typecheck
+from .engine import Derivative, derive, hessian
+from ..core.errors import DerivativeError, EvaluationError, MatcalcError, ShapeError, SymbolError
+from ..core.evaluate import evaluate, evaluate_expr
+from ..core.nodes import Declaration, Definition, Expr, ExprStatement, MatMul, Number, Symbol, Transpose, walk
+from ..language.parse import parse_statements
+from ..language.printing import text
+from ..core.program import Program, substitute
+from ..core.shapes import normalize, shape_of
+from ..language.typecheck import typecheck
 from .simplify import Simplifier
 
 EPS = 1e-6

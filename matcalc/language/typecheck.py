@@ -28,13 +28,14 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import unicodedata
-from dataclasses import dataclass, field
 
 import sympy
 
-from . import build
-from .errors import LimitError, ShapeError, Span, SymbolError
-from .nodes import (
+from ..core import build
+from ..core.program import Program, rebuild
+from ..core.shapes import dim_expr, normalize, transposed
+from ..core.errors import LimitError, ShapeError, Span, SymbolError
+from ..core.nodes import (
     Add, Call, Declaration, Definition, Det, Diag, DiagPart, Div, ElemDiv, ElemPower, Expr,
     ExprStatement, Func, Hadamard, Identity, Inverse, LogDet, LogSoftmax, MatMul, Max, Min,
     Neg, Paren, Norm, Number, Ones, Power, Scale, Softmax, Statement, Sum, Symbol, Trace, Transpose,
@@ -73,183 +74,6 @@ def conventional_kind(name: str) -> str:
         return "scalar"
     return "vector"
 
-
-# ---------------------------------------------------------------- programs
-
-@dataclass
-class Program:
-    """A typed program: the function, its placeholders and the shape of every symbol."""
-
-    source: str
-    expr: Expr
-    definitions: dict[str, Expr]
-    shapes: dict[str, tuple]
-    name: str | None = None
-    functions: frozenset[str] = frozenset()
-    declared: frozenset[str] = frozenset()
-    properties: dict[str, frozenset[str]] = field(default_factory=dict)
-    """name -> what its declaration adds: symmetric, spd, positive, onehot, simplex"""
-    _shape_memo: dict = field(default_factory=dict, repr=False)
-
-    def has(self, name: str, *properties: str) -> bool:
-        return bool(self.properties.get(name, frozenset()) & set(properties))
-
-    @property
-    def variables(self) -> list[str]:
-        """The free symbols (inputs), in order of first appearance."""
-        return [n for n in self.shapes if n not in self.definitions]
-
-    def shape(self, e: Expr) -> tuple:
-        """The shape of a typed expression over this program's symbols."""
-        return shape_of(e, self.shapes, self._shape_memo)
-
-    def inline(self, e: Expr | None = None) -> Expr:
-        """e (default: the function) with every placeholder replaced by its definition."""
-        inlined = self.inlined_definitions()
-        target = self.expr if e is None else e
-        return substitute(target, inlined)
-
-    def inlined_definitions(self) -> dict[str, Expr]:
-        memo = self.__dict__.setdefault("_inlined", None)
-        if memo is None:
-            memo = {}
-            for name, value in self.definitions.items():  # dependency order
-                memo[name] = substitute(value, memo)
-            self.__dict__["_inlined"] = memo
-        return memo
-
-
-def substitute(e: Expr, mapping: dict[str, Expr]) -> Expr:
-    """Replace symbols by expressions (iteratively; shared subtrees stay shared)."""
-    if not mapping:
-        return e
-
-    def fn(node, kids):
-        if isinstance(node, Symbol) and node.name in mapping:
-            return mapping[node.name]
-        if not kids:
-            return node
-        if all(k is c for k, c in zip(kids, node.args)):
-            return node
-        return rebuild(node, kids)
-
-    return fold(e, fn)
-
-
-def rebuild(node: Expr, kids: list[Expr]) -> Expr:
-    """The same node with new children, through the folding constructors."""
-    t = type(node)
-    if t is Add:
-        return build.add(*kids)
-    if t is MatMul:
-        return build.matmul(*kids)
-    if t is Hadamard:
-        return build.hadamard(*kids)
-    if t is Scale:
-        return build.scale(*kids)
-    if t is Neg:
-        return build.neg(kids[0])
-    if t is Transpose:
-        return build.transpose(kids[0])
-    if t is Func:
-        return Func(node.name, kids[0], node.order)
-    if t is Div:
-        return build.div(*kids)
-    if t is ElemDiv:
-        return build.elemdiv(*kids)
-    if len(kids) == 1:
-        return t(kids[0])
-    return t(*kids)
-
-
-# ---------------------------------------------------------------- shapes of typed trees
-
-ONE = sympy.Integer(1)
-
-
-def normalize(shape: tuple) -> tuple:
-    """(1, 1) is a scalar and (n, 1) a column vector."""
-    if len(shape) == 2:
-        r, c = shape
-        if c == ONE and r == ONE:
-            return ()
-        if c == ONE:
-            return (r,)
-    return tuple(shape)
-
-
-def as_matrix(shape: tuple) -> tuple:
-    if len(shape) == 0:
-        return (ONE, ONE)
-    if len(shape) == 1:
-        return (shape[0], ONE)
-    return shape
-
-
-def transposed(shape: tuple) -> tuple:
-    if not shape:
-        return ()
-    r, c = as_matrix(shape)
-    return normalize((c, r))
-
-
-def dim_expr(d) -> sympy.Expr:
-    if isinstance(d, sympy.Basic):
-        return d
-    if isinstance(d, int):
-        return sympy.Integer(d)
-    return sympy.Symbol(str(d), integer=True, positive=True)
-
-
-def shape_of(e: Expr, shapes: dict[str, tuple], memo: dict | None = None) -> tuple:
-    """Shape of a typed tree, from the shapes of its symbols (no checking)."""
-
-    def fn(node, kids):
-        t = type(node)
-        if t is Symbol:
-            try:
-                return shapes[node.name]
-            except KeyError:
-                raise SymbolError(f"unknown symbol {node.name}") from None
-        if t is Number:
-            return ()
-        if t is Identity:
-            d = dim_expr(node.dim if node.dim is not None else "n")
-            return (d, d)
-        if t is Ones:
-            return (dim_expr(node.dim if node.dim is not None else "n"),)
-        if t in (Neg, Func, Softmax, LogSoftmax, Inverse):
-            return kids[0]
-        if t is Transpose:
-            return transposed(kids[0])
-        if t in (Sum, Norm, Trace, Det, LogDet, Power):
-            return ()
-        if t is Diag:  # (a zero folded to the number 0 has lost its shape: it stays a broadcast 0)
-            return (kids[0][0], kids[0][0]) if kids[0] else ()
-        if t is DiagPart:
-            return (kids[0][0],) if kids[0] else ()
-        if t in (Div, ElemPower):
-            return kids[0]
-        if t is Scale:
-            return kids[1]
-        if t in (ElemDiv, Max, Min, Add, Hadamard):
-            return next((k for k in kids if k), ())
-        if t is MatMul:
-            acc = as_matrix(kids[0])
-            for k in kids[1:]:
-                acc = (acc[0], as_matrix(k)[1])
-            return normalize(acc)
-        raise TypeError(f"no shape rule for {t.__name__}")
-
-    return fold(e, fn, memo)
-
-
-def describe_shape(shape: tuple) -> str:
-    if not shape:
-        return "a scalar"
-    if len(shape) == 1:
-        return f"a vector ({shape[0]})"
-    return f"{shape[0]} x {shape[1]}"
 
 
 # ---------------------------------------------------------------- inference

@@ -20,12 +20,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from . import build
-from .nodes import Add, Expr, Func, MatMul, Neg, Number, Scale, Symbol, Transpose, fold, walk
-from .printing import latex, latex_name, text
-from .rules import Context
-from .shapes import as_matrix, rebuild, shape_of, substitute
-from .simplify import Simplifier
+from ..core import build
+from ..core.nodes import Add, Expr, Func, MatMul, Neg, Number, Scale, Symbol, Transpose, fold, walk
+from ..language.printing import latex, latex_name, text
+from ..calculus.rules import Context
+from ..core.shapes import as_matrix, shape_of
+from ..core.program import rebuild, substitute
+from ..calculus.simplify import Simplifier
 
 UPSTREAM = "G"
 LETTERS = "abcdegkpqrtvw"

@@ -15,8 +15,8 @@ from pathlib import Path
 from lark import Lark, Token, Transformer
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
-from .errors import LimitError, MatcalcError, ParseError, Span
-from .nodes import (
+from ..core.errors import LimitError, MatcalcError, ParseError, Span
+from ..core.nodes import (
     Add, Call, Declaration, Definition, ElemDiv, ElemPower, Expr, ExprStatement, Hadamard, Identity,
     Inverse, MatMul, Neg, Paren, Norm, Number, Power, Statement, Symbol, Transpose, Div,
 )
@@ -53,7 +53,7 @@ def _grammar_text() -> str:
     try:
         return resources.files("matcalc").joinpath("grammar/matcalc.lark").read_text("utf-8")
     except (FileNotFoundError, ModuleNotFoundError, OSError):
-        top = Path(__file__).resolve().parent.parent
+        top = Path(__file__).resolve().parents[2]
         return (top / "grammar" / "matcalc.lark").read_text("utf-8")
 
 

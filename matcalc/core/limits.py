@@ -33,8 +33,8 @@ import time
 
 from .errors import LimitError
 from .nodes import Expr, walk
-from .parse import MAX_INPUT, MAX_NUMBER_DIGITS
-from .shapes import MAX_DEPTH
+from ..language.parse import MAX_INPUT, MAX_NUMBER_DIGITS
+from ..language.typecheck import MAX_DEPTH
 
 __all__ = ["MAX_INPUT", "MAX_DEPTH", "MAX_NUMBER_DIGITS", "MAX_RESULT_NODES", "TIME_BUDGET",
            "result_size", "Checked", "TimeBudgetExceeded", "check_time"]

@@ -17,11 +17,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .errors import MatcalcError
-from .evaluate import evaluate_expr
-from .parse import parse_statements
-from .shapes import Program, typecheck
-from .verify import random_env
+from ..core.errors import MatcalcError
+from ..core.evaluate import evaluate_expr
+from ..language.parse import parse_statements
+from ..core.program import Program
+from ..language.typecheck import typecheck
+from ..calculus.verify import random_env
 
 CS229_NOTES = "Stanford CS229 lecture notes (Ng, Ma), https://cs229.stanford.edu/main_notes.pdf"
 CS224N_A2 = ("Stanford CS224N, Assignment 2 (word2vec), written part, "

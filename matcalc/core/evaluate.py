@@ -18,14 +18,16 @@ import sympy
 
 from . import functions
 from .errors import EvaluationError
-from .algebra import stable
+from ..calculus.algebra import stable
 from .nodes import (
     Add, Det, Diag, DiagPart, Div, ElemDiv, ElemPower, Expr, Func, Hadamard, Identity, Inverse,
     LogDet, LogSoftmax, MatMul, Max, Min, Neg, Norm, Number, Ones, Power, Scale, Softmax, Sum,
     Symbol, Trace, Transpose, fold, walk,
 )
-from .parse import parse_statements
-from .shapes import Program, describe_shape, shape_of, typecheck
+from ..language.parse import parse_statements
+from .program import Program
+from .shapes import describe_shape, shape_of
+from ..language.typecheck import typecheck
 
 
 def evaluate(program_or_text: str | Program, env: dict):

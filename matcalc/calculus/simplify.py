@@ -15,13 +15,15 @@ from typing import Callable
 
 import sympy
 
-from . import build, functions, limits
+from ..core import build
+from ..core import functions
+from ..core import limits
 from .algebra import ELEMENTWISE_ARITHMETIC, to_sympy, to_tree
-from .nodes import (
+from ..core.nodes import (
     Add, LogSoftmax, Softmax, Diag, DiagPart, Div, ElemDiv, ElemPower, Expr, Func, Hadamard, Identity, Inverse,
     MatMul, Neg, Number, Ones, Power, Scale, Sum, Symbol, Trace, Transpose, fold,
 )
-from .shapes import rebuild
+from ..core.program import rebuild
 
 MAX_PASSES = 12
 ZERO_PRESERVING = (Trace, Diag, DiagPart, Sum, Transpose, Neg)

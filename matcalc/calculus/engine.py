@@ -13,19 +13,22 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import build, codegen, limits
-from .errors import DerivativeError
-from .evaluate import dim_values, evaluate_expr
-from .indices import index_latex, index_text
-from .nodes import (
+from ..core import build
+from ..views import codegen
+from ..core import limits
+from ..core.errors import DerivativeError
+from ..core.evaluate import dim_values, evaluate_expr
+from ..views.indices import index_latex, index_text
+from ..core.nodes import (
     Add, Diag, Div, ElemDiv, Expr, Func, Hadamard, MatMul, Neg, Scale,
     Sum, Symbol, Transpose, fold, walk,
 )
-from .printing import latex, latex_name, program_text, text
+from ..language.printing import latex, latex_name, program_text, text
 from .rules import Context, rule_for
-from .shapes import Program, shape_of, substitute, transposed
+from ..core.program import Program, substitute
+from ..core.shapes import shape_of, transposed
 from .simplify import Simplifier
-from .steps import chain_rule, steps_latex as _steps_latex, steps_text as _steps_text
+from ..views.steps import chain_rule, steps_latex as _steps_latex, steps_text as _steps_text
 
 COTANGENT = "G"  # the symbolic cotangent of a non-scalar function (never a user name: see _fresh)
 LAYOUTS = ("shape", "numerator", "denominator")

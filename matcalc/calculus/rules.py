@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from typing import Callable
 
-from . import build, functions
+from ..core import build
+from ..core import functions
 from .algebra import derivative_tree
-from .errors import MissingRuleError
-from .nodes import (
+from ..core.errors import MissingRuleError
+from ..core.nodes import (
     Add, Det, Diag, DiagPart, Div, ElemDiv, ElemPower, Expr, Func, Hadamard, Inverse,
     LogDet, LogSoftmax, MatMul, Max, Min, Neg, Norm, Number, Power, Scale, Softmax, Sum,
     Trace, Transpose,

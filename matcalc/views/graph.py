@@ -19,19 +19,21 @@ from pathlib import Path
 
 import numpy as np
 
-from . import build
-from .derive import Step, backprop
-from .errors import MatcalcError
-from .evaluate import evaluate_expr
-from .nodes import (
+from ..core import build
+from ..calculus.engine import Step, backprop
+from ..core.errors import MatcalcError
+from ..core.evaluate import evaluate_expr
+from ..core.nodes import (
     Add, Det, Diag, DiagPart, Div, ElemDiv, ElemPower, Expr, Func, Hadamard, Inverse,
     LogDet, LogSoftmax, MatMul, Max, Min, Neg, Norm, Number, Power, Scale, Softmax, Sum,
     Symbol, Trace, Transpose, fold, walk,
 )
-from .parse import parse_statements
-from .printing import text
-from .rules import Context
-from .shapes import Program, shape_of, typecheck
+from ..language.parse import parse_statements
+from ..language.printing import text
+from ..calculus.rules import Context
+from ..core.program import Program
+from ..core.shapes import shape_of
+from ..language.typecheck import typecheck
 
 # the label of each operation's node
 OPERATIONS: dict[type, str] = {

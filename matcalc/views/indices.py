@@ -31,16 +31,17 @@ from itertools import product as _cartesian
 
 import numpy as np
 
-from . import build
-from .errors import DerivativeError
-from .evaluate import evaluate_expr
-from .nodes import (
+from ..core import build
+from ..core.errors import DerivativeError
+from ..core.evaluate import evaluate_expr
+from ..core.nodes import (
     Add, Det, Diag, DiagPart, Div, ElemDiv, ElemPower, Expr, Func, Hadamard, Identity, LogDet,
     LogSoftmax, MatMul, Max, Min, Neg, Norm, Number, Ones, Power, Scale, Softmax, Sum, Symbol,
     Trace, Transpose, fold, walk,
 )
-from .printing import latex, latex_name, text
-from .shapes import shape_of, substitute
+from ..language.printing import latex, latex_name, text
+from ..core.shapes import shape_of
+from ..core.program import substitute
 
 ONE = "1"          # the index of an axis of size 1: fixed, never printed
 F_LETTERS = ("i", "j", "p", "q")

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import unicodedata
 
-from .nodes import (
+from ..core.nodes import (
     Add, Det, Diag, DiagPart, Div, ElemDiv, ElemPower, Expr, Func, Hadamard, Identity, Inverse,
     LogDet, LogSoftmax, MatMul, Max, Min, Neg, Norm, Number, Ones, Power, Scale, Softmax, Sum,
     Symbol, Trace, Transpose, fold, walk,
