@@ -33,7 +33,7 @@ import numpy as np
 from IPython.display import Math, Markdown, display
 
 import matcalc
-from matcalc.calculus.verify import check_grad
+from matcalc.calculus.numeric import check_grad
 
 
 def show(d):
@@ -255,7 +255,7 @@ from IPython.display import Markdown, Math, display
 
 import matcalc
 from matcalc.views import gallery
-from matcalc.calculus.verify import check_grad
+from matcalc.calculus.numeric import check_grad
 
 shown = set()
 

@@ -383,7 +383,7 @@ from matcalc.core.evaluate import evaluate_expr  # noqa: E402
 from matcalc.core.nodes import Max, Min, Norm, walk  # noqa: E402
 from matcalc.language.printing import text as print_text  # noqa: E402
 from matcalc.core.program import Program  # noqa: E402
-from matcalc.calculus.verify import apply_derivative, random_env, random_value  # noqa: E402
+from matcalc.calculus.numeric import apply_derivative, random_env, random_value  # noqa: E402
 
 LAYOUTS = ("shape", "numerator", "denominator")
 STEP = 1e-5          # central differences with this step are the reference

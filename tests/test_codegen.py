@@ -9,7 +9,7 @@ import matcalc
 from matcalc.views import codegen
 from matcalc.views.codegen import CodegenError, safe_name
 from matcalc.core.nodes import NODE_CLASSES, walk
-from matcalc.calculus.verify import random_env
+from matcalc.calculus.numeric import random_env
 
 # (source, wrt, domain): together they reach every node class of a typed tree
 CASES = [

@@ -12,7 +12,7 @@ import pytest
 import matcalc
 from matcalc.core.nodes import NODE_CLASSES, Identity, Number, Ones, Scale, Symbol, Trace
 from matcalc.calculus.rules import RULES
-from matcalc.calculus.verify import check_grad, random_env
+from matcalc.calculus.numeric import check_grad, random_env
 
 
 @dataclass

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import matcalc
+import matcalc.core.dims
 from matcalc import EvaluationError, MatcalcError, evaluate, evaluate_expr
 from matcalc.core.nodes import NODE_CLASSES, Func, Neg, Number, Symbol, Transpose, walk
 
@@ -188,7 +189,7 @@ def test_identity_size_from_env_when_no_array_shows_it():
 
 def test_evaluate_expr_named_derivatives():
     x = data()["x"]
-    shapes = {"x": (matcalc.core.shapes.dim_expr("m"),)}
+    shapes = {"x": (matcalc.core.dims.dim("m"),)}
     np.testing.assert_allclose(evaluate_expr(Func("tanh", Symbol("x"), 1), shapes, {"x": x}),
                                1 - np.tanh(x) ** 2, rtol=1e-12)
     np.testing.assert_allclose(evaluate_expr(Func("sigmoid", Symbol("x"), 1), shapes, {"x": x}),
@@ -215,12 +216,12 @@ def test_evaluate_expr_deep_tree_is_iterative():
     for _ in range(5001):
         e = Neg(e)
     x = np.array([1.0, -2.0])
-    got = evaluate_expr(e, {"x": (matcalc.core.shapes.dim_expr("n"),)}, {"x": x})
+    got = evaluate_expr(e, {"x": (matcalc.core.dims.dim("n"),)}, {"x": x})
     np.testing.assert_array_equal(got, -x)
 
 
 def test_evaluate_expr_transpose_of_row_is_vector():
-    shapes = {"x": (matcalc.core.shapes.dim_expr("n"),)}
+    shapes = {"x": (matcalc.core.dims.dim("n"),)}
     x = np.array([1.0, 2.0, 3.0])
     row = evaluate_expr(Transpose(Symbol("x")), shapes, {"x": x})
     assert row.shape == (1, 3)

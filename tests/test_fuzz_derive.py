@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 import matcalc
-from matcalc.calculus.verify import random_env
+from matcalc.calculus.numeric import random_env
 
 from programs import KnownBug, check_program, programs
 

@@ -7,7 +7,7 @@ import pytest
 import matcalc
 from matcalc.views import gallery
 from matcalc.cli import main
-from matcalc.calculus.verify import check_grad
+from matcalc.calculus.numeric import check_grad
 
 CASES = [(e, w) for e in gallery.EXAMPLES for w in e.wrt]
 

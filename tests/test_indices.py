@@ -16,9 +16,9 @@ import numpy as np
 import pytest
 
 import matcalc
-from matcalc.views.indices import Translator, Unsupported, index_form
+from matcalc.calculus.indices import Translator, Unsupported, index_form
 from matcalc.core.nodes import Func, Symbol
-from matcalc.calculus.verify import random_env
+from matcalc.calculus.numeric import random_env
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = (0, 1, 7)

@@ -8,6 +8,7 @@ from fractions import Fraction
 import pytest
 
 import matcalc
+import matcalc.core.dims
 import matcalc.core.shapes
 from matcalc.core import build
 from matcalc.core.nodes import (
@@ -261,7 +262,7 @@ def test_declaring_several_names_at_once():
 
 def test_declared_shapes_reach_the_program():
     p = matcalc.parse("W in R^{n x m}; x : m; c : scalar; r : 1 x n; s in R; c s r W x")
-    n, m = (matcalc.core.shapes.dim_expr(d) for d in "nm")
+    n, m = (matcalc.core.dims.dim(d) for d in "nm")
     assert p.shapes == {"c": (), "s": (), "r": (1, n), "W": (n, m), "x": (m,)}
     assert p.expr == Scale(c, Scale(s, MatMul((Symbol("r"), W, x))))
 

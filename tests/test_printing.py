@@ -17,10 +17,9 @@ from matcalc.core.nodes import (
     NODE_CLASSES, Add, Div, Func, Hadamard, MatMul, Neg, Norm, Number, Power, Scale, Symbol,
     Transpose,
 )
-from matcalc.language.printing import (
-    PRECEDENCE, LatexPrinter, TextPrinter, latex, latex_equation, latex_name, latex_program,
-    program_text, text,
-)
+from matcalc.core.ops import OPS
+from matcalc.language.latex import LatexPrinter, latex, latex_equation, latex_name, latex_program
+from matcalc.language.printing import TextPrinter, program_text, text
 
 from strategies import typed_trees
 
@@ -119,13 +118,6 @@ def test_text_of_built_nodes(e, expected):
 ])
 def test_latex_names(name, expected):
     assert latex_name(name) == expected
-
-
-def test_every_node_class_has_a_precedence_and_both_printers():
-    for cls in NODE_CLASSES:
-        assert cls in PRECEDENCE, cls.__name__
-        for printer in (TextPrinter, LatexPrinter):
-            assert hasattr(printer, f"_print_{cls.__name__}"), (printer.__name__, cls.__name__)
 
 
 def test_deep_trees_print_without_recursion():

@@ -9,7 +9,8 @@ from matcalc.core.nodes import (
     Sum, Symbol, Trace, Transpose, walk,
 )
 from matcalc.language.typecheck import conventional_kind
-from matcalc.core.shapes import dim_expr, shape_of
+from matcalc.core.dims import dim as dim_expr
+from matcalc.core.shapes import shape_of
 
 n, m, k, p, q = (dim_expr(d) for d in "nmkpq")
 

@@ -7,7 +7,7 @@ import pytest
 
 import matcalc
 from matcalc.language.printing import text
-from matcalc.views.steps import Accumulate, Backward, Memo, Placeholder, Result
+from matcalc.views.steps import Accumulate, Backward, Final, Memo, Placeholder
 
 NET = "z = W x + b; h = f(z); s = u^T h"
 
@@ -66,7 +66,7 @@ def test_delta_is_memoized_and_reused_for_W_and_b(net):
 
 
 def test_final_transpose_to_the_shape_of_W(net):
-    (result,) = _by_type(net["W"].steps, Result)
+    (result,) = _by_type(net["W"].steps, Final)
     assert result.named == matcalc.parse("δ : 1 x n; x : m; δ^T x^T").expr           # δ x → δ^T x^T
     assert result.shorthand is not None and "δ x" == text(result.shorthand)
     shown = net["W"].steps_text()
@@ -75,7 +75,7 @@ def test_final_transpose_to_the_shape_of_W(net):
 
 
 def test_b_is_delta_transposed(net):
-    (result,) = _by_type(net["b"].steps, Result)
+    (result,) = _by_type(net["b"].steps, Final)
     assert result.named == matcalc.parse("δ : 1 x n; δ^T").expr
     assert "∂s/∂b = δ^T = u ⊙ f'(z)" in net["b"].steps_text()
 
@@ -101,7 +101,7 @@ def test_example_0_8(wrt, expected):
     d = matcalc.derive(EX08, wrt=wrt)
     steps = d.steps
     assert [str(s) for s in _by_type(steps, Placeholder)] == ["a = x + y", "b = max(y, z)", "f = a b"]
-    (result,) = _by_type(steps, Result)
+    (result,) = _by_type(steps, Final)
     decls = "a : scalar; b : scalar; y : scalar; z : scalar; "
     for a, b, y, z in [(3.0, 5.0, 5.0, -4.0), (1.5, -2.0, -1.0, 2.0)]:   # y > z, then y < z
         env = {"a": a, "b": b, "y": y, "z": z}

@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 import matcalc
-from matcalc.calculus.verify import GenericFunction, Verdict
+from matcalc.calculus.numeric import GenericFunction
+from matcalc.calculus.verify import Verdict
 
 NET = "z = W x + b; h = f(z); s = u^T h"          # the cheatsheet's one-layer network
 EX08 = "(x + y) * max(y, z)"                     # the cheatsheet's Example 0.8

@@ -4,21 +4,24 @@ A rule receives the node, the cotangent ``g`` of the node (the upstream gradient
 with the node's shape) and a :class:`Context` that knows shapes; it returns one
 cotangent per entry of ``node.args`` (``None`` where there is none). The docstring
 of each rule is its math, in the differential form d<G, F> = <·, dA> + ….
-Derivatives of named elementwise functions come from sympy (:mod:`matcalc.functions`).
+Derivatives of named elementwise functions come from SymPy (:mod:`matcalc.core.symbolic`).
 """
 from __future__ import annotations
 
 from typing import Callable
 
 from ..core import build
-from ..core import functions
-from .algebra import derivative_tree
+from ..core.dims import is_one
 from ..core.errors import MissingRuleError
+from ..core.functions import FUNCTIONS
+from ..core.lazy import LazyModule
 from ..core.nodes import (
     Add, Det, Diag, DiagPart, Div, ElemDiv, ElemPower, Expr, Func, Hadamard, Inverse,
     LogDet, LogSoftmax, MatMul, Max, Min, Neg, Norm, Number, Power, Scale, Softmax, Sum,
     Trace, Transpose,
 )
+
+symbolic = LazyModule("matcalc.core.symbolic")
 
 Rule = Callable[[Expr, Expr, "Context"], tuple]
 RULES: dict[type, Rule] = {}
@@ -85,23 +88,19 @@ class Context:
         if s == ():
             return build.ONE
         if len(s) == 1:
-            return build.ones(_dim(s[0]))
-        if getattr(s[0], "is_Integer", False) and s[0] == 1:  # a row: 1^T
-            return build.transpose(build.ones(_dim(s[1])))
-        return build.matmul(build.ones(_dim(s[0])), build.transpose(build.ones(_dim(s[1]))))
+            return build.ones(s[0])
+        if is_one(s[0]):  # a row: 1^T
+            return build.transpose(build.ones(s[1]))
+        return build.matmul(build.ones(s[0]), build.transpose(build.ones(s[1])))
 
     def identity_for(self, e: Expr) -> Expr:
-        return build.identity(_dim(self.shape(e)[0]))
-
-
-def _dim(d):
-    return int(d) if getattr(d, "is_Integer", False) else str(d)
+        return build.identity(self.shape(e)[0])
 
 
 def derivative_of_function(node: Func, ctx: Context) -> Expr:
     """f'(z) for a generic f; the sympy derivative of a named function, in the language."""
-    if node.name in functions.SYMPY:
-        return derivative_tree(node.name, node.order + 1, node.arg, ctx.is_scalar(node.arg))
+    if node.name in FUNCTIONS:
+        return symbolic.derivative_tree(node.name, node.order + 1, node.arg, ctx.is_scalar(node.arg))
     return Func(node.name, node.arg, node.order + 1)
 
 

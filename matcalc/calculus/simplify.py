@@ -13,17 +13,17 @@ from collections import Counter
 from fractions import Fraction
 from typing import Callable
 
-import sympy
-
-from ..core import build
-from ..core import functions
-from ..core import limits
-from .algebra import ELEMENTWISE_ARITHMETIC, to_sympy, to_tree
+from ..core import build, limits
+from ..core.functions import FUNCTIONS
+from ..core.lazy import LazyModule, sympy
+from .algebra import ELEMENTWISE_ARITHMETIC, to_sympy
 from ..core.nodes import (
     Add, LogSoftmax, Softmax, Diag, DiagPart, Div, ElemDiv, ElemPower, Expr, Func, Hadamard, Identity, Inverse,
     MatMul, Neg, Number, Ones, Power, Scale, Sum, Symbol, Trace, Transpose, fold,
 )
-from ..core.program import rebuild
+from ..core.build import rebuild
+
+symbolic = LazyModule("matcalc.core.symbolic")
 
 MAX_PASSES = 12
 ZERO_PRESERVING = (Trace, Diag, DiagPart, Sum, Transpose, Neg)
@@ -276,7 +276,7 @@ class Simplifier:
             a, b = terms[i], terms[i + 1]
             if _inverse_pair(a, b):  # X^{-1} X = I, X^T X^{-T} = I
                 return build.matmul(*terms[:i], *terms[i + 2:]) if len(terms) > 2 else \
-                    build.identity(_dim(self.shape(a)[0]))
+                    build.identity(self.shape(a)[0])
             if isinstance(a, Diag) and len(self.shape(b)) == 1:  # diag(a) b = a ⊙ b
                 return build.matmul(*terms[:i], build.hadamard(a.arg, b), *terms[i + 2:])
         first = terms[0]
@@ -293,7 +293,7 @@ class Simplifier:
         cancelled = sympy.cancel(expr)
         if sympy.count_ops(cancelled) >= sympy.count_ops(expr):
             return None
-        tree = to_tree(cancelled, atoms, scalar_atoms)
+        tree = symbolic.to_tree(cancelled, atoms, scalar_atoms)
         return tree if self.shape(tree) == self.shape(e) else None
 
     def _Hadamard(self, e: Hadamard) -> Expr:
@@ -469,12 +469,10 @@ class Simplifier:
 
     def _Func(self, e: Func) -> Expr:
         a = e.arg
-        if isinstance(a, Number) and e.name in functions.SYMPY:  # step(0) = 1/2, exp(0) = 1, log(1) = 0
-            value = functions.derivative(e.name, e.order).subs(functions.T, sympy.Rational(
-                a.value.numerator, a.value.denominator)) if e.order else functions.SYMPY[e.name](
-                sympy.Rational(a.value.numerator, a.value.denominator))
-            if value.is_Rational:
-                return Number(Fraction(int(value.p), int(value.q)))
+        if isinstance(a, Number) and e.name in FUNCTIONS:  # step(0) = 1/2, exp(0) = 1, log(1) = 0
+            value = symbolic.value_at(e.name, e.order, a.value)
+            if value is not None:
+                return Number(value)
         if e.order == 0 and e.name == "log" and isinstance(a, Func) and a.name == "exp" and a.order == 0:
             return a.arg
         if e.order == 0 and e.name == "log" and _exp_of_one_plus(a) is not None:  # log(1 + e^t)
@@ -612,10 +610,6 @@ def _exp_of_one_plus(e: Expr) -> Expr | None:
     return None
 
 
-def _dim(d):
-    return int(d) if getattr(d, "is_Integer", False) else str(d)
-
-
 def _as_scaled(t: Expr) -> tuple[Expr, Expr] | None:
     """(c, A) for t = c A or t = -(c A) (as c (-A))."""
     sign = False
@@ -628,7 +622,7 @@ def _as_scaled(t: Expr) -> tuple[Expr, Expr] | None:
 
 def _ones(shape: tuple) -> Expr:
     """The vector or matrix of ones of a shape."""
-    dims = [int(d) if getattr(d, "is_Integer", False) else str(d) for d in shape]
+    dims = list(shape)
     if len(dims) == 1:
         return build.ones(dims[0])
     if dims[0] == 1:

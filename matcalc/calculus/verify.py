@@ -1,8 +1,8 @@
-"""Numeric checks of derivatives: random points in a function's domain and central differences.
+"""Verdicts on hand derivations: is a claimed derivative right, and if not, why not.
 
-``check_grad`` is the test suite's oracle: it compares a derivative with
-(F(X + εV) - F(X - εV)) / 2ε along random directions V, in float64, at points drawn
-with a fixed seed and dims drawn distinct (so a missing transpose shows).
+The claim is read in the program's context, its shape checked first, then it is compared with
+the derived result symbolically and at random points (:mod:`matcalc.calculus.numeric`); a
+refutation says what is wrong in the student's terms: a shape, a sign, a factor, a transpose.
 """
 from __future__ import annotations
 
@@ -12,201 +12,21 @@ from fractions import Fraction
 from functools import partial
 
 import numpy as np
-import sympy
 
-from .engine import Derivative, derive, hessian
 from ..core.errors import DerivativeError, EvaluationError, MatcalcError, ShapeError, SymbolError
-from ..core.evaluate import evaluate, evaluate_expr
+from ..core.evaluate import evaluate_expr
 from ..core.nodes import Declaration, Definition, Expr, ExprStatement, MatMul, Number, Symbol, Transpose, walk
+from ..core.program import Program, substitute
+from ..core.shapes import normalize, shape_of, shape_words
 from ..language.parse import parse_statements
 from ..language.printing import text
-from ..core.program import Program, substitute
-from ..core.shapes import normalize, shape_of
 from ..language.typecheck import typecheck
+from .engine import derive
+from .numeric import GenericFunction, as_program, choose_dims, freed, random_env
+from .result import Result
 from .simplify import Simplifier
 
-EPS = 1e-6
-DOMAINS = ("any", "positive", "spd", "unit")
 
-
-@dataclass
-class GenericFunction:
-    """A smooth stand-in for a generic f, with its derivatives."""
-    a: float
-    b: float
-
-    def f(self, z):
-        return np.sin(self.a * z) + self.b * z * z
-
-    def d1(self, z):
-        return self.a * np.cos(self.a * z) + 2 * self.b * z
-
-    def d2(self, z):
-        return -self.a * self.a * np.sin(self.a * z) + 2 * self.b
-
-    def d3(self, z):
-        return -self.a ** 3 * np.cos(self.a * z)
-
-
-def choose_dims(program: Program, rng: np.random.Generator, low: int = 2, high: int = 5) -> dict:
-    """Distinct sizes for the program's named dims (integers keep their value)."""
-    names = sorted({str(d) for s in program.shapes.values() for d in s if not getattr(d, "is_Integer", False)})
-    pool = list(range(low, max(high, low + len(names)) + 1))
-    rng.shuffle(pool)
-    return {n: pool[i] for i, n in enumerate(names)}
-
-
-def _size(d, dims: dict) -> int:
-    return int(d) if getattr(d, "is_Integer", False) else dims[str(d)]
-
-
-def random_value(shape: tuple, dims: dict, rng: np.random.Generator, domain: str = "any"):
-    sizes = tuple(_size(d, dims) for d in shape)
-    if domain == "positive":
-        value = rng.uniform(0.5, 2.0, size=sizes)
-    elif domain == "unit":
-        value = rng.uniform(-0.9, 0.9, size=sizes)
-    else:
-        value = rng.standard_normal(sizes)
-    if domain == "spd" and len(sizes) == 2 and sizes[0] == sizes[1]:
-        value = value @ value.T + sizes[0] * np.eye(sizes[0])
-    elif domain in ("any", "spd") and len(sizes) == 2 and sizes[0] == sizes[1]:
-        value = value + sizes[0] * np.eye(sizes[0])  # well conditioned under inv and det
-    if not sizes:
-        return float(value)
-    return value
-
-
-def random_env(program: Program, seed: int = 0, domain: str | dict = "any", dims: dict | None = None) -> dict:
-    """Values for every input of a program, and smooth callables for its generic functions."""
-    rng = np.random.default_rng(seed)
-    dims = dims or choose_dims(program, rng)
-    env: dict = {}
-    for name in program.variables:
-        d = domain.get(name, "any") if isinstance(domain, dict) else domain
-        env[name] = _declared(program, name, random_value(program.shapes[name], dims, rng, _domain(program, name, d)),
-                              rng)
-    for name in sorted(program.functions):
-        g = GenericFunction(float(rng.uniform(0.5, 1.5)), float(rng.uniform(0.1, 0.5)))
-        env[name], env[name + "'"], env[name + "''"], env[name + "'''"] = g.f, g.d1, g.d2, g.d3
-    for n, v in dims.items():
-        env.setdefault(n, v)
-    return env
-
-
-def _domain(program: Program, name: str, domain: str) -> str:
-    """The domain a declaration asks for (spd, positive), unless the caller chose one."""
-    if domain == "any":
-        if program.has(name, "spd"):
-            return "spd"
-        if program.has(name, "positive"):
-            return "positive"
-    return domain
-
-
-def _declared(program: Program, name: str, value, rng: np.random.Generator):
-    """A value that keeps its declaration's promise: symmetric, one-hot or a probability vector."""
-    if program.has(name, "symmetric") and np.ndim(value) == 2:
-        return (value + value.T) / 2
-    if program.has(name, "onehot") and np.ndim(value) == 1:
-        hot = np.zeros_like(value)
-        hot[rng.integers(len(value))] = 1.0
-        return hot
-    if program.has(name, "simplex") and np.ndim(value) == 1:
-        p = rng.uniform(0.1, 1.0, size=len(value))
-        return p / p.sum()
-    return value
-
-
-def directional(program: Program, env: dict, wrt: str, direction, eps: float = EPS):
-    """(F(V + εD) - F(V - εD)) / 2ε."""
-    f = program.inline()
-    plus = {**env, wrt: env[wrt] + eps * direction}
-    minus = {**env, wrt: env[wrt] - eps * direction}
-    hi = np.asarray(evaluate_expr(f, program.shapes, plus), dtype=float)
-    lo = np.asarray(evaluate_expr(f, program.shapes, minus), dtype=float)
-    return (hi - lo) / (2 * eps)
-
-
-def apply_derivative(d: Derivative, value, direction) -> np.ndarray:
-    """The derivative applied to a direction D: <G, D>, J D, or the contraction of a tensor."""
-    value = np.asarray(value, dtype=float)
-    direction = np.asarray(direction, dtype=float)
-    v_ndim = direction.ndim
-    if d.kind in ("gradient", "derivative") and d.layout != "numerator" and value.shape == direction.shape:
-        return np.asarray(np.sum(value * direction))
-    if d.kind == "derivative" and direction.ndim == 0:
-        return value * direction
-    if d.layout == "numerator" and d.kind == "gradient":
-        if direction.ndim == 2:
-            return np.asarray(np.sum(value.T * direction))
-        return np.asarray(np.sum(value.reshape(-1) * direction.reshape(-1)))
-    if d.kind in ("jacobian", "hessian") and d.layout == "denominator":
-        value = value.T
-    if v_ndim == 0:
-        return value * direction
-    axes = (list(range(value.ndim - v_ndim, value.ndim)), list(range(v_ndim)))
-    return np.tensordot(value, direction, axes=axes)
-
-
-def check_grad(source, wrt: str, domain="any", seed: int = 0, layout: str = "shape", tol: float = 1e-5,
-               reparse: bool = True, second: bool = False) -> Derivative:
-    """Assert that derive (or hessian) agrees with central differences; return the derivative."""
-    program = as_program(source)
-    if wrt in program.definitions:  # ∂F/∂z for a placeholder: z becomes an input
-        program = _freed(program, wrt)
-    d = hessian(program, wrt, layout) if second else derive(program, wrt, layout)
-    env = random_env(program, seed, domain)
-    rng = np.random.default_rng(seed + 1000)
-    value = d.evaluate(env)
-    for trial in range(2):
-        direction = random_value(program.shapes[wrt], _dims_of(env, program), rng)
-        if second:
-            g = derive(program, wrt)
-            plus = np.asarray(g.evaluate({**env, wrt: env[wrt] + EPS * direction}))
-            minus = np.asarray(g.evaluate({**env, wrt: env[wrt] - EPS * direction}))
-            expected = (plus - minus) / (2 * EPS)
-        else:
-            expected = directional(program, env, wrt, direction)
-        got = apply_derivative(d, value, direction)
-        scale = max(1.0, float(np.max(np.abs(expected))) if np.size(expected) else 1.0)
-        if np.shape(got) != np.shape(expected) or not np.allclose(got, expected, atol=tol * scale, rtol=tol * 10):
-            raise AssertionError(f"{'Hessian' if second else 'derivative'} of {source!r} wrt {wrt} is "
-                                 f"{d}\nalong a random direction it gives {got}, central differences "
-                                 f"give {expected}")
-    if reparse and d.kind != "tensor":
-        again = evaluate(str(d), env)
-        if not np.allclose(np.asarray(again, dtype=float), np.asarray(value, dtype=float), atol=1e-9, rtol=1e-9):
-            raise AssertionError(f"the text of the derivative, {str(d)!r}, evaluates differently")
-    return d
-
-
-def _freed(program: Program, name: str) -> Program:
-    """The program with placeholder ``name`` made an input (its definition dropped)."""
-    definitions = {n: v for n, v in program.definitions.items() if n != name}
-    return Program(source=program.source, expr=program.expr, definitions=definitions, shapes=program.shapes,
-                   properties=program.properties,
-                   name=program.name, functions=program.functions, declared=program.declared)
-
-
-def as_program(source: str | Program) -> Program:
-    if isinstance(source, Program):
-        return source
-    return typecheck(parse_statements(source), source)
-
-
-def _dims_of(env: dict, program: Program) -> dict:
-    dims: dict = {}
-    for name in program.variables:
-        shape = program.shapes[name]
-        value = np.asarray(env[name])
-        for d, n in zip(shape, value.shape if value.ndim == len(shape) else value.shape):
-            if isinstance(d, sympy.Symbol):
-                dims[str(d)] = n
-    return dims
-
-
-# ---------------------------------------------------------------- verdicts on hand derivations
 
 POINTS = 3          # random points (each with its own dims and its own stand-ins for f)
 RTOL = 1e-6
@@ -225,7 +45,7 @@ class Verdict:
     reason: str
     claim: str
     expected: str
-    derivative: Derivative
+    derivative: Result
     factor: float | None = None
     fix: str | None = None
     point: dict | None = None
@@ -248,7 +68,7 @@ def verify(text, wrt: str, claim: str, layout: str = "shape", domain="auto", poi
     """
     program = as_program(text)
     if wrt in program.definitions:
-        program = _freed(program, wrt)
+        program = freed(program, wrt)
     d = derive(program, wrt, layout)
     if d.kind == "tensor":
         raise DerivativeError(f"∂{d.function_name}/∂{wrt} is a generalized Jacobian (shape "
@@ -264,7 +84,7 @@ def verify(text, wrt: str, claim: str, layout: str = "shape", domain="auto", poi
         claimed = _typed_as(decls, statements, claim, want) or typecheck(decls + statements, claim)
     except ShapeError as error:
         fix = _shape_fix(decls, statements, claim, want)
-        message = f"your answer has no shape: {error.bare_message}; {label} must be {_shape_text(want)}" \
+        message = f"your answer has no shape: {error.bare_message}; {label} must be {shape_words(want, article=True)}" \
                   f"{_like(d)}"
         if fix:
             message += f"; {fix} has that shape" + _and_right(program, wrt, claim, statements, fix, layout)
@@ -273,7 +93,7 @@ def verify(text, wrt: str, claim: str, layout: str = "shape", domain="auto", poi
     got = normalize(tuple(claimed.shape(claimed.expr)))
     if got != want and not isinstance(claimed.expr, Number):
         fix = _shape_fix(decls, statements, claim, want)
-        message = f"your answer is {_shape_text(got)}, {label} must be {_shape_text(want)}{_like(d)}"
+        message = f"your answer is {shape_words(got, article=True)}, {label} must be {shape_words(want, article=True)}{_like(d)}"
         if fix:
             message += f"; {fix} has that shape" + _and_right(program, wrt, claim, statements, fix, layout)
         return verdict(ok=False, message=message, reason="shape", fix=fix)
@@ -299,7 +119,7 @@ def _typed_as(decls, statements, claim: str, want: tuple) -> Program | None:
         return None
     taken = {st.name for st in [*decls, *statements] if isinstance(st, (Declaration, Definition))}
     name = next(f"claim_{i}" for i in itertools.count() if f"claim_{i}" not in taken)
-    dims = tuple(int(x) if getattr(x, "is_Integer", False) else str(x) for x in want)
+    dims = tuple(want)
     rest = [st for st in statements if st is not exprs[0]]
     try:
         typed = typecheck([*decls, *rest, Declaration(name=name, dims=dims),
@@ -323,7 +143,7 @@ def _and_right(program, wrt, claim: str, statements, fix: str, layout: str) -> s
     return " and is right" if again.ok else ""
 
 
-def _expected_text(d: Derivative) -> str:
+def _expected_text(d: Result) -> str:
     """∂s/∂W's value, its placeholders after it: (u ⊙ f'(z)) x^T (where z = W x + b)."""
     body = text(d.expr)
     if d.definitions:
@@ -338,7 +158,7 @@ def _declarations(program: Program, statements) -> list[Declaration]:
     for name, shape in program.shapes.items():
         if name in defined:
             continue
-        dims = tuple(int(x) if getattr(x, "is_Integer", False) else str(x) for x in shape)
+        dims = tuple(shape)
         out.append(Declaration(name=name, dims=dims, properties=tuple(program.properties.get(name, ()))))
     return out
 
@@ -363,14 +183,7 @@ def _value(st):
     return getattr(st, "value", None) or Number(Fraction(0))
 
 
-def _shape_text(shape: tuple) -> str:
-    if not shape:
-        return "a scalar"
-    r, c = shape if len(shape) == 2 else (shape[0], 1)
-    return f"{r} x {c}"
-
-
-def _like(d: Derivative) -> str:
+def _like(d: Result) -> str:
     if d.kind == "gradient" and d.layout == "shape":
         return f" like {d.wrt}"
     return f" (the {d.kind}, {d.layout} layout)" if d.layout != "shape" else f" (the {d.kind})"

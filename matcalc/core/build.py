@@ -9,9 +9,8 @@ from __future__ import annotations
 from fractions import Fraction
 
 from .nodes import (
-    Add, Det, Diag, DiagPart, Div, ElemDiv, ElemPower, Expr, Func, Hadamard, Identity,
-    Inverse, LogDet, LogSoftmax, MatMul, Max, Min, Neg, Norm, Number, Ones, Power, Scale,
-    Softmax, Sum, Symbol, Trace, Transpose,
+    Add, Diag, DiagPart, Div, ElemDiv, ElemPower, Expr, Func, Hadamard, Identity, Inverse, MatMul, Neg,
+    Number, Ones, Power, Scale, Softmax, Sum, Symbol, Trace, Transpose, with_args,
 )
 
 ZERO = Number(Fraction(0))
@@ -163,32 +162,17 @@ def ones(dim=None) -> Ones:
     return Ones(dim)
 
 
-def maximum(a: Expr, b: Expr) -> Max:
-    return Max(a, b)
-
-
-def minimum(a: Expr, b: Expr) -> Min:
-    return Min(a, b)
 
 
 def total(a: Expr) -> Expr:
     return Sum(a)
 
 
-def norm(a: Expr) -> Norm:
-    return Norm(a)
-
 
 def trace(a: Expr) -> Trace:
     return Trace(a)
 
 
-def det(a: Expr) -> Det:
-    return Det(a)
-
-
-def logdet(a: Expr) -> LogDet:
-    return LogDet(a)
 
 
 def diag(a: Expr) -> Diag:
@@ -203,5 +187,16 @@ def softmax(a: Expr) -> Softmax:
     return Softmax(a)
 
 
-def logsoftmax(a: Expr) -> LogSoftmax:
-    return LogSoftmax(a)
+_FOLDING = {Add: add, MatMul: matmul, Hadamard: hadamard, Scale: scale, Div: div, ElemDiv: elemdiv}
+
+
+def rebuild(node: Expr, kids: list[Expr]) -> Expr:
+    """The same node with new children, through the folding constructors where it has one."""
+    t = type(node)
+    if t in _FOLDING:
+        return _FOLDING[t](*kids)
+    if t is Neg:
+        return neg(kids[0])
+    if t is Transpose:
+        return transpose(kids[0])
+    return with_args(node, kids)

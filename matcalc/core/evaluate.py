@@ -3,6 +3,7 @@
 Representation (fixed by each node's static shape, never guessed from the numbers):
 a scalar is an ``np.float64``; a column vector (n,) a 1-D array; a matrix a 2-D array;
 a row vector (1, m) a 2-D (1, m) array. In a product a 1-D vector acts as a column.
+Each operation's value comes from its row (:mod:`matcalc.core.ops`, :mod:`matcalc.core.functions`).
 
 Dims are read off the input arrays: each dim name of the program is bound to the first
 size seen for it, and every later use must agree. Inputs are checked before anything is
@@ -11,87 +12,28 @@ Inf and nan are legitimate values: numpy's floating-point warnings are silenced 
 """
 from __future__ import annotations
 
-from functools import reduce
+from functools import lru_cache
 
-import numpy as np
-import sympy
-
-from . import functions
+from . import dims as dimlib, kernels
 from .errors import EvaluationError
-from ..calculus.algebra import stable
-from .nodes import (
-    Add, Det, Diag, DiagPart, Div, ElemDiv, ElemPower, Expr, Func, Hadamard, Identity, Inverse,
-    LogDet, LogSoftmax, MatMul, Max, Min, Neg, Norm, Number, Ones, Power, Scale, Softmax, Sum,
-    Symbol, Trace, Transpose, fold, walk,
-)
-from ..language.parse import parse_statements
-from .program import Program
+from .functions import FUNCTIONS
+from .lazy import LazyModule, np
+from .nodes import Expr, Func, Identity, Number, Ones, Symbol, fold, walk
+from .ops import OPS
+from .program import Program, needed_definitions
 from .shapes import describe_shape, shape_of
-from ..language.typecheck import typecheck
+from .stable import logsumexp_arg, logsumexp_columns_arg, stable
+
+symbolic = LazyModule("matcalc.core.symbolic")
 
 
-def evaluate(program_or_text: str | Program, env: dict):
-    """The value of a program's function at ``env`` (name -> array, number or callable).
-
-    Text is typed with the ranks of the env values (a number makes a name a scalar, a 1-D
-    array a vector, a 2-D array a matrix), overriding the naming convention.
-    """
-    if isinstance(program_or_text, Program):
-        program = program_or_text
-    else:
-        text = program_or_text
-        program = typecheck(parse_statements(text), text, kinds=_kinds(env))
+def evaluate_program(program: Program, env: dict):
+    """The value of a program's function at ``env`` (name -> array, number or callable)."""
     env = {**dim_values(program, env), **env}  # sizes every input shows, for I and ones(n) too
     return evaluate_expr(program.expr, program.shapes, env, program.definitions, source=program.source)
 
 
-def dim_values(program: Program, env: dict) -> dict[str, int]:
-    """Sizes of the program's named dims, read off the arrays in env."""
-    sizes: dict[str, int] = {}
-    for name in program.variables:
-        if name not in env or callable(env[name]):
-            continue
-        shape = program.shapes[name]
-        got = np.shape(env[name])
-        if len(shape) == 2 and len(got) == 1:  # a row given flat
-            got = (1, got[0]) if shape[0] == 1 else (got[0], 1)
-        for d, n in zip(shape, got):
-            if not getattr(d, "is_Integer", False):
-                sizes.setdefault(str(d), int(n))
-    return sizes
-
-
-def evaluate_expr(expr: Expr, shapes: dict[str, tuple], env: dict,
-                  definitions: dict[str, Expr] | None = None, *, source: str | None = None):
-    """The value of a typed tree, given its symbols' shapes, their values and placeholders.
-
-    Placeholders (``definitions``) that the tree needs are computed once each, in
-    dependency order. Raises :class:`EvaluationError` for missing, misshapen or
-    inconsistent inputs and for bad callables.
-    """
-    definitions = definitions or {}
-    needed = _needed_definitions(expr, definitions)
-    roots = [definitions[n] for n in needed] + [expr]
-    inputs = _inputs(roots, definitions)
-    dims = _Dims(env, set(inputs), source)
-    values = _check_inputs(inputs, shapes, env, dims, source)
-
-    shape_memo: dict = {}
-    memo: dict = {}
-    evaluator = _Evaluator(shapes, shape_memo, env, dims, values, source)
-    def is_vector(e: Expr) -> bool:
-        return len(evaluator.shape(e)) == 1
-
-    with np.errstate(all="ignore"):  # inf and nan are values like any other; stable forms avoid them
-        for name in needed:
-            values[name] = _conform(fold(stable(definitions[name], is_vector), evaluator, memo),
-                                    evaluator.shape(definitions[name]), dims, name)
-        return fold(stable(expr, is_vector), evaluator, memo)
-
-
-# ---------------------------------------------------------------- inputs and dims
-
-def _kinds(env: dict) -> dict[str, int]:
+def kinds_of(env: dict) -> dict[str, int]:
     """name -> rank 0, 1 or 2 of each numeric env value (others are left to the convention)."""
     kinds = {}
     for name, value in env.items():
@@ -106,36 +48,48 @@ def _kinds(env: dict) -> dict[str, int]:
     return kinds
 
 
-def _needed_definitions(expr: Expr, definitions: dict[str, Expr]) -> list[str]:
-    """The placeholders expr depends on (transitively), dependencies first; iterative."""
-    if not definitions:
-        return []
-    direct: dict[str, list[str]] = {}
-
-    def uses(e: Expr) -> list[str]:
-        return [s.name for s in walk(e) if isinstance(s, Symbol) and s.name in definitions]
-
-    order: list[str] = []
-    state: dict[str, int] = {}
-    for root in uses(expr):
-        if root in state:
+def dim_values(program: Program, env: dict) -> dict[str, int]:
+    """Sizes of the program's named dims, read off the arrays in env."""
+    sizes: dict[str, int] = {}
+    for name in program.variables:
+        if name not in env or callable(env[name]):
             continue
-        state[root] = 1
-        stack = [(root, iter(direct.setdefault(root, uses(definitions[root]))))]
-        while stack:
-            name, it = stack[-1]
-            child = next(it, None)
-            if child is None:
-                stack.pop()
-                state[name] = 2
-                order.append(name)
-            elif child not in state:
-                state[child] = 1
-                stack.append((child, iter(direct.setdefault(child, uses(definitions[child])))))
-            elif state[child] == 1:
-                raise EvaluationError(f"{child} is defined in terms of itself")
-    return order
+        shape = program.shapes[name]
+        got = np.shape(env[name])
+        if len(shape) == 2 and len(got) == 1:  # a row given flat
+            got = (1, got[0]) if dimlib.is_one(shape[0]) else (got[0], 1)
+        for d, n in zip(shape, got):
+            if isinstance(d, str):
+                sizes.setdefault(d, int(n))
+    return sizes
 
+
+def evaluate_expr(expr: Expr, shapes: dict[str, tuple], env: dict,
+                  definitions: dict[str, Expr] | None = None, *, source: str | None = None):
+    """The value of a typed tree, given its symbols' shapes, their values and placeholders.
+
+    Placeholders (``definitions``) that the tree needs are computed once each, in
+    dependency order. Raises :class:`EvaluationError` for missing, misshapen or
+    inconsistent inputs and for bad callables.
+    """
+    definitions = definitions or {}
+    needed = needed_definitions(expr, definitions)
+    roots = [definitions[n] for n in needed] + [expr]
+    inputs = _inputs(roots, definitions)
+    dims = _Dims(env, set(inputs), source)
+    values = _check_inputs(inputs, shapes, env, dims, source)
+
+    memo: dict = {}
+    evaluator = _Evaluator(shapes, {}, env, dims, values, source, memo)
+    stable_memo: dict = {}
+    with np.errstate(all="ignore"):  # inf and nan are values like any other; stable forms avoid them
+        for name in needed:
+            values[name] = _conform(fold(stable(definitions[name], stable_memo), evaluator, memo),
+                                    evaluator.shape(definitions[name]), dims, name)
+        return fold(stable(expr, stable_memo), evaluator, memo)
+
+
+# ---------------------------------------------------------------- inputs and dims
 
 def _inputs(roots: list[Expr], definitions: dict[str, Expr]) -> dict[str, Symbol]:
     """The free symbols of the trees, in order of first appearance (name -> a node, for its span)."""
@@ -160,13 +114,13 @@ class _Dims:
     def bind(self, dim, seen: int, origin: str, where: str, span=None) -> None:
         """Require dim == seen; ``origin`` says how the array shows it ("W is 3 x 4"),
         ``where`` the same fact as a clause for a conflict ("x has 5 entries")."""
-        if isinstance(dim, (int, sympy.Integer)):
-            if int(dim) != seen:
-                raise EvaluationError(f"{where}, but the program fixes that dim to {int(dim)}",
+        if dimlib.is_fixed(dim):
+            if dim != seen:
+                raise EvaluationError(f"{where}, but the program fixes that dim to {dim}",
                                       self.source, span)
             return
         key = str(dim)
-        if not isinstance(dim, (str, sympy.Symbol)):
+        if not isinstance(dim, str):
             known = self.resolve(dim)
             if known is not None and known != seen:
                 raise EvaluationError(f"{where}, but the program needs {dim} = {known}", self.source, span)
@@ -181,10 +135,10 @@ class _Dims:
         """The size of a dim if known: an integer, a bound name, or a name given in env."""
         if dim is None:
             dim = "n"
-        if isinstance(dim, (int, sympy.Integer)):
-            return int(dim)
-        if isinstance(dim, (str, sympy.Symbol)):
-            key = str(dim)
+        if dimlib.is_fixed(dim):
+            return dim
+        if isinstance(dim, str):
+            key = dim
             if key in self.size:
                 return self.size[key]
             given = self.env.get(key)
@@ -193,8 +147,7 @@ class _Dims:
                 self.origin[key] = f"env gives {key} = {int(given)}"
                 return int(given)
             return None
-        value = dim.subs({sympy.Symbol(k, integer=True, positive=True): v for k, v in self.size.items()})
-        return int(value) if value.is_Integer else None
+        return dimlib.value(dim, self.size)
 
     def require(self, dim, what: str, span=None) -> int:
         size = self.resolve(dim)
@@ -252,7 +205,7 @@ def _read_input(name: str, raw, shape: tuple, dims: _Dims, span):
         dims.bind(shape[0], n, f"{name} has {n} entries", f"{name} has {n} entries", span)
         return value
     # a matrix, or a row vector (1, m) that may come as a 1-D array
-    if value.ndim == 1 and _is_one(shape[0]):
+    if value.ndim == 1 and dimlib.is_one(shape[0]):
         value = value.reshape(1, -1)
     if value.ndim != 2:
         raise EvaluationError(f"{name} is {want}, but env[{name!r}] has shape {value.shape}", source, span,
@@ -261,10 +214,6 @@ def _read_input(name: str, raw, shape: tuple, dims: _Dims, span):
     dims.bind(shape[0], r, f"{name} is {r} x {c}", f"{name} has {r} rows", span)
     dims.bind(shape[1], c, f"{name} is {r} x {c}", f"{name} has {c} columns", span)
     return value
-
-
-def _is_one(d) -> bool:
-    return isinstance(d, (int, sympy.Integer)) and int(d) == 1
 
 
 def _conform(value, shape: tuple, dims: _Dims, what: str):
@@ -286,7 +235,7 @@ def _conform(value, shape: tuple, dims: _Dims, what: str):
     if value.ndim == 2:
         return value
     if value.ndim == 1:
-        if _is_one(shape[0]):
+        if dimlib.is_one(shape[0]):
             return value.reshape(1, -1)
         return value.reshape(-1, 1)
     raise EvaluationError(f"{what} should be a matrix but came out with shape {value.shape}")
@@ -294,81 +243,23 @@ def _conform(value, shape: tuple, dims: _Dims, what: str):
 
 # ---------------------------------------------------------------- the engine
 
-def _softmax(z):
-    e = np.exp(z - np.max(z))
-    return e / np.sum(e)
-
-
-def _logsoftmax(z):
-    shifted = z - np.max(z)
-    return shifted - np.log(np.sum(np.exp(shifted)))
-
-
-def _logdet(x):
-    sign, logabs = np.linalg.slogdet(x)
-    if sign > 0:
-        return logabs
-    if sign == 0:
-        return -np.inf  # log 0
-    return np.nan  # log of a negative number
-
-
-def _column(v):
-    """A value as a 2-D factor of a product: a vector is a column, a scalar 1 x 1."""
-    v = np.asarray(v, dtype=float)
-    if v.ndim == 0:
-        return v.reshape(1, 1)
-    if v.ndim == 1:
-        return v.reshape(-1, 1)
-    return v
-
-
-def _transpose(v):
-    v = np.asarray(v)
-    if v.ndim == 0:
-        return v
-    if v.ndim == 1:
-        return v.reshape(1, -1)
-    if v.shape[0] == 1:
-        return v.reshape(-1)  # (1, n)^T is a column vector
-    return v.T
-
-
-SIMPLE = {
-    Neg: lambda a: -a,
-    Sum: np.sum,
-    Norm: np.linalg.norm,  # 2-norm of a vector or a row, Frobenius of a matrix
-    Trace: np.trace,
-    Det: np.linalg.det,
-    LogDet: _logdet,
-    Diag: np.diag,
-    DiagPart: lambda x: np.diag(x).copy(),
-    Softmax: _softmax,
-    LogSoftmax: _logsoftmax,
-    Div: lambda a, c: a / c,
-    ElemDiv: lambda a, b: a / b,
-    Power: lambda c, p: np.power(np.float64(c), np.float64(p)),
-    ElemPower: lambda a, p: np.power(a, np.float64(p)),
-    Scale: lambda c, a: c * a,
-    Max: np.maximum,
-    Min: np.minimum,
-    Add: lambda *terms: reduce(np.add, terms),
-    Hadamard: lambda *terms: reduce(np.multiply, terms),
-    Transpose: _transpose,
-}
-"""node class -> numpy function of the children's values"""
+@lru_cache(maxsize=None)
+def _derivative_tree(name: str, order: int, rank: int) -> Expr:
+    """f^(order) of a named function as a tree in the symbol t of the given rank."""
+    return symbolic.derivative_tree(name, order, Symbol("t"), rank == 0)
 
 
 class _Evaluator:
     """fn(node, values of its args) for nodes.fold: one node's value, in its representation."""
 
-    def __init__(self, shapes, shape_memo, env, dims: _Dims, values: dict, source):
+    def __init__(self, shapes, shape_memo, env, dims: _Dims, values: dict, source, memo: dict):
         self.shapes = shapes
         self.shape_memo = shape_memo
         self.env = env
         self.dims = dims
         self.values = values
         self.source = source
+        self.memo = memo  # the values of the nodes below, for the log-sum-exps
 
     def shape(self, node: Expr) -> tuple:
         return shape_of(node, self.shapes, self.shape_memo)
@@ -379,38 +270,34 @@ class _Evaluator:
             return self.values[node.name]
         if t is Number:
             return np.float64(node.value)
-        if t is Identity:
-            return np.eye(self.dims.require(node.dim, "I", node.span))
-        if t is Ones:
-            return np.ones(self.dims.require(node.dim, "ones", node.span))
-        if t is Func:
+        op = OPS[t]
+        if t in (Identity, Ones):
+            value = op.numpy(self.dims.require(node.dim, op.name, node.span))
+        elif (z := logsumexp_arg(node)) is not None and z in self.memo:
+            value = kernels.logsumexp(self.memo[z])
+        elif (z := logsumexp_columns_arg(node)) is not None and z in self.memo and len(self.shape(z)) == 2:
+            value = kernels.logsumexp_columns(self.memo[z])
+        elif t is Func:
             value = self.function(node, kids[0])
-        elif t is MatMul:
-            value = self.matmul(node, kids)
-        elif t is Inverse:
-            value = self.inverse(node, kids[0])
-        elif t in SIMPLE:
-            value = SIMPLE[t](*kids)
         else:
-            raise EvaluationError(f"no evaluation rule for {t.__name__}", self.source, getattr(node, "span", None))
+            try:
+                value = op.numpy(*kids)
+            except np.linalg.LinAlgError:
+                raise EvaluationError("cannot invert a singular matrix", self.source,
+                                      getattr(node, "span", None)) from None
+            except ValueError as exc:  # only reachable with a tree whose shapes disagree
+                raise EvaluationError(f"{op.label}: values that do not fit ({exc})", self.source,
+                                      getattr(node, "span", None)) from None
         return _conform(value, self.shape(node), self.dims, t.__name__)
 
-    def matmul(self, node: MatMul, kids: list):
-        try:
-            return reduce(np.matmul, [_column(k) for k in kids])
-        except ValueError as exc:  # only reachable with a tree whose shapes disagree
-            raise EvaluationError(f"a product of values that do not fit ({exc})", self.source,
-                                  node.span) from None
-
-    def inverse(self, node: Inverse, x):
-        try:
-            return np.linalg.inv(x)
-        except np.linalg.LinAlgError:
-            raise EvaluationError("cannot invert a singular matrix", self.source, node.span) from None
-
     def function(self, node: Func, z):
-        if node.name in functions.NUMPY:
-            return functions.numpy_function(node.name, node.order)(z)
+        if node.name in FUNCTIONS:
+            if node.order == 0:
+                return FUNCTIONS[node.name].numpy(z)
+            tree = _derivative_tree(node.name, node.order, np.ndim(z))
+            shape = self.shape(node.arg)
+            value = evaluate_expr(tree, {"t": shape}, {**self.env, "t": z})
+            return np.broadcast_to(np.asarray(value, dtype=float), np.shape(z)).astype(float)
         key = node.name + "'" * node.order
         f = self.env.get(key)
         if node.order == 0:

@@ -1,131 +1,75 @@
-"""The elementwise functions: their sympy definitions and stable numpy forms.
+"""The elementwise functions: one row each, with everything the surface knows about it.
 
-Derivatives of named functions come from sympy (``derivative``), never from a
-hand-kept table; σ, relu and softplus are sympy functions whose first derivative
-is given in the form a textbook prints (σ' = σ(1 - σ)).
+A row gives the spellings the parser accepts, how the text and LaTeX printers write the
+function, its numpy kernel, the numpy source the code generator emits (and the same writing
+into its argument's buffer, where numpy allows), its label in a computation graph, and the
+SymPy function from which its derivatives are taken (:mod:`matcalc.core.symbolic`). Its
+derivative rule is the one rule of :class:`matcalc.core.nodes.Func` in the rule table.
+
+Any other name applied like a function is a generic f: its derivative is written f'.
 """
 from __future__ import annotations
 
-from functools import lru_cache
+from dataclasses import dataclass
+from typing import Callable
 
-import numpy as np
-import sympy
+from . import kernels
+from .lazy import LazyModule, np, sympy
 
-
-class sigmoid(sympy.Function):
-    """σ(t) = 1 / (1 + e^{-t})"""
-
-    def fdiff(self, argindex=1):
-        s = sigmoid(self.args[0])
-        return s * (1 - s)
-
-    def _eval_rewrite_as_exp(self, t, **kwargs):
-        return 1 / (1 + sympy.exp(-t))
+symbolic = LazyModule("matcalc.core.symbolic")
 
 
-class step(sympy.Function):
-    """The Heaviside step (0 for t < 0, 1/2 at 0, 1 for t > 0): relu', and how max and min
-    route a gradient. At a tie max(a, a) each side gets half, so the two add up to 1."""
+@dataclass(frozen=True)
+class Function:
+    """One named elementwise function."""
 
-    @classmethod
-    def eval(cls, t):
-        if t.is_Number:
-            return sympy.Integer(1) if t > 0 else sympy.Integer(0) if t < 0 else sympy.Rational(1, 2)
-        return None
-
-    def fdiff(self, argindex=1):
-        return sympy.Integer(0)
-
-
-class relu(sympy.Function):
-    """max(t, 0)"""
-
-    @classmethod
-    def eval(cls, t):
-        return sympy.Max(t, 0) if t.is_Number else None
-
-    def fdiff(self, argindex=1):
-        return step(self.args[0])
+    name: str                      # canonical name (the key of FUNCTIONS)
+    spellings: tuple[str, ...]     # names that call it in the language (LaTeX \\name reads as name)
+    text: str                      # how the text printer writes it
+    latex: str                     # the LaTeX command before the brackets: \tanh(x)
+    numpy: Callable                # the kernel
+    code: str                      # numpy source, {0} the argument
+    code_into: str | None          # the same, writing into the argument's buffer {0}
+    label: str                     # the node's label in a computation graph
+    sympy: Callable[[], object]    # () -> the SymPy function of one argument
+    latex_form: str | None = None  # a LaTeX template for f itself ({0} the argument): \sqrt{x}
+    code_operand: bool = False     # the code needs its argument bracketed (it negates it)
 
 
-class softplus(sympy.Function):
-    """log(1 + e^t)"""
-
-    def fdiff(self, argindex=1):
-        return sigmoid(self.args[0])
-
-
-class sign(sympy.Function):
-    """The sign of t: abs'."""
-
-    @classmethod
-    def eval(cls, t):
-        return sympy.sign(t) if t.is_Number else None
-
-    def fdiff(self, argindex=1):
-        return sympy.Integer(0)
+def _ufunc(name: str, numpy_name: str | None = None, latex: str | None = None, **kw) -> Function:
+    """A function that is a numpy ufunc of the same name (exp, tanh, …)."""
+    np_name = numpy_name or name
+    return Function(name=name, spellings=kw.pop("spellings", (name,)), text=name,
+                    latex=latex or "\\" + name, numpy=lambda x: getattr(np, np_name)(x),
+                    code=f"np.{np_name}({{0}})", code_into=f"np.{np_name}({{0}}, out={{0}})", label=name,
+                    sympy=kw.pop("sympy", lambda: getattr(sympy, name)), **kw)
 
 
-class abs_(sympy.Function):
-    """|t|, whose derivative is sign(t) (away from 0)."""
+ROWS: tuple[Function, ...] = (
+    _ufunc("exp"),
+    _ufunc("log", spellings=("log", "ln")),
+    _ufunc("sin"),
+    _ufunc("cos"),
+    _ufunc("tan"),
+    _ufunc("tanh"),
+    _ufunc("sinh"),
+    _ufunc("cosh"),
+    _ufunc("sqrt", latex=r"\operatorname{sqrt}", latex_form=r"\sqrt{{{0}}}"),
+    _ufunc("atan", "arctan", latex=r"\arctan", spellings=("atan", "arctan")),
+    Function("sigmoid", ("sigmoid", "σ"), text="σ", latex=r"\sigma", numpy=kernels.sigmoid,
+             code="np.exp(-np.logaddexp(0.0, -{0}))", code_into=None, label="σ",
+             sympy=lambda: symbolic.sigmoid, code_operand=True),
+    Function("relu", ("relu",), text="relu", latex=r"\operatorname{relu}", numpy=kernels.relu,
+             code="np.maximum({0}, 0.0)", code_into="np.maximum({0}, 0.0, out={0})", label="relu",
+             sympy=lambda: symbolic.relu),
+    Function("softplus", ("softplus",), text="softplus", latex=r"\operatorname{softplus}",
+             numpy=kernels.softplus, code="np.logaddexp(0.0, {0})", code_into=None, label="softplus",
+             sympy=lambda: symbolic.softplus),
+    Function("step", ("step", "heaviside"), text="step", latex=r"\operatorname{step}", numpy=kernels.step,
+             code="np.heaviside({0}, 0.5)", code_into=None, label="step", sympy=lambda: symbolic.step),
+    _ufunc("sign", latex=r"\operatorname{sign}", sympy=lambda: symbolic.sign),
+    _ufunc("abs", latex=r"\operatorname{abs}", latex_form=r"\lvert {0} \rvert", sympy=lambda: symbolic.abs_),
+)
 
-    @classmethod
-    def eval(cls, t):
-        return abs(t) if t.is_Number else None
-
-    def fdiff(self, argindex=1):
-        return sign(self.args[0])
-
-
-T = sympy.Symbol("t", real=True)
-
-SYMPY = {
-    "exp": sympy.exp, "log": sympy.log, "sin": sympy.sin, "cos": sympy.cos, "tan": sympy.tan,
-    "tanh": sympy.tanh, "sinh": sympy.sinh, "cosh": sympy.cosh, "sqrt": sympy.sqrt,
-    "atan": sympy.atan, "sigmoid": sigmoid, "relu": relu,
-    "softplus": softplus, "step": step, "sign": sign, "abs": abs_,
-}
-"""name in the language -> sympy function of one argument"""
-
-NAME_OF = {f: name for name, f in SYMPY.items()}
-
-
-def _stable_sigmoid(x):
-    x = np.asarray(x, dtype=float)
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
-
-
-def _stable_softplus(x):
-    x = np.asarray(x, dtype=float)
-    return np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x)))
-
-
-NUMPY = {
-    "exp": np.exp, "log": np.log, "sin": np.sin, "cos": np.cos, "tan": np.tan, "tanh": np.tanh,
-    "sinh": np.sinh, "cosh": np.cosh, "sqrt": np.sqrt, "atan": np.arctan,
-    "sigmoid": _stable_sigmoid, "relu": lambda x: np.maximum(x, 0), "softplus": _stable_softplus,
-    "step": lambda x: np.heaviside(np.asarray(x, dtype=float), 0.5), "sign": np.sign, "abs": np.abs,
-}
-
-
-
-
-@lru_cache(maxsize=None)
-def derivative(name: str, order: int = 1) -> sympy.Expr:
-    """The order-th derivative of a named function, as a sympy expression in t."""
-    return sympy.diff(SYMPY[name](T), T, order)
-
-
-@lru_cache(maxsize=None)
-def numpy_function(name: str, order: int = 0):
-    """A numpy callable for the order-th derivative of a named function."""
-    if order == 0:
-        return NUMPY[name]
-    expr = derivative(name, order)
-    modules = [{NAME_OF[f]: NUMPY[NAME_OF[f]] for f in SYMPY.values() if isinstance(f, type)
-                and issubclass(f, sympy.Function) and f in NAME_OF}, "numpy"]
-    modules[0].update({"sigmoid": NUMPY["sigmoid"], "relu": NUMPY["relu"], "softplus": NUMPY["softplus"],
-                       "step": NUMPY["step"], "sign": NUMPY["sign"], "abs_": NUMPY["abs"]})
-    f = sympy.lambdify(T, expr, modules=modules)
-    return lambda x: np.broadcast_to(f(np.asarray(x, dtype=float)), np.shape(x)).astype(float)
+FUNCTIONS: dict[str, Function] = {f.name: f for f in ROWS}
+"""canonical name -> row"""

@@ -6,24 +6,24 @@ message names the limit and its value, never in a hang, a crash or a traceback.
 =====================  ==========================  =============================================
 limit                  value                       where it is checked
 =====================  ==========================  =============================================
-input size             ``MAX_INPUT`` = 100,000     :func:`matcalc.parse.parse_statements`, before
+input size             ``MAX_INPUT`` = 100,000     :func:`matcalc.language.parse.parse_statements`, before
                        characters                  anything is read ("the program is … characters
                                                    long; matcalc reads at most 100,000")
-nesting depth          ``MAX_DEPTH`` = 2,000       :func:`matcalc.shapes.typecheck`, on the parsed
+nesting depth          ``MAX_DEPTH`` = 2,000       :func:`matcalc.language.typecheck.typecheck`, on the parsed
                        levels                      and on the typed tree ("the expression nests …
                                                    levels deep; matcalc accepts at most 2000")
-result size            ``MAX_RESULT_NODES`` =      :func:`matcalc.derive.derive`, on each result
+result size            ``MAX_RESULT_NODES`` =      :func:`matcalc.calculus.engine.derive`, on each result
                        200,000 distinct nodes      (its expression and the definitions it uses)
-time budget            ``TIME_BUDGET`` = 20 s      :func:`matcalc.derive.derive`: a timer marks
+time budget            ``TIME_BUDGET`` = 20 s      :func:`matcalc.calculus.engine.derive`: a timer marks
                        per call of derive          the derivation as out of time; the backward
                                                    pass and the simplifier check the mark at every
                                                    node (:func:`check_time`) and raise the
                                                    LimitError there; each result stored is checked
                                                    against the clock too
-number size            ``MAX_NUMBER_DIGITS`` = 400  :mod:`matcalc.parse` (a number literal)
+number size            ``MAX_NUMBER_DIGITS`` = 400  :mod:`matcalc.language.parse` (a number literal)
 =====================  ==========================  =============================================
 
-The result-size and time limits are module attributes read at each call, so a caller (or a
+The limits are module attributes read at each call, so a caller (or a
 test) may lower or raise them: ``matcalc.limits.TIME_BUDGET = 60``.
 """
 from __future__ import annotations
@@ -33,11 +33,18 @@ import time
 
 from .errors import LimitError
 from .nodes import Expr, walk
-from ..language.parse import MAX_INPUT, MAX_NUMBER_DIGITS
-from ..language.typecheck import MAX_DEPTH
 
 __all__ = ["MAX_INPUT", "MAX_DEPTH", "MAX_NUMBER_DIGITS", "MAX_RESULT_NODES", "TIME_BUDGET",
            "result_size", "Checked", "TimeBudgetExceeded", "check_time"]
+
+MAX_INPUT = 100_000
+"""Longest program accepted, in characters."""
+
+MAX_NUMBER_DIGITS = 400
+"""Longest numeric literal accepted (digits and exponent), to keep exact arithmetic cheap."""
+
+MAX_DEPTH = 2000
+"""Deepest expression tree accepted."""
 
 MAX_RESULT_NODES = 200_000
 """Largest derivative accepted, in distinct nodes of its expression and the definitions it uses."""

@@ -322,18 +322,9 @@ class Paren(Expr):
         return (self.arg,)
 
 
-# ---------------------------------------------------------------- index notation
-
-@node
-class Delta(Expr):
-    """δ_ij, the Kronecker delta, in index-notation results."""
-    i: str
-    j: str
-
-
 # ---------------------------------------------------------------- programs
 
-Shape = tuple  # () scalar, (n,) column vector, (n, m) matrix; dims are sympy expressions
+Shape = tuple  # () scalar, (n,) column vector, (n, m) matrix; dims as in matcalc.core.dims
 
 
 @dataclass(frozen=True)
@@ -365,6 +356,23 @@ NODE_CLASSES: tuple[type[Expr], ...] = (
     Scale, Max, Min, Add, MatMul, Hadamard,
 )
 """Every node class of a typed tree (the registry that each module must cover)."""
+
+
+def with_args(node: Expr, kids) -> Expr:
+    """The same node with other children (no folding: see matcalc.core.build.rebuild for that)."""
+    if all(k is c for k, c in zip(kids, node.args)) and len(kids) == len(node.args):
+        return node
+    kids = iter(kids)
+    values = {}
+    for key in node._keys:
+        value = getattr(node, key)
+        if isinstance(value, Expr):
+            values[key] = next(kids)
+        elif isinstance(value, tuple) and value and isinstance(value[0], Expr):
+            values[key] = tuple(next(kids) for _ in value)
+        else:
+            values[key] = value
+    return type(node)(**values)
 
 
 def walk(e: Expr, done: set | None = None):

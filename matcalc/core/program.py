@@ -1,10 +1,12 @@
 """A typed program: its function, placeholders and the shape of every symbol; substitution."""
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass, field
 
 from . import build
-from .nodes import Add, Div, ElemDiv, Expr, Func, Hadamard, MatMul, Neg, Scale, Symbol, Transpose, fold
+from .errors import SymbolError
+from .nodes import Expr, Symbol, fold, walk
 from .shapes import shape_of
 
 
@@ -42,12 +44,9 @@ class Program:
         return substitute(target, inlined)
 
     def inlined_definitions(self) -> dict[str, Expr]:
-        memo = self.__dict__.setdefault("_inlined", None)
+        memo = self.__dict__.get("_inlined")
         if memo is None:
-            memo = {}
-            for name, value in self.definitions.items():  # dependency order
-                memo[name] = substitute(value, memo)
-            self.__dict__["_inlined"] = memo
+            memo = self.__dict__["_inlined"] = inline_definitions(self.definitions)
         return memo
 
 
@@ -59,37 +58,69 @@ def substitute(e: Expr, mapping: dict[str, Expr]) -> Expr:
     def fn(node, kids):
         if isinstance(node, Symbol) and node.name in mapping:
             return mapping[node.name]
-        if not kids:
+        if not kids or all(k is c for k, c in zip(kids, node.args)):
             return node
-        if all(k is c for k, c in zip(kids, node.args)):
-            return node
-        return rebuild(node, kids)
+        return build.rebuild(node, kids)
 
     return fold(e, fn)
 
 
-def rebuild(node: Expr, kids: list[Expr]) -> Expr:
-    """The same node with new children, through the folding constructors."""
-    t = type(node)
-    if t is Add:
-        return build.add(*kids)
-    if t is MatMul:
-        return build.matmul(*kids)
-    if t is Hadamard:
-        return build.hadamard(*kids)
-    if t is Scale:
-        return build.scale(*kids)
-    if t is Neg:
-        return build.neg(kids[0])
-    if t is Transpose:
-        return build.transpose(kids[0])
-    if t is Func:
-        return Func(node.name, kids[0], node.order)
-    if t is Div:
-        return build.div(*kids)
-    if t is ElemDiv:
-        return build.elemdiv(*kids)
-    if len(kids) == 1:
-        return t(kids[0])
-    return t(*kids)
+def inline_definitions(definitions: dict[str, Expr], keep: str | None = None) -> dict[str, Expr]:
+    """Each placeholder's value with the placeholders it uses substituted (dependency order),
+    except ``keep``, which stays a symbol."""
+    inlined: dict[str, Expr] = {}
+    for name, value in definitions.items():
+        if name != keep:
+            inlined[name] = substitute(value, inlined)
+    return inlined
 
+
+def symbols_in(e: Expr, among) -> set[str]:
+    """The names of ``among`` (a dict or set of names) that e uses."""
+    return {s.name for s in walk(e) if isinstance(s, Symbol) and s.name in among}
+
+
+def needed_definitions(roots, definitions: dict[str, Expr], uses: dict[str, set[str]] | None = None) -> list[str]:
+    """The placeholders that the expressions ``roots`` use, directly or through others, in an
+    order where each comes after those it uses (the definitions' own order where that is one).
+
+    ``uses`` (name -> the placeholders its value uses) may be shared across calls, so that the
+    results of one derivation walk each definition once.
+    """
+    if not definitions:
+        return []
+    uses = {} if uses is None else uses
+
+    def used_by(name: str) -> set[str]:
+        if name not in uses:
+            uses[name] = symbols_in(definitions[name], definitions)
+        return uses[name]
+
+    pending = list({n for r in ([roots] if isinstance(roots, Expr) else roots) for n in symbols_in(r, definitions)})
+    needed = set(pending)
+    while pending:
+        for name in used_by(pending.pop()):
+            if name not in needed:
+                needed.add(name)
+                pending.append(name)
+    position = {n: i for i, n in enumerate(definitions)}
+    waiting = {n: len(used_by(n) & needed) for n in needed}
+    users: dict[str, list[str]] = {}
+    for n in needed:
+        for m in used_by(n) & needed:
+            users.setdefault(m, []).append(n)
+    ready = [position[n] for n, k in waiting.items() if k == 0]
+    heapq.heapify(ready)
+    names = list(definitions)
+    order: list[str] = []
+    while ready:
+        n = names[heapq.heappop(ready)]
+        order.append(n)
+        for u in users.get(n, ()):
+            waiting[u] -= 1
+            if waiting[u] == 0:
+                heapq.heappush(ready, position[u])
+    if len(order) != len(needed):
+        cycle = sorted(n for n, k in waiting.items() if k)
+        raise SymbolError(f"{cycle[0]} is defined in terms of itself")
+    return order

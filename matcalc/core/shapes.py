@@ -1,37 +1,33 @@
 """Shapes of typed trees: () a scalar, (n,) a column vector, (n, m) a matrix (a row is (1, m)).
 
-Dims are sympy symbols (names) or integers.
+Each operation's row (:mod:`matcalc.core.ops`) names its shape rule; :data:`RULES` holds them
+(the typer types a call by the same name, with its checks). Dims are those of
+:mod:`matcalc.core.dims`.
 """
 from __future__ import annotations
 
-import sympy
-
+from .dims import dim, is_one
 from .errors import SymbolError
-from .nodes import (
-    Add, Det, Diag, DiagPart, Div, ElemDiv, ElemPower, Expr, Func, Hadamard, Identity, Inverse, LogDet,
-    LogSoftmax, MatMul, Max, Min, Neg, Norm, Number, Ones, Power, Scale, Softmax, Sum, Symbol, Trace,
-    Transpose, fold,
-)
-
-ONE = sympy.Integer(1)
+from .nodes import Expr, fold
+from .ops import OPS
 
 
 def normalize(shape: tuple) -> tuple:
     """(1, 1) is a scalar and (n, 1) a column vector."""
     if len(shape) == 2:
         r, c = shape
-        if c == ONE and r == ONE:
+        if is_one(c) and is_one(r):
             return ()
-        if c == ONE:
+        if is_one(c):
             return (r,)
     return tuple(shape)
 
 
 def as_matrix(shape: tuple) -> tuple:
     if len(shape) == 0:
-        return (ONE, ONE)
+        return (1, 1)
     if len(shape) == 1:
-        return (shape[0], ONE)
+        return (shape[0], 1)
     return shape
 
 
@@ -42,61 +38,80 @@ def transposed(shape: tuple) -> tuple:
     return normalize((c, r))
 
 
-def dim_expr(d) -> sympy.Expr:
-    if isinstance(d, sympy.Basic):
-        return d
-    if isinstance(d, int):
-        return sympy.Integer(d)
-    return sympy.Symbol(str(d), integer=True, positive=True)
+def _node_dim(node) -> object:
+    return dim(node.dim if node.dim is not None else "n")
+
+
+def _first_shaped(node, kids, shapes):
+    return next((k for k in kids if k), ())
+
+
+def _matmul(node, kids, shapes):
+    acc = as_matrix(kids[0])
+    for k in kids[1:]:
+        acc = (acc[0], as_matrix(k)[1])
+    return normalize(acc)
+
+
+def _symbol(node, kids, shapes):
+    try:
+        return shapes[node.name]
+    except KeyError:
+        raise SymbolError(f"unknown symbol {node.name}") from None
+
+
+_SCALAR = lambda node, kids, shapes: ()  # noqa: E731
+
+RULES = {
+    "symbol": _symbol,
+    "scalar": _SCALAR,
+    "reduce": _SCALAR,
+    "norm": _SCALAR,
+    "square_to_scalar": _SCALAR,
+    "identity": lambda node, kids, shapes: (_node_dim(node), _node_dim(node)),
+    "ones": lambda node, kids, shapes: (_node_dim(node),),
+    "same": lambda node, kids, shapes: kids[0],
+    "square": lambda node, kids, shapes: kids[0],
+    "vector": lambda node, kids, shapes: kids[0],
+    "first": lambda node, kids, shapes: kids[0],
+    "second": lambda node, kids, shapes: kids[1],
+    "transpose": lambda node, kids, shapes: transposed(kids[0]),
+    # (a zero folded to the number 0 has lost its shape: it stays a broadcast 0)
+    "diag": lambda node, kids, shapes: (kids[0][0], kids[0][0]) if kids[0] else (),
+    "diagpart": lambda node, kids, shapes: (kids[0][0],) if kids[0] else (),
+    "broadcast": _first_shaped,
+    "matmul": _matmul,
+}
+"""shape rule name -> (node, shapes of its args, symbol shapes) -> the node's shape"""
 
 
 def shape_of(e: Expr, shapes: dict[str, tuple], memo: dict | None = None) -> tuple:
     """Shape of a typed tree, from the shapes of its symbols (no checking)."""
-
-    def fn(node, kids):
-        t = type(node)
-        if t is Symbol:
-            try:
-                return shapes[node.name]
-            except KeyError:
-                raise SymbolError(f"unknown symbol {node.name}") from None
-        if t is Number:
-            return ()
-        if t is Identity:
-            d = dim_expr(node.dim if node.dim is not None else "n")
-            return (d, d)
-        if t is Ones:
-            return (dim_expr(node.dim if node.dim is not None else "n"),)
-        if t in (Neg, Func, Softmax, LogSoftmax, Inverse):
-            return kids[0]
-        if t is Transpose:
-            return transposed(kids[0])
-        if t in (Sum, Norm, Trace, Det, LogDet, Power):
-            return ()
-        if t is Diag:  # (a zero folded to the number 0 has lost its shape: it stays a broadcast 0)
-            return (kids[0][0], kids[0][0]) if kids[0] else ()
-        if t is DiagPart:
-            return (kids[0][0],) if kids[0] else ()
-        if t in (Div, ElemPower):
-            return kids[0]
-        if t is Scale:
-            return kids[1]
-        if t in (ElemDiv, Max, Min, Add, Hadamard):
-            return next((k for k in kids if k), ())
-        if t is MatMul:
-            acc = as_matrix(kids[0])
-            for k in kids[1:]:
-                acc = (acc[0], as_matrix(k)[1])
-            return normalize(acc)
-        raise TypeError(f"no shape rule for {t.__name__}")
-
-    return fold(e, fn, memo)
+    return fold(e, lambda node, kids: RULES[OPS[type(node)].shape](node, kids, shapes), memo)
 
 
-def describe_shape(shape: tuple) -> str:
+def describe_shape(shape: tuple, show=str) -> str:
+    """a scalar, a vector (n), n x m (``show`` writes a dim)."""
     if not shape:
         return "a scalar"
     if len(shape) == 1:
-        return f"a vector ({shape[0]})"
-    return f"{shape[0]} x {shape[1]}"
+        return f"a vector ({show(shape[0])})"
+    return f"{show(shape[0])} x {show(shape[1])}"
 
+
+def shape_words(shape: tuple, article: bool = False) -> str:
+    """scalar, n x 1, n x m: the shape as a matrix's (a vector is a column)."""
+    if not shape:
+        return "a scalar" if article else "scalar"
+    r, c = as_matrix(shape)
+    return f"{r} x {c}"
+
+
+def dims_text(dims: tuple) -> str:
+    """The dims as a declaration writes them: n x m, or scalar."""
+    return " x ".join(str(d) for d in dims) if dims else "scalar"
+
+
+def plain(d):
+    """A dim as the API shows it: an int or a name (polynomials as their text)."""
+    return d if isinstance(d, (int, str)) else str(d)

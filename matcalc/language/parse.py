@@ -15,23 +15,13 @@ from pathlib import Path
 from lark import Lark, Token, Transformer
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
+from . import greek
+from ..core import limits
 from ..core.errors import LimitError, MatcalcError, ParseError, Span
 from ..core.nodes import (
     Add, Call, Declaration, Definition, ElemDiv, ElemPower, Expr, ExprStatement, Hadamard, Identity,
     Inverse, MatMul, Neg, Paren, Norm, Number, Power, Statement, Symbol, Transpose, Div,
 )
-
-MAX_INPUT = 100_000
-"""Longest program accepted, in characters."""
-
-MAX_NUMBER_DIGITS = 400
-"""Longest numeric literal accepted (digits and exponent), to keep exact arithmetic cheap."""
-
-LATEX_NAMES = {
-    "\\sigma": "σ", "\\exp": "exp", "\\log": "log", "\\ln": "log", "\\sin": "sin",
-    "\\cos": "cos", "\\tanh": "tanh", "\\tr": "tr", "\\det": "det", "\\max": "max",
-    "\\min": "min", "\\sqrt": "sqrt", "\\diag": "diag",
-}
 
 # terminals that are not plain strings, as a person would name them
 TERMINAL_TEXT = {
@@ -269,11 +259,6 @@ class _ToTree(Transformer):
         return Transpose(Inverse(base, span), span)  # X^{-T}
 
     @_done_all
-    def group(self, items):
-        (e,) = items
-        return e
-
-    @_done_all
     def bars(self, items):
         start, e, end = items
         return Norm(e, _span_of(start, end))
@@ -295,8 +280,8 @@ class _ToTree(Transformer):
         text = str(tok)
         order = len(text) - len(text.rstrip("'"))
         name = text.rstrip("'")
-        if name.startswith("\\"):
-            name = LATEX_NAMES.get(name, name[1:])
+        if name.startswith("\\"):  # \exp(x) is exp(x), \sigma(x) is σ(x)
+            name = greek.LETTERS.get(name, name[1:])
         return Call(name, tuple(args), order, _span_of(tok, close))
 
     @_done_all
@@ -313,7 +298,7 @@ def _dim(tok: Token):
 
 def _fraction(tok: Token) -> Fraction:
     text = str(tok)
-    if len(text) > MAX_NUMBER_DIGITS or _exponent_too_big(text):
+    if len(text) > limits.MAX_NUMBER_DIGITS or _exponent_too_big(text):
         raise LimitError(f"the number {text[:20]}{'…' if len(text) > 20 else ''} is too large to work with exactly",
                          None, _span_of(tok), "numbers may have at most 400 digits and an exponent of at most 400")
     return Fraction(text)
@@ -345,8 +330,9 @@ def parse_statements(source: str) -> list[Statement]:
     """The statements of a program, untyped. Raises :class:`ParseError` or :class:`LimitError`."""
     if not isinstance(source, str):
         raise ParseError(f"a program is text, not {type(source).__name__}")
-    if len(source) > MAX_INPUT:
-        raise LimitError(f"the program is {len(source):,} characters long; matcalc reads at most {MAX_INPUT:,}",
+    if len(source) > limits.MAX_INPUT:
+        raise LimitError(f"the program is {len(source):,} characters long; matcalc reads at most "
+                         f"{limits.MAX_INPUT:,}",
                          hint="split it into smaller programs, or name repeated parts with definitions")
     if "\x00" in source:
         index = source.index("\x00")

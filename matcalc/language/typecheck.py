@@ -1,7 +1,7 @@
 """Kinds, shapes and dims: untyped statements to a typed, shape-checked :class:`Program`.
 
 A shape is a tuple of dims: ``()`` a scalar, ``(n,)`` a column vector, ``(n, m)`` a
-matrix (a row vector is ``(1, m)``). Dims are sympy symbols (names) or integers.
+matrix (a row vector is ``(1, m)``). Dims are names (str) or integers (:mod:`matcalc.core.dims`).
 
 Undeclared symbols get their kind by convention: a name that starts with an upper-case
 letter (Latin or Greek: ``W``, ``Θ``) is a matrix, a lower-case Greek name is a scalar, any
@@ -29,37 +29,28 @@ import dataclasses
 import itertools
 import unicodedata
 
-import sympy
-
-from ..core import build
-from ..core.program import Program, rebuild
-from ..core.shapes import dim_expr, normalize, transposed
+from .parse import parse_statements
+from ..core import build, limits
+from ..core.program import Program
+from ..core.build import rebuild
+from ..core.dims import dim as dim_of_text
+from ..core.functions import FUNCTIONS
+from ..core.ops import CALLS, Op
+from ..core.shapes import describe_shape, dims_text, normalize, transposed
 from ..core.errors import LimitError, ShapeError, Span, SymbolError
 from ..core.nodes import (
     Add, Call, Declaration, Definition, Det, Diag, DiagPart, Div, ElemDiv, ElemPower, Expr,
-    ExprStatement, Func, Hadamard, Identity, Inverse, LogDet, LogSoftmax, MatMul, Max, Min,
-    Neg, Paren, Norm, Number, Ones, Power, Scale, Softmax, Statement, Sum, Symbol, Trace, Transpose,
+    ExprStatement, Func, Hadamard, Identity, Inverse, MatMul, Neg, Paren, Norm, Number, Ones, Power, Scale, Statement, Sum, Symbol, Trace, Transpose,
     depth as _depth, fold, walk,
 )
 
-MAX_DEPTH = 2000
-"""Deepest expression tree accepted."""
+FUNCTION_SPELLINGS = {s: f for f in FUNCTIONS.values() for s in f.spellings}
+"""a name that calls an elementwise function (σ, sigmoid, ln, …) -> its row"""
 
-ELEMENTWISE = {
-    "exp", "log", "sin", "cos", "tan", "tanh", "sinh", "cosh", "sigmoid", "relu",
-    "softplus", "sqrt", "abs", "step", "sign", "atan", "arctan",
-}
-ALIASES = {"σ": "sigmoid", "ln": "log", "arctan": "atan", "trace": "tr", "Tr": "tr",
-           "inverse": "inv", "logsumexp": "lse", "heaviside": "step"}
-MATRIX_FUNCTIONS = {"sum", "norm", "tr", "det", "logdet", "diag", "softmax", "logsoftmax",
-                    "max", "min", "inv", "ones"}
-RESERVED = ELEMENTWISE | MATRIX_FUNCTIONS | set(ALIASES)
+RESERVED = set(CALLS) | set(FUNCTION_SPELLINGS)
+"""Names of the language's functions: no variable or placeholder may take them."""
 
 DIM_NAMES = ["n", "m", "k", "p", "q", "r", "d", "l", "s", "t", "a", "b", "c", "h", "w", "v"]
-
-
-def canonical_function(name: str) -> str:
-    return ALIASES.get(name, name)
 
 
 def is_greek(name: str) -> bool:
@@ -166,11 +157,7 @@ class _Typer:
 
     def show(self, shape: tuple) -> str:
         named = self.names()
-        if not shape:
-            return "a scalar"
-        if len(shape) == 1:
-            return f"a vector ({self.show_dim(shape[0], named)})"
-        return f"{self.show_dim(shape[0], named)} x {self.show_dim(shape[1], named)}"
+        return describe_shape(shape, lambda d: self.show_dim(d, named))
 
     def text(self, e: Expr) -> str:
         span = getattr(e, "span", None)
@@ -455,73 +442,80 @@ class _Typer:
             sym = Symbol(name, _name_span(node))
             typed_sym, sym_shape = self.symbol(sym)
             return self.product(node, [(typed_sym, sym_shape, sym), (exprs[0], shapes[0], node.call_args[0])])
-        canon = canonical_function(name)
-        if canon in MATRIX_FUNCTIONS or canon == "lse":
+        op = CALLS.get(name)
+        if op is not None:
             if node.order:
                 self.misuse(f"{name}{chr(39) * node.order}: only elementwise functions have a derivative "
                             "written with a prime", node)
-            expected = 2 if canon in ("max", "min") else 1
-            if n != expected:
-                self.misuse(f"{self.text(node)}: {name} takes {_count(expected)}, not {n}", node)
-            return self.matrix_function(node, canon, exprs, shapes)
+            if n != op.arity:
+                self.misuse(f"{self.text(node)}: {name} takes {_count(op.arity)}, not {n}", node)
+            return getattr(self, "call_" + op.shape)(node, op, exprs, shapes)
+        function = FUNCTION_SPELLINGS.get(name)
         if n != 1:
-            self.misuse(f"{self.text(node)}: {name} takes one argument, not {n}" if canon in ELEMENTWISE else
+            self.misuse(f"{self.text(node)}: {name} takes one argument, not {n}" if function else
                         f"{self.text(node)}: a generic function such as {name} takes one argument (it acts "
                         f"elementwise), not {n}", node)
-        if canon not in ELEMENTWISE:
-            self.functions.add(canon)
-        return Func(canon, exprs[0], node.order, node.span), shapes[0]
+        if function is None:
+            self.functions.add(name)
+        return Func(function.name if function else name, exprs[0], node.order, node.span), shapes[0]
 
-    def matrix_function(self, node, name, exprs, shapes):
-        arg = exprs[0] if exprs else None
-        s = shapes[0] if shapes else ()
-        src = self.text(node.call_args[0]) if node.call_args else ""
-        span = node.span
-        if name == "ones":
-            a = node.call_args[0]
-            if isinstance(a, Symbol):
-                return Ones(self.dim_of(a.name), span), (self.dim_of(a.name),)
-            if isinstance(a, Number) and a.value.denominator == 1 and a.value > 0:
-                return Ones(int(a.value), span), (int(a.value),)
-            self.error("ones(n) takes a dimension: a name or a positive integer", node)
-        if name == "sum":
-            return Sum(arg, span), ()
-        if name == "lse":
-            if len(s) != 1:
-                self.error(f"{self.text(node)}: logsumexp takes a vector, not {self.show(s)}", node,
-                           retry_from=None)
-            return Func("log", Sum(Func("exp", arg)), 0, span), ()
-        if name == "norm":
-            if not s:
-                return Func("abs", arg, 0, span), ()
-            return Norm(arg, span), ()
-        if name in ("max", "min"):
-            shape = self.elementwise(node, exprs, shapes, name)
-            return (Max if name == "max" else Min)(exprs[0], exprs[1], span), shape
-        if name == "inv":
-            return self.inverse(node, arg, s)
-        if name in ("softmax", "logsoftmax"):
-            if len(s) != 1:
-                self.error(f"{self.text(node)}: {name} takes a vector, but {src} is {self.show(s)}", node,
-                           "apply it to one column at a time" if len(s) == 2 else None)
-            return (Softmax if name == "softmax" else LogSoftmax)(arg, span), s
-        if name == "diag":
-            if len(s) == 1:
-                return Diag(arg, span), (s[0], s[0])
-            if len(s) == 2:
-                if not self.unify(s[0], s[1]):
-                    self.error(f"{self.text(node)}: {src} is {self.show(s)}, not square", node)
-                return DiagPart(arg, span), (s[0],)
-            self.error(f"{self.text(node)}: diag takes a vector or a square matrix, not a scalar", node)
-        # tr, det, logdet: square matrices
+    # calls, by the shape rule of the operation's row ------------------------
+    def call_ones(self, node, op: Op, exprs, shapes):
+        a = node.call_args[0]
+        if isinstance(a, Symbol):
+            return Ones(self.dim_of(a.name), node.span), (self.dim_of(a.name),)
+        if isinstance(a, Number) and a.value.denominator == 1 and a.value > 0:
+            return Ones(int(a.value), node.span), (int(a.value),)
+        self.error("ones(n) takes a dimension: a name or a positive integer", node)
+
+    def call_reduce(self, node, op: Op, exprs, shapes):
+        return op.node(exprs[0], node.span), ()
+
+    def call_lse(self, node, op: Op, exprs, shapes):
+        """logsumexp(x) = log(sum(exp(x))), x a vector."""
+        if len(shapes[0]) != 1:
+            self.error(f"{self.text(node)}: logsumexp takes a vector, not {self.show(shapes[0])}", node)
+        return Func("log", Sum(Func("exp", exprs[0])), 0, node.span), ()
+
+    def call_norm(self, node, op: Op, exprs, shapes):
+        if not shapes[0]:  # the norm of a scalar is its absolute value
+            return Func("abs", exprs[0], 0, node.span), ()
+        return Norm(exprs[0], node.span), ()
+
+    def call_broadcast(self, node, op: Op, exprs, shapes):
+        shape = self.elementwise(node, exprs, shapes, op.name)
+        return op.node(exprs[0], exprs[1], node.span), shape
+
+    def call_square(self, node, op: Op, exprs, shapes):
+        return self.inverse(node, exprs[0], shapes[0])
+
+    def call_vector(self, node, op: Op, exprs, shapes):
+        s = shapes[0]
+        if len(s) != 1:
+            self.error(f"{self.text(node)}: {op.name} takes a vector, but {self.text(node.call_args[0])} is "
+                       f"{self.show(s)}", node, "apply it to one column at a time" if len(s) == 2 else None)
+        return op.node(exprs[0], node.span), s
+
+    def call_diag(self, node, op: Op, exprs, shapes):
+        """diag(x) of a vector is a diagonal matrix; diag(X) of a square matrix its diagonal."""
+        s = shapes[0]
+        if len(s) == 1:
+            return Diag(exprs[0], node.span), (s[0], s[0])
+        if len(s) == 2:
+            if not self.unify(s[0], s[1]):
+                self.error(f"{self.text(node)}: {self.text(node.call_args[0])} is {self.show(s)}, not square", node)
+            return DiagPart(exprs[0], node.span), (s[0],)
+        self.error(f"{self.text(node)}: diag takes a vector or a square matrix, not a scalar", node)
+
+    def call_square_to_scalar(self, node, op: Op, exprs, shapes):
+        s, src = shapes[0], self.text(node.call_args[0])
         if len(s) != 2:
-            if not s and name in ("tr", "det"):
-                return arg, ()
-            self.error(f"{self.text(node)}: {name} takes a square matrix, but {src} is {self.show(s)}", node)
+            if not s and op.node in (Trace, Det):  # tr(c) = det(c) = c
+                return exprs[0], ()
+            self.error(f"{self.text(node)}: {op.name} takes a square matrix, but {src} is {self.show(s)}", node)
         if not self.unify(s[0], s[1]):
             self.error(f"{self.text(node)}: {src} is {self.show(s)}, not square", node)
-        cls = {"tr": Trace, "det": Det, "logdet": LogDet}[name]
-        return cls(arg, span), ()
+        return op.node(exprs[0], node.span), ()
 
 
 BALANCE_FROM = 16
@@ -592,12 +586,12 @@ def typecheck(statements: list[Statement], source: str, kinds: dict[str, tuple] 
         if isinstance(st, Declaration):
             if st.name in declared and declared[st.name] != st.dims:
                 raise ShapeError(f"{st.name} is declared twice, with different shapes "
-                                 f"({_written(declared[st.name])} and {_written(st.dims)})", source, st.span)
+                                 f"({dims_text(declared[st.name])} and {dims_text(st.dims)})", source, st.span)
             if len(st.dims) > 2:
-                raise ShapeError(f"{st.name} : {_written(st.dims)}: matcalc works with scalars, vectors and "
+                raise ShapeError(f"{st.name} : {dims_text(st.dims)}: matcalc works with scalars, vectors and "
                                  f"matrices, not arrays of {len(st.dims)} dimensions", source, st.span)
             if any(d == 0 for d in st.dims):
-                raise ShapeError(f"{st.name} : {_written(st.dims)}: a dimension must be a name or a "
+                raise ShapeError(f"{st.name} : {dims_text(st.dims)}: a dimension must be a name or a "
                                  "positive integer", source, st.span)
             if st.name in RESERVED:
                 raise SymbolError(f"{st.name} is a function name and cannot be declared", source, st.span)
@@ -624,8 +618,8 @@ def typecheck(statements: list[Statement], source: str, kinds: dict[str, tuple] 
                           'write an expression such as "u^T f(W x + b)"')
 
     for e in [*defs.values(), *(x.value for x in exprs)]:
-        if (d := _depth(e)) > MAX_DEPTH:
-            raise LimitError(f"the expression nests {d} levels deep; matcalc accepts at most {MAX_DEPTH}",
+        if (d := _depth(e)) > limits.MAX_DEPTH:
+            raise LimitError(f"the expression nests {d} levels deep; matcalc accepts at most {limits.MAX_DEPTH}",
                              source, getattr(e, "span", None), "name inner parts with definitions")
 
     order = _dependency_order(defs, def_spans, source)
@@ -649,7 +643,7 @@ def typecheck(statements: list[Statement], source: str, kinds: dict[str, tuple] 
         for node in walk(e):
             if isinstance(node, Symbol) and node.name not in defs:
                 symbols.append(node.name)
-            is_ones = isinstance(node, Call) and canonical_function(node.name) == "ones"
+            is_ones = isinstance(node, Call) and CALLS.get(node.name) is CALLS["ones"]
             used.update(c.name for c in node.args if isinstance(c, Symbol) and not is_ones)
             if isinstance(node, Call):
                 calls.add(node.name)
@@ -694,8 +688,8 @@ def typecheck(statements: list[Statement], source: str, kinds: dict[str, tuple] 
     size = sum(len(walk(e)) for e in all_exprs)
     typer, typed_defs, typed_target = _type_with_demotion(attempt, size)
     for e in [*typed_defs.values(), typed_target]:
-        if (d := _depth(e)) > MAX_DEPTH:
-            raise LimitError(f"the typed expression nests {d} levels deep; matcalc accepts at most {MAX_DEPTH}",
+        if (d := _depth(e)) > limits.MAX_DEPTH:
+            raise LimitError(f"the typed expression nests {d} levels deep; matcalc accepts at most {limits.MAX_DEPTH}",
                              source, getattr(e, "span", None), "name inner parts with definitions")
     # name the free dims, then fix the dims inside I and ones(n)
     named = typer.names()
@@ -703,8 +697,8 @@ def typecheck(statements: list[Statement], source: str, kinds: dict[str, tuple] 
     def final(d):
         d = typer.find(d)
         if isinstance(d, _Var):
-            return sympy.Symbol(named[d], integer=True, positive=True)
-        return dim_expr(d)
+            return named[d]
+        return dim_of_text(d)
 
     shapes: dict[str, tuple] = {}
     for n in symbols:
@@ -712,14 +706,14 @@ def typecheck(statements: list[Statement], source: str, kinds: dict[str, tuple] 
             shapes[n] = tuple(final(d) for d in typer.symbol_shapes[n])
     for n in declared:
         if n not in shapes and n not in defs:
-            shapes[n] = normalize(tuple(dim_expr(d) for d in declared[n]))
+            shapes[n] = normalize(tuple(dim_of_text(d) for d in declared[n]))
     for n in order:
         shapes[n] = tuple(final(d) for d in typer.def_shapes[n])
 
     def fix_dims(node, kids):
         if isinstance(node, (Identity, Ones)) and isinstance(node.dim, _Var):
             d = final(node.dim)
-            return type(node)(int(d) if d.is_Integer else str(d), getattr(node, "span", None))
+            return type(node)(d, getattr(node, "span", None))
         if kids and any(k is not c for k, c in zip(kids, node.args)):
             return _with_span(rebuild(node, kids), node)
         return node
@@ -776,10 +770,6 @@ def _count(k: int) -> str:
     return {1: "one argument", 2: "two arguments"}.get(k, f"{k} arguments")
 
 
-def _written(dims: tuple) -> str:
-    return " x ".join(str(d) for d in dims) if dims else "scalar"
-
-
 PROPERTY_KINDS = {"symmetric": 2, "spd": 2, "onehot": 1, "simplex": 1}
 """The rank a property needs (positive fits any)."""
 
@@ -788,10 +778,10 @@ def _check_properties(st: Declaration, source: str) -> None:
     for prop in st.properties:
         rank = PROPERTY_KINDS.get(prop)
         if rank == 2 and (len(st.dims) != 2 or st.dims[0] != st.dims[1]):
-            raise ShapeError(f"{st.name} : {_written(st.dims)} {prop}: only a square matrix can be {prop}",
+            raise ShapeError(f"{st.name} : {dims_text(st.dims)} {prop}: only a square matrix can be {prop}",
                              source, st.span, f"declare it n x n {prop}")
         if rank == 1 and len(st.dims) != 1:
-            raise ShapeError(f"{st.name} : {_written(st.dims)} {prop}: only a vector can be {prop}",
+            raise ShapeError(f"{st.name} : {dims_text(st.dims)} {prop}: only a vector can be {prop}",
                              source, st.span)
 
 
@@ -849,3 +839,8 @@ def _split(name: str, known: set[str]) -> list[str] | None:
                 best[j] = best[i] + [piece]
     parts = best.get(len(name))
     return parts if parts and len(parts) > 1 else None
+
+
+def read(text: str, kinds: dict[str, int] | None = None) -> Program:
+    """A typed program from text (parse, then type); ``kinds`` as in :func:`typecheck`."""
+    return typecheck(parse_statements(text), text, kinds=kinds)

@@ -37,19 +37,22 @@ import unicodedata
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-import sympy
-
-from ..core import build
-from ..core import functions
+from ..calculus.simplify import Simplifier
+from ..core.dims import is_fixed, is_one
 from ..core.errors import MatcalcError
+from ..core.functions import FUNCTIONS
+from ..core.lazy import LazyModule
+from ..core.ops import OPS
 from ..core.nodes import (
     Add, Det, Diag, DiagPart, Div, ElemDiv, ElemPower, Expr, Func, Hadamard, Identity, Inverse,
-    LogDet, LogSoftmax, MatMul, Max, Min, Neg, Norm, Number, Ones, Power, Scale, Softmax, Sum,
-    Symbol, Trace, Transpose, fold, walk,
+    LogDet, LogSoftmax, MatMul, Neg, Norm, Number, Ones, Power, Scale, Softmax, Sum,
+    Symbol, Trace, Transpose, fold, walk, with_args,
 )
 from ..core.program import Program
 from ..core.shapes import shape_of
-from ..calculus.simplify import Simplifier
+from ..core.stable import logsumexp_arg, logsumexp_columns_arg, stable
+
+symbolic = LazyModule("matcalc.core.symbolic")
 
 FUNCTION_NAME = "f_and_grad"
 MAX_INLINE_DEPTH = 8  # an inline expression nested deeper than this becomes a temporary
@@ -105,69 +108,12 @@ _ = builtins  # builtins other than USED_BY_GENERATED may be shadowed harmlessly
 
 # ---------------------------------------------------------------- stable rewrites
 
-def _from_sympy(e: sympy.Expr, arg: Expr) -> Expr:
-    """A sympy expression in functions.T as a node tree with T := arg."""
-    def conv(x):
-        if x == functions.T:
-            return arg
-        if x.is_number:
-            return build.number(Fraction(x.p, x.q) if x.is_Rational else Fraction(float(x)))
-        if x.is_Add:
-            return build.add(*[conv(a) for a in x.args])
-        if x.is_Mul:
-            nums = [a for a in x.args if a.is_number]
-            rest = [conv(a) for a in x.args if not a.is_number]
-            body = build.hadamard(*rest) if len(rest) > 1 else rest[0]
-            if nums:
-                c = sympy.Mul(*nums)
-                return build.scale(conv(c), body)
-            return body
-        if x.is_Pow:
-            base, p = x.args
-            if p == -1:
-                return build.elemdiv(build.ONE, conv(base))
-            return build.elempower(conv(base), conv(p))
-        f = type(x)
-        name = functions.NAME_OF.get(f)
-        if name is None or len(x.args) != 1:
-            raise CodegenError(f"no code for the function {f.__name__} in a derivative")
-        return build.func(name, conv(x.args[0]))
-
-    return conv(e)
-
-
-def _is_exp(e: Expr) -> bool:
-    return type(e) is Func and e.name == "exp" and e.order == 0
-
-
-def _stable(node: Expr, kids: list[Expr]) -> Expr:
-    """One bottom-up rewrite to a numerically safer equal form (fold callback)."""
-    if kids and any(k is not c for k, c in zip(kids, node.args)):
-        node = _rebuild(node, kids)
-    t = type(node)
-    if t is Func and node.order > 0 and node.name in functions.SYMPY:
-        return fold(_from_sympy(functions.derivative(node.name, node.order), node.arg), _stable)
-    if t is Func and node.name == "log" and type(node.arg) is Add and len(node.arg.terms) == 2:
-        a, b = node.arg.terms
-        if a == build.ONE and _is_exp(b) or b == build.ONE and _is_exp(a):
-            inner = b if a == build.ONE else a
-            return build.func("softplus", inner.arg)
-    # (1 / sum(exp z)) exp z and exp z / sum(exp z): softmax z
-    if t is Scale and _is_exp(node.right) and type(node.left) is Div and node.left.left == build.ONE \
-            and node.left.right == Sum(node.right):
-        return Softmax(node.right.arg)
-    if t is Div and _is_exp(node.left) and node.right == Sum(node.left):
-        return Softmax(node.left.arg)
+def _expand_derivatives(node: Expr, kids: list[Expr]) -> Expr:
+    """f^(k)(z) of a named function as its formula (tanh' = 1 - tanh²), a fold callback."""
+    node = with_args(node, kids) if kids else node
+    if type(node) is Func and node.order > 0 and node.name in FUNCTIONS:
+        return fold(symbolic.derivative_tree(node.name, node.order, node.arg, False), _expand_derivatives)
     return node
-
-
-def _rebuild(node: Expr, kids: list[Expr]) -> Expr:
-    t = type(node)
-    if t in (Add, MatMul, Hadamard):
-        return t(tuple(kids))
-    if t is Func:
-        return Func(node.name, kids[0], node.order)
-    return t(*kids)
 
 
 # ---------------------------------------------------------------- values while emitting
@@ -242,8 +188,8 @@ class _Writer:
     def dim(self, d) -> str:
         if d is None:
             d = "n"
-        if isinstance(d, int) or getattr(d, "is_Integer", False):
-            return str(int(d))
+        if is_fixed(d):
+            return str(d)
         key = str(d)
         if key in self.dims:
             return self.dims[key]
@@ -454,18 +400,6 @@ def _matmul(w: _Writer, node: MatMul, vals: dict) -> str:
 
 # ---------------------------------------------------------------- one node
 
-_ELEMENTWISE = {
-    "exp": "np.exp({})", "log": "np.log({})", "sin": "np.sin({})", "cos": "np.cos({})",
-    "tan": "np.tan({})", "tanh": "np.tanh({})", "sinh": "np.sinh({})", "cosh": "np.cosh({})",
-    "sqrt": "np.sqrt({})", "atan": "np.arctan({})", "abs": "np.abs({})", "sign": "np.sign({})",
-    "relu": "np.maximum({}, 0.0)", "softplus": "np.logaddexp(0.0, {})",
-    "sigmoid": "np.exp(-np.logaddexp(0.0, -{}))", "step": "np.heaviside({}, 0.5)",
-}
-_IN_PLACE = {name: code.replace("({})", "({0}, out={0})").replace("({}, 0.0)", "({0}, 0.0, out={0})")
-             for name, code in _ELEMENTWISE.items() if name not in ("sigmoid", "softplus", "step")}
-"""The same functions writing into their argument's buffer (when it is a dead temporary)."""
-
-
 def _expr(w: _Writer, node: Expr, vals: dict) -> tuple[str, bool, list | None]:
     """(code, atom, lines) for node; ``lines`` (a function of the temp name) forces a temporary."""
     t = type(node)
@@ -555,51 +489,30 @@ def _expr(w: _Writer, node: Expr, vals: dict) -> tuple[str, bool, list | None]:
                 return "", True, lambda n: [f"{n} = np.square({base}, out={base})"]
             return f"np.square({base})", True, None
         return f"np.power({base}, {p})", True, None
-    if t is Max:
-        return f"np.maximum({kid[0].get()}, {kid[1].get()})", True, None
-    if t is Min:
-        return f"np.minimum({kid[0].get()}, {kid[1].get()})", True, None
-    if t is Sum:
-        return f"np.sum({kid[0].get()})", True, None
-    if t is Norm:
-        return (f"np.abs({kid[0].get()})" if len(w.shape(node.arg)) == 0
-                else f"np.linalg.norm({kid[0].get()})"), True, None
-    if t is Trace:
-        return f"np.trace({kid[0].get()})", True, None
-    if t is Det:
-        return f"np.linalg.det({kid[0].get()})", True, None
-    if t is Inverse:
-        return f"np.linalg.inv({kid[0].get()})", True, None
-    if t is Diag:
-        return f"np.diag({kid[0].get()})", True, None
-    if t is DiagPart:
-        return f"np.diagonal({kid[0].get()}).copy()", True, None
-    if t is LogDet:
-        x = kid[0].get()
-        return "", True, lambda n: [f"{n}_sign, {n} = np.linalg.slogdet({x})",
-                                    f"{n} = {n} if {n}_sign > 0 else (-np.inf if {n}_sign == 0 else np.nan)"]
-    if t is Softmax:
-        z = kid[0].op()
-        return "", True, lambda n: [f"{n} = np.exp({z} - np.max({z}))", f"{n} = {n} / np.sum({n})"]
-    if t is LogSoftmax:
-        z = kid[0].op()
-        return "", True, lambda n: [f"{n} = {z} - np.max({z})", f"{n} = {n} - np.log(np.sum(np.exp({n})))"]
+    if t is Norm and len(w.shape(node.arg)) == 0:
+        return FUNCTIONS["abs"].code.format(kid[0].get()), True, None
+    if t is not Func:
+        code = OPS[t].code
+        if isinstance(code, tuple):  # lines that compute a temporary {t}
+            operands = [k.op() for k in kid]
+            return "", True, lambda n: [line.format(*operands, t=n) for line in code]
+        if code is None:
+            raise CodegenError(f"no code for {t.__name__}")
+        return code.format(*[k.get() for k in kid]), True, None
     if t is Func:
-        if node.name == "log" and type(node.arg) is Sum and _is_exp(node.arg.arg):
-            z = vals[node.arg.arg.arg].op()  # log(sum(exp z)) = m + log(sum(exp(z - m)))
+        if (z := logsumexp_arg(node)) is not None:
+            z = vals[z].op()  # log(sum(exp z)) = m + log(sum(exp(z - m)))
             return "", True, lambda n: [f"{n} = np.max({z})", f"{n} = {n} + np.log(np.sum(np.exp({z} - {n})))"]
-        if node.name == "log" and type(node.arg) is MatMul and len(node.arg.terms) == 2 \
-                and type(node.arg.terms[0]) is Transpose and type(node.arg.terms[0].arg) is Ones \
-                and _is_exp(node.arg.terms[1]) and len(w.shape(node.arg.terms[1])) == 2:
-            z = vals[node.arg.terms[1].arg].op()  # log(onesᵀ exp Z), column by column, max subtracted
+        if (z := logsumexp_columns_arg(node)) is not None and len(w.shape(z)) == 2:
+            z = vals[z].op()  # log(onesᵀ exp Z), column by column, max subtracted
             return "", True, lambda n: [f"{n} = np.max({z}, axis=0)",
                                         f"{n} = ({n} + np.log(np.sum(np.exp({z} - {n}), axis=0)))[None, :]"]
-        if node.name in _IN_PLACE and node.order == 0 and w.dead(node.arg, kid[0], shape):
+        row = FUNCTIONS.get(node.name) if node.order == 0 else None
+        if row is not None and row.code_into is not None and w.dead(node.arg, kid[0], shape):
             x = kid[0].get()
-            return "", True, lambda n: [f"{n} = {_IN_PLACE[node.name].format(x)}"]
-        if node.name in _ELEMENTWISE and node.order == 0:
-            arg = kid[0].get() if node.name not in ("sigmoid",) else kid[0].op()
-            return _ELEMENTWISE[node.name].format(arg), True, None
+            return "", True, lambda n: [f"{n} = {row.code_into.format(x)}"]
+        if row is not None:
+            return row.code.format(kid[0].op() if row.code_operand else kid[0].get()), True, None
         key = (node.name, node.order)
         if key in w.fparams:
             return f"np.asarray({w.fparams[key]}({kid[0].get()}), dtype=float)", True, None
@@ -636,7 +549,7 @@ def _intern(e: Expr, mapping: dict[str, Expr], canon: dict) -> Expr:
         key = (type(node), fields, tuple(id(k) for k in kids))
         found = canon.get(key)
         if found is None:
-            found = node if all(k is c for k, c in zip(kids, node.args)) else _rebuild(node, kids)
+            found = with_args(node, kids)
             canon[key] = found
             keep.append(found)
         done[id(node)] = found
@@ -672,16 +585,6 @@ def _fresh(node: Expr, code: str, lines: bool, shape: tuple, fparams: dict) -> b
     return not _VIEW.fullmatch(code) and not code.startswith("np.broadcast_to(")
 
 
-def _reads_grandchild(n: Expr) -> Expr | None:
-    """The z of log(sum(exp z)) and log(onesᵀ exp Z), whose stable forms read z directly."""
-    if type(n) is Func and n.name == "log" and n.order == 0:
-        a = n.arg
-        if type(a) is Sum and _is_exp(a.arg):
-            return a.arg.arg
-        if type(a) is MatMul and len(a.terms) == 2 and _is_exp(a.terms[1]):
-            return a.terms[1].arg
-    return None
-
 def _results(results) -> list[tuple[str, object]]:
     if isinstance(results, dict):
         return [(f"d_{safe_name(k)}", v) for k, v in results.items()]
@@ -712,7 +615,8 @@ def generate(program: Program, results=(), name: str = FUNCTION_NAME) -> Generat
     canon: dict = {}
     roots = [_intern(value, {}, canon)] + _inline_results([d for _, d in items], canon)
     stable_memo: dict = {}
-    roots = [_intern(fold(r, _stable, stable_memo), {}, canon) for r in roots]
+    expand_memo: dict = {}
+    roots = [_intern(stable(fold(r, _expand_derivatives, expand_memo), stable_memo), {}, canon) for r in roots]
 
     # the DAG of all roots together
     order: list[Expr] = []
@@ -726,7 +630,7 @@ def generate(program: Program, results=(), name: str = FUNCTION_NAME) -> Generat
     for n in order:
         for c in n.args:
             uses[c] = uses.get(c, 0) + 1
-        z = _reads_grandchild(n)
+        z = logsumexp_arg(n) or logsumexp_columns_arg(n)
         if z is not None:  # a stable form reads z itself, past exp(z): z may not be overwritten
             uses[z] = uses.get(z, 0) + 1
 
@@ -743,7 +647,7 @@ def generate(program: Program, results=(), name: str = FUNCTION_NAME) -> Generat
         names[v] = py
     fparams: dict[tuple[str, int], str] = {}
     for n in order:
-        if type(n) is Func and n.name not in functions.SYMPY and (n.name, n.order) not in fparams:
+        if type(n) is Func and n.name not in FUNCTIONS and (n.name, n.order) not in fparams:
             base = safe_name(n.name)
             py = base if n.order == 0 else f"{base}_prime" + (str(n.order) if n.order > 1 else "")
             if py in taken:
@@ -812,18 +716,18 @@ def _check_input(name: str, py: str, shape: tuple, dims: dict[str, str], taken: 
                   f"    raise ValueError(f'{py} should be a vector, got shape {{{py}.shape}}')"]
         axes = [(0, shape[0], "entries")]
     else:
-        if getattr(shape[0], "is_Integer", False) and int(shape[0]) == 1:
+        if is_one(shape[0]):
             lines += [f"if {py}.ndim == 1:", f"    {py} = {py}[None, :]"]
         lines += [f"if {py}.ndim != 2:",
                   f"    raise ValueError(f'{py} should be a matrix, got shape {{{py}.shape}}')"]
         axes = [(0, shape[0], "rows"), (1, shape[1], "columns")]
     for axis, d, what in axes:
         size = f"{py}.shape[{axis}]"
-        if isinstance(d, int) or getattr(d, "is_Integer", False):
-            lines += [f"if {size} != {int(d)}:",
-                      f"    raise ValueError(f'{py} has {{{size}}} {what}, but the program fixes {int(d)}')"]
+        if is_fixed(d):
+            lines += [f"if {size} != {d}:",
+                      f"    raise ValueError(f'{py} has {{{size}}} {what}, but the program fixes {d}')"]
             continue
-        if not isinstance(d, (str, sympy.Symbol)):
+        if not isinstance(d, str):
             continue  # a compound dim (n + 1): numpy checks the products that use it
         key = str(d)
         if key not in dims:

@@ -17,12 +17,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..calculus.numeric import random_env
 from ..core.errors import MatcalcError
 from ..core.evaluate import evaluate_expr
-from ..language.parse import parse_statements
 from ..core.program import Program
-from ..language.typecheck import typecheck
-from ..calculus.verify import random_env
+from ..language.typecheck import read
 
 CS229_NOTES = "Stanford CS229 lecture notes (Ng, Ma), https://cs229.stanford.edu/main_notes.pdf"
 CS224N_A2 = ("Stanford CS224N, Assignment 2 (word2vec), written part, "
@@ -56,12 +55,12 @@ class Example:
         return list(self.answers)
 
     def program(self) -> Program:
-        return typecheck(parse_statements(self.source), self.source)
+        return read(self.source)
 
     def answer_program(self, wrt: str) -> Program:
         """The textbook answer typed in the context of the program (its declarations and placeholders)."""
         text = f"{self.source}\n{self.answers[wrt]}"
-        return typecheck(parse_statements(text), text)
+        return read(text)
 
 
 EXAMPLES: tuple[Example, ...] = (

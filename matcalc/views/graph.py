@@ -19,30 +19,22 @@ from pathlib import Path
 
 import numpy as np
 
+from ..calculus.engine import backprop
+from ..calculus.result import Step
+from ..calculus.rules import Context
 from ..core import build
-from ..calculus.engine import Step, backprop
 from ..core.errors import MatcalcError
 from ..core.evaluate import evaluate_expr
+from ..core.functions import FUNCTIONS
+from ..core.ops import OPS
 from ..core.nodes import (
-    Add, Det, Diag, DiagPart, Div, ElemDiv, ElemPower, Expr, Func, Hadamard, Inverse,
-    LogDet, LogSoftmax, MatMul, Max, Min, Neg, Norm, Number, Power, Scale, Softmax, Sum,
-    Symbol, Trace, Transpose, fold, walk,
+    ElemPower, Expr, Func, Number, Power, Symbol, fold, walk,
 )
-from ..language.parse import parse_statements
-from ..language.printing import text
-from ..calculus.rules import Context
 from ..core.program import Program
 from ..core.shapes import shape_of
-from ..language.typecheck import typecheck
+from ..language.printing import text
+from ..language.typecheck import read
 
-# the label of each operation's node
-OPERATIONS: dict[type, str] = {
-    Add: "+", Neg: "−", MatMul: "×", Scale: "×", Hadamard: "⊙", ElemDiv: "⊘", Div: "÷",
-    Transpose: "(·)ᵀ", Inverse: "⁻¹", Sum: "sum", Norm: "‖·‖", Trace: "tr", Det: "det",
-    LogDet: "logdet", Diag: "diag", DiagPart: "diag", Softmax: "softmax", LogSoftmax: "logsoftmax",
-    Max: "max", Min: "min", Power: "^", ElemPower: ".^",
-}
-FUNCTION_LABELS = {"sigmoid": "σ"}
 SMALL = 4  # an array with at most this many entries is shown entry by entry
 VALUE_COLOR = "#1b7f3b"
 GRADIENT_COLOR = "#c62828"
@@ -211,7 +203,7 @@ def _typed(program: str | Program, at: dict | None) -> Program:
         for name, value in at.items():
             if not callable(value):
                 kinds[name] = int(np.ndim(_as_value(value)))
-    return typecheck(parse_statements(program), program, kinds=kinds)
+    return read(program, kinds)
 
 
 def _as_value(v):
@@ -254,11 +246,12 @@ def _evaluate(e: Expr, shapes: dict, env: dict, shape: tuple):
 
 
 def _operation_label(node: Expr) -> str:
+    """The node's label from its row of the operation table (tanh, ⊙, ^2)."""
     if isinstance(node, Func):
-        return FUNCTION_LABELS.get(node.name, node.name) + "'" * node.order
+        return (FUNCTIONS[node.name].label if node.name in FUNCTIONS else node.name) + "'" * node.order
     if isinstance(node, (Power, ElemPower)) and isinstance(node.right, Number):
-        return OPERATIONS[type(node)] + text(node.right)
-    return OPERATIONS[type(node)]
+        return OPS[type(node)].label + text(node.right)
+    return OPS[type(node)].label
 
 
 def _folded_exponent(node: Expr, position: int) -> bool:

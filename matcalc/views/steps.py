@@ -13,20 +13,24 @@ real matrix product: a row times a Jacobian. Where a matrix is involved the loca
 is a tensor, and it is shown by what it does to an upstream gradient G (∂z/∂W takes G to
 G x^T), in the shape of the variable.
 
-The engine (``backprop``, ``linear_coefficient``) is passed in by :mod:`matcalc.derive`,
-which sits to the right of this module.
+A view: it reads a :class:`~matcalc.calculus.result.Result` and reruns the engine's own
+backward pass (:func:`matcalc.calculus.engine.backprop`) node by node.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..core import build
-from ..core.nodes import Add, Expr, Func, MatMul, Neg, Number, Scale, Symbol, Transpose, fold, walk
-from ..language.printing import latex, latex_name, text
+from ..calculus.engine import backprop
+from ..calculus.jacobian import linear_coefficient
 from ..calculus.rules import Context
-from ..core.shapes import as_matrix, shape_of
-from ..core.program import rebuild, substitute
 from ..calculus.simplify import Simplifier
+from ..core import build
+from ..core.build import rebuild
+from ..core.nodes import Add, Expr, Func, MatMul, Neg, Number, Scale, Symbol, Transpose, fold, walk
+from ..core.program import substitute
+from ..core.shapes import shape_of, shape_words
+from ..language.latex import latex, latex_name
+from ..language.printing import text
 
 UPSTREAM = "G"
 LETTERS = "abcdegkpqrtvw"
@@ -38,13 +42,6 @@ def _d(f: str, v: str) -> str:
 
 def _dl(f: str, v: str) -> str:
     return rf"\frac{{\partial {latex_name(f)}}}{{\partial {latex_name(v)}}}"
-
-
-def _shape_words(shape: tuple) -> str:
-    if not shape:
-        return "scalar"
-    r, c = as_matrix(shape)
-    return f"{r} x {c}"
 
 
 # ---------------------------------------------------------------- the steps
@@ -85,8 +82,8 @@ class Edge:
                 self.product != self.downstream else ""
             out.append(f"downstream  {_d(f, c)} = {chain}{product}{text(self.downstream)}")
             return out
-        out = [f"local       {_d(n, c)} takes an upstream {UPSTREAM} ({_shape_words(self.node_shape)}) "
-               f"to {text(self.vjp)} ({_shape_words(self.child_shape)})"]
+        out = [f"local       {_d(n, c)} takes an upstream {UPSTREAM} ({shape_words(self.node_shape)}) "
+               f"to {text(self.vjp)} ({shape_words(self.child_shape)})"]
         out.append(f"downstream  {_d(f, c)} = {_d(f, n)} {_d(n, c)} = {text(self.downstream)}   "
                    f"(in the shape of {c})")
         return out
@@ -144,7 +141,7 @@ class Memo:
 
     def __str__(self) -> str:
         s = f"memoize     {self.name} = {_d(self.function, self.node)} = {text(self.value)}   " \
-            f"({_shape_words(self.shape)}"
+            f"({shape_words(self.shape)}"
         if self.shaped is not None:
             s += f"; in the shape of {self.node}: {text(Transpose(Symbol(self.name)))} = {text(self.shaped)}"
         s += ")"
@@ -180,7 +177,7 @@ class Accumulate:
 
 
 @dataclass
-class Result:
+class Final:
     """The gradient in the shape of the variable, with δ and the introduced names substituted."""
     function: str
     wrt: str
@@ -195,7 +192,7 @@ class Result:
         how = f"{text(self.shorthand)} → {text(self.named)}, " if self.shorthand is not None else ""
         same = text(self.named) == self.final
         tail = "" if same else f" = {self.final}"
-        return f"in the shape of {self.wrt} ({how}{_shape_words(self.shape)}):\n  {lhs} = {text(self.named)}{tail}"
+        return f"in the shape of {self.wrt} ({how}{shape_words(self.shape)}):\n  {lhs} = {text(self.named)}{tail}"
 
     def latex(self) -> str:
         lhs = _dl(self.function, self.wrt)
@@ -205,7 +202,7 @@ class Result:
 
 # ---------------------------------------------------------------- building them
 
-def chain_rule(d, backprop, linear_coefficient) -> list:
+def chain_rule(d) -> list:
     """The steps of ∂s/∂wrt for a Derivative d of a scalar function (else an empty list)."""
     f = d.function
     if f is None or not d.trace:
@@ -340,7 +337,7 @@ def chain_rule(d, backprop, linear_coefficient) -> list:
             c_shape = shape(c)
             down = simp(substitute(lin, {g_name: upstream}))
             if len(n_shape) <= 1 and len(c_shape) <= 1:
-                local = _local(lin, g_name, n_shape, c_shape, ctx, simp, linear_coefficient)
+                local = _local(lin, g_name, n_shape, c_shape, ctx, simp)
                 if local is not None:
                     down_num = simp(build.transpose(down)) if len(c_shape) == 1 else down
                     product = _product(up_numerator, local, ctx)
@@ -365,7 +362,7 @@ def chain_rule(d, backprop, linear_coefficient) -> list:
     elif len(shapes[wrt]) == 1 and isinstance(named, Transpose):
         shorthand = named.arg                                     # δ^T: the row δ as a column
     final_expr = d.expr
-    steps.append(Result(function, wrt, named, shorthand, text(final_expr), latex(final_expr), shapes[wrt]))
+    steps.append(Final(function, wrt, named, shorthand, text(final_expr), latex(final_expr), shapes[wrt]))
     return steps
 
 
@@ -385,7 +382,7 @@ def _simple(e: Expr) -> bool:
     return isinstance(e, (Symbol, Number))
 
 
-def _local(lin: Expr, g: str, n_shape: tuple, c_shape: tuple, ctx, simp, linear_coefficient) -> Expr | None:
+def _local(lin: Expr, g: str, n_shape: tuple, c_shape: tuple, ctx, simp) -> Expr | None:
     """∂node/∂child in numerator layout, from its vector-Jacobian product lin (linear in G)."""
     if not n_shape:                       # a scalar node: lin = G × (gradient in the shape of the child)
         grad = simp(substitute(lin, {g: build.ONE}))
@@ -417,7 +414,7 @@ def steps_text(steps: list) -> str:
     lines = ["forward pass (placeholders):"] + [f"  {s}" for s in forward]
     lines.append("backward pass (downstream = upstream × local):")
     for s in rest:
-        if isinstance(s, Result):
+        if isinstance(s, Final):
             lines.append(str(s))
         else:
             lines.extend("  " + line for line in str(s).split("\n"))

@@ -32,22 +32,24 @@ from itertools import product as _cartesian
 import numpy as np
 
 from ..core import build
+from ..core.dims import is_fixed
+from ..core.ops import OPS
 from ..core.errors import DerivativeError
 from ..core.evaluate import evaluate_expr
 from ..core.nodes import (
-    Add, Det, Diag, DiagPart, Div, ElemDiv, ElemPower, Expr, Func, Hadamard, Identity, LogDet,
-    LogSoftmax, MatMul, Max, Min, Neg, Norm, Number, Ones, Power, Scale, Softmax, Sum, Symbol,
+    Add, Diag, DiagPart, Div, ElemDiv, ElemPower, Expr, Hadamard, Identity, MatMul, Neg, Number, Ones, Power, Scale, Sum, Symbol,
     Trace, Transpose, fold, walk,
 )
-from ..language.printing import latex, latex_name, text
+from ..language.latex import latex, latex_name
+from ..language.printing import text
 from ..core.shapes import shape_of
+from .naming import COTANGENT, cotangent_name
 from ..core.program import substitute
 
 ONE = "1"          # the index of an axis of size 1: fixed, never printed
 F_LETTERS = ("i", "j", "p", "q")
 V_LETTERS = ("k", "l", "r", "s")
 SUM_LETTERS = tuple("abcdefghuvwyz")
-COTANGENT = "G"
 
 
 class Unsupported(DerivativeError):
@@ -491,8 +493,8 @@ def _contract(t: Term, rank: dict[str, int], ranges: dict[str, object]) -> Term:
         if s not in used:
             sums.remove(s)
             dim = ranges.get(s)
-            if getattr(dim, "is_Integer", False):
-                coef *= int(dim)
+            if is_fixed(dim):
+                coef *= dim
             else:
                 factors.append(Dim(str(dim)))
     factors = _merge_powers(factors)
@@ -555,12 +557,6 @@ def _plain_text(f) -> str:
 
 # ---------------------------------------------------------------- from a Derivative
 
-def _cotangent_name(d) -> str:
-    """The engine's G: "G", or "G_1", … where the program uses that name itself."""
-    return next(n for n in d.shapes if (n == COTANGENT or n.startswith(COTANGENT + "_"))
-                and n not in d.program.shapes)
-
-
 def _axes(shape: tuple, base: str) -> tuple:
     return tuple(ONE if _is_one(d) else f"{base}{n}" for n, d in enumerate(shape))
 
@@ -568,7 +564,7 @@ def _axes(shape: tuple, base: str) -> tuple:
 def index_form(d) -> IndexForm:
     """The index form of a Derivative of kind "tensor" (raises Unsupported where there is none)."""
     shapes = dict(d.shapes)
-    g = _cotangent_name(d)
+    g = cotangent_name(d)
     expr = d.expr
     # placeholders that hold G are written out; the others stay names
     holding: dict[str, Expr] = {}
@@ -636,7 +632,9 @@ def _letters(f_idx, v_idx, terms, expr, definitions, shapes) -> dict[str, str]:
 
 # ---------------------------------------------------------------- printers
 
-_CALLS = (Func, Sum, Trace, Det, LogDet, Softmax, LogSoftmax, Norm, Max, Min, DiagPart)
+def _delimited(e: Expr) -> bool:
+    """A node printed as a call or between bars (tanh(W x), ‖x‖): its entries need no brackets."""
+    return OPS[type(e)].form in ("call", "function", "bars")
 
 
 class _TextPrinter:
@@ -664,8 +662,8 @@ class _TextPrinter:
         base = self.expr(f.expr)
         sub = self.sub(f.indices)
         if isinstance(f.expr, Symbol):
-            return (self.group(base) if "_" in base and sub else base) + sub
-        if isinstance(f.expr, _CALLS):
+            return (self.group(base) if "_" in f.expr.name and sub else base) + sub  # (W_1)_ij
+        if _delimited(f.expr):
             return base + sub
         return self.paren(base) + sub
 
@@ -794,8 +792,8 @@ class _LatexPrinter(_TextPrinter):
         base = self.expr(f.expr)
         sub = self.sub(f.indices)
         if isinstance(f.expr, Symbol):
-            return (f"{{{base}}}" if "_" in base or "^" in base else base) + sub
-        if isinstance(f.expr, _CALLS):
+            return (f"{{{base}}}" if "_" in f.expr.name else base) + sub  # {W_{1}}_{ij}
+        if _delimited(f.expr):
             return f"{{{base}}}{sub}" if sub else base
         return self.paren(base) + sub
 
@@ -825,17 +823,17 @@ class _LatexPrinter(_TextPrinter):
     def lhs(self, form: IndexForm) -> str:
         fs = self.sub(form.f_indices)
         vs = self.sub(form.v_indices)
-        w = latex_name(form.wrt)
-        v = self.wrapped(w, vs)
+        v = self.wrapped(form.wrt, vs)
         if form.hessian_of is not None:
             f = latex_name(form.hessian_of)
-            return rf"\frac{{\partial^2 {f}}}{{\partial {self.wrapped(w, fs)}\, \partial {v}}}"
-        f = self.wrapped(latex_name(form.function), fs)
+            return rf"\frac{{\partial^2 {f}}}{{\partial {self.wrapped(form.wrt, fs)}\, \partial {v}}}"
+        f = self.wrapped(form.function, fs)
         return rf"\frac{{\partial {f}}}{{\partial {v}}}"
 
     @staticmethod
     def wrapped(name: str, sub: str) -> str:
-        return (f"{{{name}}}" if sub and ("_" in name or "^" in name) else name) + sub
+        """A name's LaTeX with index subscripts: {W_{1}}_{ij} where the name has its own subscript."""
+        return (f"{{{latex_name(name)}}}" if sub and "_" in name else latex_name(name)) + sub
 
 
 def index_text_of(form: IndexForm) -> str:
@@ -894,7 +892,7 @@ def _split_coef(f) -> tuple[Fraction, tuple]:
 def _raw_fallback(d, printer_latex: bool) -> str:
     """When L(G) has no index form here: say what the entries are, honestly."""
     from_expr = latex(d.expr) if printer_latex else text(d.expr)
-    g = _cotangent_name(d)
+    g = cotangent_name(d)
     f = d.program.name or "F"
     if printer_latex:
         return (rf"\frac{{\partial {latex_name(f)}_{{I}}}}{{\partial {latex_name(d.wrt)}_{{K}}}} = "
@@ -947,7 +945,7 @@ def evaluate_index(form: IndexForm, env: dict) -> np.ndarray:
 
     def size(i) -> int:  # an index's range, or a Dim's value
         dim = i.dim if isinstance(i, Dim) else form.ranges[i]
-        return int(dim) if getattr(dim, "is_Integer", False) else sizes[str(dim)]
+        return dim if is_fixed(dim) else sizes[str(dim)]
 
     free = [i for i in form.f_indices + form.v_indices if i != ONE]
     full_shape = tuple(size(i) for i in free)

@@ -1,0 +1,109 @@
+"""Numeric kernels of the operations (numpy float64), as the operation table's rows call them.
+
+Values follow the evaluator's representation: a scalar is an ``np.float64``, a column vector
+a 1-D array, a matrix a 2-D array, a row (1, m) a 2-D array. In a product a 1-D vector acts
+as a column. The stable forms subtract the max before exponentials.
+"""
+from __future__ import annotations
+
+from functools import reduce
+
+from .lazy import np
+
+
+def softmax(z):
+    e = np.exp(z - np.max(z))
+    return e / np.sum(e)
+
+
+def logsoftmax(z):
+    shifted = z - np.max(z)
+    return shifted - np.log(np.sum(np.exp(shifted)))
+
+
+def logsumexp(z):
+    """log Σ exp(z) over every entry, the max subtracted first."""
+    m = np.max(z)
+    if not np.isfinite(m):
+        return np.log(np.sum(np.exp(z)))
+    return m + np.log(np.sum(np.exp(z - m)))
+
+
+def logsumexp_columns(z):
+    """log(1ᵀ exp(Z)): the log-sum-exp of each column, as a row."""
+    m = np.max(z, axis=0)
+    m = np.where(np.isfinite(m), m, 0.0)
+    return (m + np.log(np.sum(np.exp(z - m), axis=0)))[None, :]
+
+
+def logdet(x):
+    sign, logabs = np.linalg.slogdet(x)
+    if sign > 0:
+        return logabs
+    if sign == 0:
+        return -np.inf  # log 0
+    return np.nan  # log of a negative number
+
+
+def column(v):
+    """A value as a 2-D factor of a product: a vector is a column, a scalar 1 x 1."""
+    v = np.asarray(v, dtype=float)
+    if v.ndim == 0:
+        return v.reshape(1, 1)
+    if v.ndim == 1:
+        return v.reshape(-1, 1)
+    return v
+
+
+def matmul(*factors):
+    return reduce(np.matmul, [column(f) for f in factors])
+
+
+def transpose(v):
+    v = np.asarray(v)
+    if v.ndim == 0:
+        return v
+    if v.ndim == 1:
+        return v.reshape(1, -1)
+    if v.shape[0] == 1:
+        return v.reshape(-1)  # (1, n)^T is a column vector
+    return v.T
+
+
+def add(*terms):
+    return reduce(np.add, terms)
+
+
+def multiply(*terms):
+    return reduce(np.multiply, terms)
+
+
+def power(c, p):
+    return np.power(np.float64(c), np.float64(p))
+
+
+def elempower(a, p):
+    return np.power(a, np.float64(p))
+
+
+def diagpart(x):
+    return np.diag(x).copy()
+
+
+def sigmoid(x):
+    x = np.asarray(x, dtype=float)
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+
+def softplus(x):
+    x = np.asarray(x, dtype=float)
+    return np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x)))
+
+
+def relu(x):
+    return np.maximum(x, 0)
+
+
+def step(x):
+    return np.heaviside(np.asarray(x, dtype=float), 0.5)

@@ -1,0 +1,150 @@
+"""LaTeX of typed trees, in the cheatsheet's notation, as KaTeX renders it.
+
+``x^{\\top}``, ``\\odot``, ``\\operatorname{diag}``, ``\\sigma``, ``f'``, ``\\lVert x \\rVert``,
+``\\frac{1}{2}``, ``\\left( … \\right)``. Symbols are printed in plain math italic, not bold (the
+cheatsheet writes ``u^T``, ``W x`` without bold; the kind of a symbol is carried by its case);
+Greek names print as commands (δ → ``\\delta``) and the part after the first underscore as a
+subscript (``W_1`` → ``W_{1}``). Brackets and forms come from :mod:`matcalc.language.printing`.
+"""
+from __future__ import annotations
+
+from . import greek
+from .printing import Printer
+from ..core.functions import FUNCTIONS
+from ..core.nodes import Div, ElemPower, Expr, Func, Identity, Inverse, Norm, Number, Ones, Power, Symbol, Trace, \
+    Transpose
+from ..core.ops import OPS, Op
+from ..core.program import needed_definitions
+
+__all__ = ["LatexPrinter", "latex", "latex_name", "latex_program", "latex_equation"]
+
+
+def latex_name(name: str) -> str:
+    """A symbol's name in LaTeX: Greek letters as commands, the part after "_" as a subscript.
+
+    δ → ``\\delta``, ``W_1`` → ``W_{1}``, ``W_10`` → ``W_{10}``; a longer name is one
+    italic word (``\\mathit{xy}``), not a product of letters.
+    """
+    base, sep, sub = name.partition("_")
+    if len(base) == 1:
+        body = greek.command(base) or base
+    else:
+        body = r"\mathit{" + "".join(_letter(ch) for ch in base) + "}"
+    if sep:
+        body += "_{" + "".join(_letter(ch) for ch in sub.replace("_", ",")) + "}"
+    return body
+
+
+def _letter(ch: str) -> str:
+    """One character of a longer name: a Greek command braced so no letter runs into it."""
+    command = greek.command(ch)
+    return "{" + command + "}" if command else ch
+
+
+class LatexPrinter(Printer):
+    """LaTeX in the cheatsheet's notation, as KaTeX renders it."""
+
+    LPAREN = r"\left("
+    RPAREN = r"\right)"
+    STAR = r" \cdot "
+
+    FRAC = 45  # \frac{a}{b}: delimited, tighter than a product, looser than a postfix base
+
+    def precedence(self, e: Expr) -> int:
+        if isinstance(e, Div) or (isinstance(e, Number) and e.value > 0 and e.value.denominator != 1):
+            return self.FRAC
+        return super().precedence(e)
+
+    def needs_star(self, e: Expr) -> bool:
+        return isinstance(e, Number)  # "2 3" would render as 23
+
+    def product(self, factors: list[Expr]) -> str:
+        first, *rest = factors
+        parts = [self.first_factor(first)]
+        for f in rest:
+            # a \frac is self-delimiting, so it may follow juxtaposition unbracketed
+            s = self.paren(f, self.FRAC)
+            sep = self.TIMES
+            if not self.is_bracketed(f, self.FRAC) and self.needs_star(self.leftmost(f)):
+                sep = self.STAR
+            parts.append(sep + s)
+        return "".join(parts)
+
+    def _print_Symbol(self, e: Symbol) -> str:
+        return latex_name(e.name)
+
+    def _print_Number(self, e: Number) -> str:
+        v = e.value
+        if v < 0:
+            return "-" + self._print_Number(Number(-v))
+        if v.denominator == 1:
+            return str(v.numerator)
+        return rf"\frac{{{v.numerator}}}{{{v.denominator}}}"
+
+    def _print_Identity(self, e: Identity) -> str:
+        return "I"
+
+    def _print_Ones(self, e: Ones) -> str:
+        return r"\mathbf{1}"
+
+    def token(self, op: Op) -> str:
+        return op.latex
+
+    def _print_Trace(self, e: Trace) -> str:
+        if isinstance(e.arg, Identity) and e.arg.dim is not None:
+            return rf"\operatorname{{tr}}(I_{{{e.arg.dim}}})"
+        return self.call(r"\operatorname{tr}", e.arg)
+
+    def _print_Norm(self, e: Norm) -> str:
+        return rf"\lVert {self.doprint(e.arg)} \rVert"
+
+    def _print_Func(self, e: Func) -> str:
+        row = FUNCTIONS.get(e.name)
+        if row is not None and row.latex_form is not None and e.order == 0:
+            return row.latex_form.format(self.doprint(e.arg))  # \sqrt{x}, \lvert x \rvert
+        if row is not None:
+            name = row.latex
+        elif len(e.name) == 1 or all(greek.command(ch) for ch in e.name):
+            name = latex_name(e.name)
+        else:
+            name = r"\operatorname{" + e.name + "}"
+        return self.call(name + "'" * e.order, e.arg)
+
+    def _print_Transpose(self, e: Transpose) -> str:
+        if isinstance(e.arg, Inverse):
+            return self.base(e.arg.arg) + r"^{-\top}"
+        return self.base(e.arg) + OPS[Transpose].latex
+
+    def _print_Power(self, e: Power) -> str:
+        return self.base(e.left) + "^{" + self.doprint(e.right) + "}"
+
+    def _print_ElemPower(self, e: ElemPower) -> str:
+        return self.base(e.left) + OPS[ElemPower].latex + self.doprint(e.right) + "}"
+
+    def _print_Div(self, e: Div) -> str:
+        return rf"\frac{{{self.doprint(e.left)}}}{{{self.doprint(e.right)}}}"
+
+
+
+
+
+def latex(e: Expr) -> str:
+    """e in LaTeX (math mode, without the dollars)."""
+    return LatexPrinter().doprint(e)
+
+
+def latex_program(definitions: dict[str, Expr], expr: Expr, name: str | None = None) -> str:
+    """The needed definitions and expr as aligned LaTeX lines (``z &= W x + b \\\\ …``).
+
+    ``name`` labels the last line (``s &= …``); without it the expression stands alone.
+    """
+    printer = LatexPrinter()
+    rows = [f"{latex_name(n)} &= {printer.doprint(definitions[n])}" for n in needed_definitions(expr, definitions)]
+    body = printer.doprint(expr)
+    rows.append(f"{latex_name(name)} &= {body}" if name is not None else f"&{body}")
+    return "\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}"
+
+
+def latex_equation(lhs_latex: str, e: Expr) -> str:
+    """``lhs = latex(e)``, e.g. ``\\frac{\\partial s}{\\partial W} = \\left(u \\odot …``."""
+    return f"{lhs_latex} = {latex(e)}"

@@ -1,0 +1,68 @@
+"""The results the API returns: a :class:`Derivative` is the engine's plain
+:class:`~matcalc.calculus.result.Result` with its views at hand (the chain rule step by step,
+generated code, rich display in Jupyter); :class:`Gradients` several of them from one pass."""
+from __future__ import annotations
+
+from dataclasses import fields
+
+from .calculus.result import Result
+from .core.nodes import Expr
+from .language.printing import text
+from .views import codegen
+from .views.steps import chain_rule, steps_latex, steps_text
+
+
+class Derivative(Result):
+    """∂F/∂V (see :class:`~matcalc.calculus.result.Result`), with its steps, code and display."""
+
+    @classmethod
+    def of(cls, result: Result) -> "Derivative":
+        return result if isinstance(result, cls) else cls(**{f.name: getattr(result, f.name) for f in fields(result)})
+
+    def _repr_latex_(self) -> str:
+        return f"$${self.latex()}$$"
+
+    @property
+    def steps(self) -> list:
+        """The chain rule step by step (see matcalc.views.steps): placeholders, upstream × local, δ, the reshape."""
+        return chain_rule(self)
+
+    def steps_text(self) -> str:
+        return steps_text(self.steps)
+
+    def steps_latex(self) -> str:
+        return steps_latex(self.steps)
+
+    def to_numpy(self, name: str = codegen.FUNCTION_NAME) -> str:
+        """Python source of ``name(inputs…) -> (value, derivative)`` (see matcalc.views.codegen)."""
+        return codegen.generate(self.program, self, name).source
+
+    def compile(self, name: str = codegen.FUNCTION_NAME):
+        """The callable of :meth:`to_numpy`: ``(value, derivative)`` at its inputs."""
+        return codegen.compile_source(codegen.generate(self.program, self, name), name)
+
+
+class Gradients(dict):
+    """Several derivatives of one program from one backward pass, by variable name."""
+
+    @classmethod
+    def of(cls, results: dict[str, Result]) -> "Gradients":
+        return cls((name, Derivative.of(r)) for name, r in results.items())
+
+    def to_numpy(self, name: str = codegen.FUNCTION_NAME) -> str:
+        """Python source of ``name(inputs…) -> (value, d_first, d_second, …)`` in this dict's order."""
+        return codegen.generate(next(iter(self.values())).program, self, name).source
+
+    def compile(self, name: str = codegen.FUNCTION_NAME):
+        """The callable of :meth:`to_numpy`."""
+        return codegen.compile_source(codegen.generate(next(iter(self.values())).program, self, name), name)
+
+    def __str__(self) -> str:
+        """The definitions they share once, then ∂s/∂V = … for each variable."""
+        definitions: dict[str, Expr] = {}
+        for d in self.values():
+            definitions.update(d.definitions)
+        lines = [f"{n} = {text(v)}" for n, v in definitions.items()]
+        lines += [str(d) if d.kind == "tensor" else f"∂{d.function_name}/∂{d.wrt} = {text(d.expr)}"
+                  for d in self.values()]
+        return "\n".join(lines)
