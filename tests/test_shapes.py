@@ -8,7 +8,7 @@ from matcalc.core.nodes import (
     Inverse, LogDet, LogSoftmax, MatMul, Max, Min, Neg, Norm, Number, Ones, Power, Scale, Softmax,
     Sum, Symbol, Trace, Transpose, walk,
 )
-from matcalc.language.typecheck import conventional_kind
+from matcalc.language.kinds import conventional_kind
 from matcalc.core.dims import dim as dim_expr
 from matcalc.core.shapes import shape_of
 
