@@ -127,7 +127,7 @@ def part_b(rounds):
         ("`python -c pass`", [py, "-c", "pass"]),
     ]
     env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    out = subprocess.run(matcalc_cli, capture_output=True, text=True, env=env)
+    out = subprocess.run(matcalc_cli, capture_output=True, text=True, env=env, check=False)
     assert out.stdout.strip() == "(u ⊙ f'(W x + b)) x^T", out.stdout + out.stderr
     times = {label: [] for label, _ in commands}
     for r in range(rounds):
@@ -171,7 +171,7 @@ def machine_lines(load_start):
     import sympy
     from run import loadavg
     try:
-        cpu = re.search(r"Model name:\s*(.+)", subprocess.run(["lscpu"], capture_output=True, text=True).stdout)
+        cpu = re.search(r"Model name:\s*(.+)", subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout)
         cpu = cpu.group(1).strip() if cpu else platform.processor()
     except OSError:
         cpu = platform.processor()
