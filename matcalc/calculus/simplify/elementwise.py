@@ -13,7 +13,7 @@ symbolic = LazyModule("matcalc.core.symbolic")
 
 
 def cancelled_quotient(e: Expr, s) -> Expr | None:
-    """(a ⊙ b) ./ a = b: an elementwise rational expression with a quotient, cancelled where that is shorter"""
+    """((a ⊙ b + a) ./ (b + 1)) ⊙ x = a ⊙ x: a rational expression with a quotient, cancelled by SymPy where that is shorter"""
     if not has_quotient(e, s.quotients):
         return None
     expr, atoms, scalar_atoms = to_sympy(e, s.is_scalar)

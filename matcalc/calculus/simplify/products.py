@@ -23,7 +23,7 @@ def each_factor(*rewrites):
                 if out is not None:
                     return out
         return None
-    rewrite.parts = rewrites
+    rewrite.parts, rewrite.combinator = rewrites, each_factor
     rewrite.__name__ = rewrite.__qualname__ = "each_factor(" + ", ".join(r.__name__ for r in rewrites) + ")"
     return rewrite
 
@@ -38,7 +38,7 @@ def each_pair(*rewrites):
                 if out is not None:
                     return out
         return None
-    rewrite.parts = rewrites
+    rewrite.parts, rewrite.combinator = rewrites, each_pair
     rewrite.__name__ = rewrite.__qualname__ = "each_pair(" + ", ".join(r.__name__ for r in rewrites) + ")"
     return rewrite
 

@@ -87,7 +87,7 @@ def each_grouping(*rewrites):
                     rest = [t for k, t in enumerate(terms) if k not in (i, j)]
                     return build.add(*terms[:i], pair, *[t for t in rest if terms.index(t) > i])
         return None
-    rewrite.parts = rewrites
+    rewrite.parts, rewrite.combinator = rewrites, each_grouping
     rewrite.__name__ = rewrite.__qualname__ = "each_grouping(" + ", ".join(r.__name__ for r in rewrites) + ")"
     return rewrite
 
