@@ -2,7 +2,7 @@
 
 Sums, products and Hadamard products flatten; 0 absorbs products and vanishes
 from sums; I vanishes from products; (Aᵀ)ᵀ is A; Number ∘ Number is a Number.
-Every other rewrite belongs to :mod:`matcalc.simplify`.
+Every other rewrite belongs to :mod:`matcalc.calculus.simplify`.
 """
 from __future__ import annotations
 
