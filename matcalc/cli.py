@@ -245,8 +245,12 @@ def _add_verify_command(sub) -> None:
     p = sub.add_parser("verify", help="check a hand derivation: exit 0 if right, 1 if refuted, 2 if bad input")
     _add_program_args(p)
     p.add_argument("--wrt", required=True, help="the variable the claim differentiates with respect to")
-    p.add_argument("--claim", required=True,
-                   help='the claimed derivative, e.g. "(u .* f\'(W x + b)) x^T" or "δ = u ⊙ f\'(z); δ x^T"')
+    claims = p.add_mutually_exclusive_group(required=True)
+    claims.add_argument("--claim",
+                        help='the claimed derivative, e.g. "(u .* f\'(W x + b)) x^T" or "δ = u ⊙ f\'(z); δ x^T"')
+    claims.add_argument("--claims", metavar="FILE",
+                        help="many claims at once: a .csv with id and claim columns, or .jsonl with "
+                             "{\"id\": …, \"claim\": …} a line; each verdict, then a summary")
     p.add_argument("--layout", choices=("shape", "numerator", "denominator"), default="shape",
                    help="the layout the claim is written in (default: the shape of the variable)")
     p.add_argument("--format", choices=("text", "json"), default="text")
@@ -254,6 +258,8 @@ def _add_verify_command(sub) -> None:
 
 
 def _cmd_verify(args) -> int:
+    if args.claims:
+        return _cmd_verify_claims(args)
     v = verify(_read_program(args), args.wrt, args.claim, layout=args.layout)
     if args.format == "json":
         print(json.dumps({"ok": v.ok, "reason": v.reason, "message": v.message, "claim": v.claim,
@@ -262,6 +268,17 @@ def _cmd_verify(args) -> int:
     else:
         print(v.message)
     return EXIT_OK if v.ok else EXIT_REFUTED
+
+
+def _cmd_verify_claims(args) -> int:
+    """Exit 0 when every claim is right, 1 when any is refuted or unreadable, 2 on a bad program or file."""
+    from .views.claims import grade, read_claims
+    grades = grade(_read_program(args), args.wrt, read_claims(args.claims), layout=args.layout)
+    if args.format == "json":
+        print(json.dumps(grades.as_json(), ensure_ascii=False, indent=2))
+    else:
+        print(grades.text())
+    return EXIT_OK if all(r.ok for r in grades.rows) else EXIT_REFUTED
 
 
 _EXTRA_COMMANDS.append(_add_verify_command)

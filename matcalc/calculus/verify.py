@@ -69,7 +69,7 @@ class Verdict:
 
 
 def verify(text, wrt: str, claim: str, layout: str = "shape", domain="auto", points: int = POINTS,
-           seed: int = 0) -> Verdict:
+           seed: int = 0, derivative: Result | None = None) -> Verdict:
     """Check a hand-derived ∂F/∂wrt (``claim``, in the language, in the program's context).
 
     The claim may use the program's symbols and placeholders (z, h, …) and define its own
@@ -80,7 +80,7 @@ def verify(text, wrt: str, claim: str, layout: str = "shape", domain="auto", poi
     program = as_program(text)
     if wrt in program.definitions:
         program = freed(program, wrt)
-    d = derive(program, wrt, layout)
+    d = derivative if derivative is not None else derive(program, wrt, layout)  # given: many claims, one derivation
     if d.kind == "tensor":
         raise DerivativeError(f"∂{d.function_name}/∂{wrt} is a generalized Jacobian (shape "
                               f"{' x '.join(map(str, d.shape))}); verify checks gradients and Jacobians",
