@@ -284,6 +284,34 @@ def _cmd_verify_claims(args) -> int:
 _EXTRA_COMMANDS.append(_add_verify_command)
 
 
+# ---------------------------------------------------------------- serve
+
+def _add_serve_command(sub) -> None:
+    p = sub.add_parser("serve", help="a local web page: type a program, see the derivative, check your answer")
+    p.add_argument("--port", type=int, default=8000, help="the port on 127.0.0.1 (default 8000; 0 picks a free one)")
+    p.add_argument("--log", action="store_true", help="log each request on standard error")
+    p.set_defaults(run=_cmd_serve)
+
+
+def _cmd_serve(args) -> int:
+    """Serve until interrupted; print the URL and open no browser."""
+    from .views.web.server import make_server, url
+    if not 0 <= args.port <= 65535:
+        raise MatcalcError(f"{args.port} is not a port", hint="choose one from 1024 to 65535, or 0 for a free one")
+    server = make_server(args.port, quiet=not args.log)
+    print(f"matcalc is serving {url(server)}  (this computer only; Ctrl-C stops it)", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        print("stopped", file=sys.stderr)
+    finally:
+        server.server_close()
+    return EXIT_OK
+
+
+_EXTRA_COMMANDS.append(_add_serve_command)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
