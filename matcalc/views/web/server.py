@@ -32,7 +32,7 @@ class Handler(BaseHTTPRequestHandler):
     server_version = "matcalc"
     quiet = True
 
-    def log_message(self, format, *args):  # noqa: A002 (the standard library's name)
+    def log_message(self, format, *args):
         if not self.quiet:
             super().log_message(format, *args)
 
@@ -63,7 +63,7 @@ class Handler(BaseHTTPRequestHandler):
 
     # ------------------------------------------------------------ GET: the page and its files
 
-    def do_GET(self):  # noqa: N802 (the standard library's name)
+    def do_GET(self):
         if not self._host_ok():
             return self._refuse(HTTPStatus.FORBIDDEN, "this server answers requests to 127.0.0.1 only")
         path = urlsplit(self.path).path
@@ -85,7 +85,7 @@ class Handler(BaseHTTPRequestHandler):
 
     # ------------------------------------------------------------ POST: the API
 
-    def do_POST(self):  # noqa: N802
+    def do_POST(self):
         if not self._host_ok():
             return self._refuse(HTTPStatus.FORBIDDEN, "this server answers requests to 127.0.0.1 only")
         route = {"/api/analyze": _analyze, "/api/check": _check}.get(urlsplit(self.path).path)
