@@ -95,3 +95,13 @@ def test_verdict_html_is_escaped():
     assert not v.ok
     html = v._repr_html_()
     assert "refuted" in html and f"<pre>{escape(v.message)}</pre>" in html
+
+
+def test_graphviz_comes_with_matcalc():
+    """The Python graphviz package is a default dependency, so graph -o g.svg needs only dot."""
+    from importlib import metadata
+    try:
+        requires = metadata.requires("matcalc") or []
+    except metadata.PackageNotFoundError:
+        pytest.skip("matcalc is not installed here (run from the checkout); .ci/run installs it")
+    assert any(r.split(">")[0].split("=")[0].strip() == "graphviz" and "extra" not in r for r in requires), requires

@@ -220,3 +220,38 @@ def test_editing_a_declaration_changes_the_program(page, server):
     expect(page.locator("#program")).to_have_value(re.compile(r"^W : n x k\n"), timeout=30_000)
     expect(page.locator("#declarations input.shape[data-name=x]")).to_have_value("k", timeout=30_000)
     assert page.inner_text(".derivative code") == ANSWER
+
+
+# ---------------------------------------------------------------- the command
+
+def test_matcalc_serve_prints_its_url_and_serves(tmp_path):
+    """`matcalc serve --port 0` in its own process: the URL on standard output, the page at it."""
+    import subprocess
+    import sys
+
+    import matcalc
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(Path(matcalc.__file__).parent.parent),
+                                                                      os.environ.get("PYTHONPATH")]))}
+    proc = subprocess.Popen([sys.executable, "-m", "matcalc", "serve", "--port", "0"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path)
+    try:
+        line = proc.stdout.readline()
+        match = re.search(r"http://127\.0\.0\.1:(\d+)/", line)
+        assert match, (line, proc.poll())
+        status, kind, body = request(match.group(0), "/")
+        assert status == 200 and b"<textarea id=\"program\"" in body
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def test_a_port_in_use_is_bad_input(capsys):
+    import socket
+
+    from matcalc.cli import main
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        code = main(["serve", "--port", str(taken.getsockname()[1])])
+    err = capsys.readouterr().err
+    assert code == 2 and "cannot listen on 127.0.0.1:" in err and "--port" in err
