@@ -238,7 +238,7 @@ def test_matcalc_serve_prints_its_url_and_serves(tmp_path):
         line = proc.stdout.readline()
         match = re.search(r"http://127\.0\.0\.1:(\d+)/", line)
         assert match, (line, proc.poll())
-        status, kind, body = request(match.group(0), "/")
+        status, _, body = request(match.group(0), "/")
         assert status == 200 and b"<textarea id=\"program\"" in body
     finally:
         proc.terminate()
