@@ -100,7 +100,7 @@ def _graph_svg(program: Program) -> dict:
 
 
 def _code(program: Program, found: dict) -> dict:
-    """Source for each code target the house has (NumPy today), or why there is none."""
+    """Source for each code target, or why there is none (a tensor has no matrix code)."""
     targets = {}
     for target, make in _targets().items():
         try:
@@ -111,13 +111,9 @@ def _code(program: Program, found: dict) -> dict:
 
 
 def _targets() -> dict:
-    """name -> generate(program, results) -> source: NumPy, and any other target codegen offers."""
-    targets = {"numpy": lambda p, rs: codegen.generate(p, rs).source}
-    for name in ("jax", "torch"):
-        make = getattr(codegen, f"generate_{name}", None)
-        if callable(make):
-            targets[name] = lambda p, rs, make=make: make(p, rs).source
-    return targets
+    """name -> (program, results) -> source: the code targets the house has (NumPy); a new
+    target is one more row here, and the page shows a tab for each."""
+    return {"numpy": lambda p, rs: codegen.generate(p, rs).source}
 
 
 def check(text: str, wrt: str, claim: str) -> dict:
