@@ -105,3 +105,13 @@ def test_graphviz_comes_with_matcalc():
     except metadata.PackageNotFoundError:
         pytest.skip("matcalc is not installed here (run from the checkout); .ci/run installs it")
     assert any(r.split(">")[0].split("=")[0].strip() == "graphviz" and "extra" not in r for r in requires), requires
+
+
+def test_rich_latex_renders_in_katex():
+    """What Jupyter is handed as text/latex (inside $$ … $$) is LaTeX that KaTeX accepts."""
+    from test_printing import katex_errors
+    steps = matcalc.derive(HEADLINE, wrt="W").steps
+    shown = [matcalc.derive(HEADLINE, wrt=["W", "b"])._repr_latex_(), matcalc.derive(HEADLINE, wrt="W")._repr_latex_(),
+             steps._repr_latex_(), *(s._repr_latex_() for s in steps)]
+    strings = [s.removeprefix("$$").removesuffix("$$") for s in shown]
+    assert katex_errors(strings) == []
