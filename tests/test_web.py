@@ -255,3 +255,9 @@ def test_a_port_in_use_is_bad_input(capsys):
         code = main(["serve", "--port", str(taken.getsockname()[1])])
     err = capsys.readouterr().err
     assert code == 2 and "cannot listen on 127.0.0.1:" in err and "--port" in err
+
+
+def test_a_big_graph_is_not_drawn_on_the_page():
+    text = " + ".join(f"a{i}^T W x{i}" for i in range(120))
+    data = api.analyze(text, ["W"])
+    assert "more than the page draws" in data["graph"]["error"] and data["results"][0]["shape"] == "n x m"

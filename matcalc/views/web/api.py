@@ -22,6 +22,7 @@ from ..steps import chain_rule, steps_latex, steps_text
 
 EXAMPLE = "u^T f(W x + b)"
 MAX_VARIABLES = 20
+MAX_GRAPH_NODES = 300   # dot takes seconds beyond this, and nobody reads such a drawing on a page
 
 
 def error_json(error: MatcalcError, field: str = "program") -> dict:
@@ -92,7 +93,11 @@ def analyze(text: str, wrt=None, with_graph: bool = True) -> dict:
 
 def _graph_svg(program: Program) -> dict:
     try:
-        return {"svg": graph(program).pipe("svg").decode("utf-8")}
+        g = graph(program)
+        if len(g.nodes) > MAX_GRAPH_NODES:
+            return {"error": f"the graph has {len(g.nodes)} nodes, more than the page draws ({MAX_GRAPH_NODES}); "
+                             "matcalc graph … -o graph.svg draws it"}
+        return {"svg": g.pipe("svg").decode("utf-8")}
     except MatcalcError as error:  # no dot on this machine: say what to install
         return {"error": str(error)}
     except RecursionError:
