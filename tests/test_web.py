@@ -261,3 +261,13 @@ def test_a_big_graph_is_not_drawn_on_the_page():
     text = " + ".join(f"a{i}^T W x{i}" for i in range(120))
     data = api.analyze(text, ["W"])
     assert "more than the page draws" in data["graph"]["error"] and data["results"][0]["shape"] == "n x m"
+
+
+def test_a_variable_that_is_not_there_is_said_under_the_input(page, server):
+    page.goto(server + "?program=" + quote("x^T A x") + "&wrt=W")
+    expect(page.locator("#error-text")).to_contain_text('"W" is not a variable of the program', timeout=30_000)
+    assert page.is_hidden("#results-section")
+    page.check("#declarations input[type=checkbox][data-name=x]")  # W stays asked for: the error stays
+    page.goto(server + "?program=" + quote("x^T A x") + "&wrt=x")
+    expect(page.locator(".derivative code")).to_have_text("(A + A^T) x", timeout=30_000)
+    assert page.is_hidden("#error")

@@ -66,10 +66,10 @@ def analyze(text: str, wrt=None, with_graph: bool = True) -> dict:
                  "variables": list(program.variables), "function": None}
     names = _wrt_list(wrt, program)
     out["wrt"] = names
+    out["results"] = []
     if with_graph:
         out["graph"] = _graph_svg(program)
     if not names:
-        out["results"] = []
         out["note"] = "choose the variables to differentiate by"
         return out
     try:

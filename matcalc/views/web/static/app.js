@@ -235,7 +235,11 @@ function start() {
   readUrl();
   $("program").value = state.program;
   $("claim").value = state.claim;
-  $("program").addEventListener("input", () => { state.program = $("program").value; schedule(); });
+  $("program").addEventListener("input", () => {
+    state.program = $("program").value;
+    $("verdict").hidden = true;  // a verdict on the old program: checked again once the new one is read
+    schedule();
+  });
   $("check").addEventListener("click", check);
   $("claim").addEventListener("keydown", (e) => { if (e.key === "Enter") check(); });
   $("claim").addEventListener("input", () => { $("claim").classList.remove("bad"); });
