@@ -16,7 +16,7 @@ import matcalc
 
 PACKAGE = pathlib.Path(matcalc.__file__).parent
 FORBIDDEN = {"eval", "exec", "__import__", "compile"}
-COMPILER = "views/codegen.py"  # the module whose compile_source runs generated code
+COMPILER = "views/codegen/function.py"  # the module whose compile_source runs generated code
 ALLOWED = {(COMPILER, "compile_source", "exec"), (COMPILER, "compile_source", "compile")}
 
 
