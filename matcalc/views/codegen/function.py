@@ -5,7 +5,9 @@ dims on entry and returns ``(value, d1, d2, …)``; :func:`compile_source` makes
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import functools
+import inspect
+from dataclasses import dataclass, field
 
 from ...calculus.simplify import Simplifier
 from ...core.dims import is_fixed, is_one
@@ -16,7 +18,7 @@ from ...core.program import Program
 from ...core.shapes import shape_of
 from ...core.stable import stable
 from .expressions import expression
-from .names import FUNCTION_NAME, CodegenError, check_function_name, safe_name
+from .names import FUNCTION_NAME, CodegenError, ascii_name, check_function_name, safe_name
 from .plan import Writer, dag, inline_results, intern, values
 from .source import number
 
@@ -31,6 +33,8 @@ class Generated:
     inputs: list[str]
     function_parameters: list[str]
     outputs: list[str]
+    aliases: dict[str, str] = field(default_factory=dict)
+    """an ASCII keyword -> the parameter it stands for (theta -> θ)"""
 
 
 def _expand_derivatives(node: Expr, kids: list[Expr]) -> Expr:
@@ -69,10 +73,16 @@ def roots_of(program: Program, items: list) -> tuple[list[Expr], dict]:
 
 
 def signature(program: Program, order: list[Expr], taken: set[str]):
-    """(inputs in order, program name -> Python name, (function, order) -> parameter name)."""
+    """(inputs in order, program name -> Python name, (function, order) -> parameter name).
+
+    Inputs in the program's order: the declared ones as declared, then the others by first
+    appearance (then any a result alone brings in, by name).
+    """
     names: dict[str, str] = {}
-    free = [s.name for s in order if type(s) is Symbol]
-    inputs = [v for v in program.variables if v in set(free)] + sorted(set(free) - set(program.variables))
+    free = {s.name for s in order if type(s) is Symbol}
+    inputs = [v for v in program.declaration_order if v in free]
+    inputs += [v for v in program.variables if v in free and v not in inputs]
+    inputs += sorted(free - set(inputs))
     for v in inputs:
         py = safe_name(v)
         if py in taken:
@@ -147,7 +157,19 @@ def generate(program: Program, results=(), name: str = FUNCTION_NAME) -> Generat
     source = ("import numpy as np\n" + "\n\n" + f"def {name}({', '.join(params)}):\n    {doc}\n"
               + "".join(f"    {line}\n" for line in body))
     return Generated(source=source, parameters=params, inputs=[names[v] for v in inputs],
-                     function_parameters=list(fparams.values()), outputs=["value"] + [lbl for lbl, _ in items])
+                     function_parameters=list(fparams.values()), outputs=["value"] + [lbl for lbl, _ in items],
+                     aliases=_aliases(inputs, names, params))
+
+
+def _aliases(inputs: list[str], names: dict[str, str], params: list[str]) -> dict[str, str]:
+    """The ASCII spelling of each parameter that is not ASCII, where it names nothing else."""
+    out: dict[str, str] = {}
+    for v in inputs:
+        if not names[v].isascii():
+            alias = ascii_name(v)
+            if alias not in params and alias not in out:
+                out[alias] = names[v]
+    return out
 
 
 def _check_input(name: str, py: str, shape: tuple, dims: dict[str, str], taken: set[str]) -> list[str]:
@@ -198,5 +220,24 @@ def compile_source(generated: Generated, name: str = FUNCTION_NAME):
     namespace: dict = {}
     exec(compile(generated.source, f"<matcalc {name}>", "exec"), namespace)  # noqa: S102 - our own source
     fn = namespace[name]
+    if generated.aliases:
+        fn = _with_aliases(fn, generated.aliases)
     fn.source = generated.source
     return fn
+
+
+def _with_aliases(fn, aliases: dict[str, str]):
+    """fn, also taking each parameter by its ASCII keyword (theta= for θ)."""
+
+    @functools.wraps(fn)
+    def call(*args, **kwargs):
+        for alias, real in aliases.items():
+            if alias in kwargs:
+                if real in kwargs:
+                    raise TypeError(f"{fn.__name__}() got {real} twice (as {real} and as {alias})")
+                kwargs[real] = kwargs.pop(alias)
+        return fn(*args, **kwargs)
+
+    call.__signature__ = inspect.signature(fn)
+    call.aliases = dict(aliases)
+    return call
