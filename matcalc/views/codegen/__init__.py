@@ -9,7 +9,8 @@ dims on entry and returns ``(value, d1, d2, …)``. The modules, by concern:
 * :mod:`.products` — products without diagonal or ones matrices, ``multi_dot`` chains;
 * :mod:`.expressions` — one node's code from its row in the operation or function table;
 * :mod:`.plan` — one DAG for all results, temporaries, liveness, writing in place;
-* :mod:`.function` — parameters, input checks, the body, :func:`generate`, :func:`compile_source`.
+* :mod:`.function` — parameters, input checks, the body, :func:`generate`, :func:`compile_source`;
+* :mod:`.targets`, :mod:`.frameworks` — NumPy, and the same function in PyTorch and JAX.
 
 Numerically stable forms (:mod:`matcalc.core.stable`): softmax and log-softmax with the max
 subtracted, softplus (and ``log(1 + exp(t))``) as ``np.logaddexp(0, t)``, σ as
@@ -22,9 +23,9 @@ written into the source; the only ``exec`` (in :func:`compile_source`) runs sour
 """
 from __future__ import annotations
 
-from .function import Generated, compile_source, generate
+from .function import TARGETS, Generated, compile_source, generate
 from .names import FUNCTION_NAME, USED_BY_GENERATED, CodegenError, safe_name
 from .plan import EXPENSIVE, MAX_INLINE_DEPTH
 
-__all__ = ["EXPENSIVE", "FUNCTION_NAME", "MAX_INLINE_DEPTH", "USED_BY_GENERATED", "CodegenError", "Generated",
+__all__ = ["EXPENSIVE", "FUNCTION_NAME", "MAX_INLINE_DEPTH", "TARGETS", "USED_BY_GENERATED", "CodegenError", "Generated",
            "compile_source", "generate", "safe_name"]

@@ -17,10 +17,11 @@ from ...core.nodes import Expr, Func, Number, Symbol, fold, with_args
 from ...core.program import Program
 from ...core.shapes import shape_of
 from ...core.stable import stable
-from .expressions import expression
 from .names import FUNCTION_NAME, CodegenError, ascii_name, check_function_name, safe_name
 from .plan import Writer, dag, inline_results, intern, values
 from .source import number
+from .frameworks import JAX, TORCH
+from .targets import NUMPY, Target
 
 symbolic = LazyModule("matcalc.core.symbolic")
 
@@ -34,6 +35,7 @@ class Generated:
     function_parameters: list[str]
     outputs: list[str]
     aliases: dict[str, str] = field(default_factory=dict)
+    target: str = "numpy"
     """an ASCII keyword -> the parameter it stands for (theta -> θ)"""
 
 
@@ -72,7 +74,7 @@ def roots_of(program: Program, items: list) -> tuple[list[Expr], dict]:
     return roots, shapes
 
 
-def signature(program: Program, order: list[Expr], taken: set[str]):
+def signature(program: Program, order: list[Expr], taken: set[str], reserved: frozenset = frozenset()):
     """(inputs in order, program name -> Python name, (function, order) -> parameter name).
 
     Inputs in the program's order: the declared ones as declared, then the others by first
@@ -85,6 +87,8 @@ def signature(program: Program, order: list[Expr], taken: set[str]):
     inputs += sorted(free - set(inputs))
     for v in inputs:
         py = safe_name(v)
+        if py in reserved:
+            raise CodegenError(f'"{v}" is a name the generated code uses itself', hint="rename the symbol")
         if py in taken:
             raise CodegenError(f'two names of the program become "{py}" in generated code')
         taken.add(py)
@@ -94,25 +98,25 @@ def signature(program: Program, order: list[Expr], taken: set[str]):
         if type(n) is Func and n.name not in FUNCTIONS and (n.name, n.order) not in fparams:
             base = safe_name(n.name)
             py = base if n.order == 0 else f"{base}_prime" + (str(n.order) if n.order > 1 else "")
-            if py in taken:
+            if py in taken or py in reserved:
                 raise CodegenError(f'the function parameter "{py}" clashes with a name of the program')
             taken.add(py)
             fparams[(n.name, n.order)] = py
     return inputs, names, dict(sorted(fparams.items()))
 
 
-def _body(roots, order, uses, shapes, names, taken, fparams, dims, final=None):
+def _body(target: Target, roots, order, uses, shapes, names, taken, fparams, dims, final=None):
     """One pass: the writer, and the return statement and the temporaries it reads."""
-    w = Writer(shapes, names, taken, fparams, dims, uses, set(roots), final)
-    vals = values(w, order, expression)
+    w = Writer(shapes, names, taken, fparams, dims, uses, set(roots), final, in_place=target.in_place)
+    vals = values(w, order, target.expression)
     w.reading.append(set())
     outs = []
     for r in roots:
         shape = w.shape(r)
         if type(r) is Number and shape:
-            outs.append(f"np.full(({', '.join(w.dim(x) for x in shape)},), {number(r.value)})")
+            outs.append(target.full.format(", ".join(w.dim(x) for x in shape), number(r.value)))
         elif not shape:
-            outs.append(f"np.float64({vals[r].get()})")
+            outs.append(target.scalar_out.format(vals[r].get()))
         else:
             outs.append(vals[r].get())
     needed = frozenset(w.reading.pop())
@@ -128,37 +132,44 @@ def _temporary_names(count: int, taken: set[str]) -> list[str]:
     return out
 
 
-def generate(program: Program, results=(), name: str = FUNCTION_NAME) -> Generated:
+def generate(program: Program, results=(), name: str = FUNCTION_NAME, target: str = "numpy") -> Generated:
     """Source of one function returning (value, *results) of the program at its inputs.
 
     ``results``: a Derivative, a Gradients dict, or a list of Derivatives (Hessians included).
+    ``target``: "numpy", "torch" or "jax" (:data:`TARGETS`).
     """
     check_function_name(name)
+    if target not in TARGETS:
+        raise CodegenError(f"no code target called {target!r}", hint="use one of " + ", ".join(TARGETS))
+    tgt = TARGETS[target]
+    if name in tgt.reserved:
+        raise CodegenError(f"{name!r} cannot name the generated function", hint="it names a module the code uses")
     items = _results(results)
     roots, shapes = roots_of(program, items)
     order, uses = dag(roots)
     taken: set[str] = set()
-    inputs, names, fparams = signature(program, order, taken)
+    inputs, names, fparams = signature(program, order, taken, tgt.reserved)
     dims: dict[str, str] = {}
     checks: list[str] = []
     for v in inputs:
-        checks.extend(_check_input(v, names[v], shapes[v], dims, taken))
+        checks.extend(_check_input(tgt, names[v], shapes[v], dims, taken))
     params = [names[v] for v in inputs] + list(fparams.values())
     if name in params:
         raise CodegenError(f'the function name "{name}" is also one of its parameters')
     # first pass: which temporaries the return line needs; second: those, numbered in order
-    w, _, needed = _body(roots, order, uses, shapes, names, set(taken), fparams, dims)
+    w, _, needed = _body(tgt, roots, order, uses, shapes, names, set(taken), fparams, dims)
     live = w.live(needed)
     final = dict(zip(live, _temporary_names(len(live), taken)))
-    w, ret, needed = _body(roots, order, uses, shapes, names, set(taken), fparams, dims, final)
+    w, ret, needed = _body(tgt, roots, order, uses, shapes, names, set(taken), fparams, dims, final)
     body = checks + w.lines(w.live(needed)) + [ret]
+    note = f" ({tgt.note})" if tgt.note else ""
     doc = (f'"""Value of the program and {", ".join(lbl for lbl, _ in items) or "nothing else"}; '
-           f'generated by matcalc."""')
-    source = ("import numpy as np\n" + "\n\n" + f"def {name}({', '.join(params)}):\n    {doc}\n"
+           f'generated by matcalc{note}."""')
+    source = (tgt.imports + "\n\n" + f"def {name}({', '.join(params)}):\n    {doc}\n"
               + "".join(f"    {line}\n" for line in body))
     return Generated(source=source, parameters=params, inputs=[names[v] for v in inputs],
                      function_parameters=list(fparams.values()), outputs=["value"] + [lbl for lbl, _ in items],
-                     aliases=_aliases(inputs, names, params))
+                     aliases=_aliases(inputs, names, params), target=target)
 
 
 def _aliases(inputs: list[str], names: dict[str, str], params: list[str]) -> dict[str, str]:
@@ -172,13 +183,13 @@ def _aliases(inputs: list[str], names: dict[str, str], params: list[str]) -> dic
     return out
 
 
-def _check_input(name: str, py: str, shape: tuple, dims: dict[str, str], taken: set[str]) -> list[str]:
+def _check_input(target: Target, py: str, shape: tuple, dims: dict[str, str], taken: set[str]) -> list[str]:
     """Lines that convert one input to float64 in its representation and check its dims."""
-    lines = [f"{py} = np.asarray({py}, dtype=float)"]
+    lines = [f"{py} = {target.asarray.format(py)}"]
     if len(shape) == 0:
-        lines += [f"if {py}.size != 1:",
+        lines += [f"if {target.size.format(py)} != 1:",
                   f"    raise ValueError(f'{py} should be a scalar, got shape {{{py}.shape}}')",
-                  f"{py} = {py}.reshape(())[()]"]
+                  f"{py} = {target.to_scalar.format(py)}"]
         return lines
     if len(shape) == 1:
         lines += [f"if {py}.ndim == 2 and {py}.shape[1] == 1:", f"    {py} = {py}[:, 0]",
@@ -241,3 +252,7 @@ def _with_aliases(fn, aliases: dict[str, str]):
     call.__signature__ = inspect.signature(fn)
     call.aliases = dict(aliases)
     return call
+
+
+TARGETS: dict[str, Target] = {"numpy": NUMPY, "torch": TORCH, "jax": JAX}
+"""The code targets by name."""

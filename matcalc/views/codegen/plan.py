@@ -114,7 +114,8 @@ class Writer:
     """
 
     def __init__(self, shapes: dict, names: dict[str, str], taken: set[str], fparams: dict,
-                 dims: dict[str, str], uses: dict, roots: set, final: dict[int, str] | None = None):
+                 dims: dict[str, str], uses: dict, roots: set, final: dict[int, str] | None = None,
+                 in_place: bool = True):
         self.shapes = shapes
         self.names = names
         self.taken = taken
@@ -123,6 +124,7 @@ class Writer:
         self.uses = uses
         self.roots = roots
         self.final = final
+        self.in_place = in_place
         self.groups: list[tuple[int, str, list[str], frozenset]] = []  # in order of computation
         self.reading: list[set[int]] = []
         self.seq = 0
@@ -182,7 +184,7 @@ class Writer:
     def dead(self, node: Expr, val: Val, shape: tuple) -> bool:
         """Whether ``val`` is a temporary array no one else reads after its one consumer, of
         ``shape``: that consumer may overwrite it (``out=``) instead of allocating anew."""
-        return (val.fresh and val.temp and bool(shape)
+        return (self.in_place and val.fresh and val.temp and bool(shape)
                 and self.uses.get(node, 0) == 1 and node not in self.roots and self.shape(node) == shape)
 
 
