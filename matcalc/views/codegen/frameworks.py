@@ -177,9 +177,10 @@ def _expression(framework: str):
             return _function(w, s, node, kid, vals)
         if t is LogDet:
             x = kid[0].get()
+            where = s["where"]  # log det for a positive det, log 0 = -inf, nan for a negative one
             return "", True, lambda n: [f"{n}_sign, {n} = {s['slogdet'].format(x)}",
-                                        f"{n} = {s['where']}({n}_sign > 0, {n}, "
-                                        f"{s['where']}({n}_sign == 0, -float('inf'), float('nan')))"]
+                                        (f"{n} = {where}({n}_sign > 0, {n}, "
+                                         f"{where}({n}_sign == 0, -float('inf'), float('nan')))")]
         if t in (Max, Min):
             a, b = (_tensor(s, c, v) for c, v in zip(node.args, kid))
             return s["max" if t is Max else "min"].format(a, b), True, None
