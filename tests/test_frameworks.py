@@ -90,14 +90,14 @@ def test_jax_agrees_with_jax_grad_and_numpy(source, wrt, domain, x64):
     fn = codegen.compile_source(gen)
     names = program_inputs(program, gen)
     args = [jax.numpy.asarray(np.asarray(env[v], dtype=float)) for v in names]
-    value, *ds = fn(*args)
+    value, *ds = jax.jit(fn)(*args)  # one compilation rather than one per operation
     want_value, *want = _numpy_reference(program, grads, env)
     np.testing.assert_allclose(np.asarray(value), want_value, rtol=1e-10, atol=1e-10)
-    for v, d, w in zip(grads, ds, want, strict=True):
+    argnums = tuple(names.index(v) for v in grads)
+    by_jax = jax.jit(jax.grad(lambda *a: fn(*a)[0], argnums=argnums))(*args)  # through the generated value code
+    for d, w, g in zip(ds, want, by_jax, strict=True):
         np.testing.assert_allclose(np.asarray(d), w, rtol=1e-10, atol=1e-10)
-        i = names.index(v)
-        by_jax = jax.grad(lambda *a: fn(*a)[0], argnums=i)(*args)  # jax.grad through the generated value code
-        np.testing.assert_allclose(np.asarray(d).reshape(np.shape(by_jax)), np.asarray(by_jax), rtol=1e-8, atol=1e-10)
+        np.testing.assert_allclose(np.asarray(d).reshape(np.shape(g)), np.asarray(g), rtol=1e-8, atol=1e-10)
 
 
 def test_jax_code_traces_under_jit(x64):

@@ -111,3 +111,12 @@ def test_the_derivative_of_a_huge_odd_power():
     env = {"x": np.array([-1.0, 0.5])}
     for got in (d.evaluate(env), d.compile()(**env)[1]):
         np.testing.assert_array_equal(got, [float(ODD), 0.0])
+
+
+def test_a_literal_past_floats_range_is_infinite_in_both():
+    # 1e399 is past float64's largest (1.8e308): IEEE makes it inf; evaluate and the code agree
+    d = matcalc.derive("1e399 sum(x)", "x")
+    env = {"x": np.array([1.0, 2.0])}
+    for value, grad in ((matcalc.evaluate(d.program, env), d.evaluate(env)), d.compile()(**env)):
+        assert value == math.inf
+        np.testing.assert_array_equal(grad, [math.inf, math.inf])

@@ -269,7 +269,7 @@ class _Evaluator:
         if t is Symbol:
             return self.values[node.name]
         if t is Number:
-            return np.float64(node.value)
+            return np.float64(kernels.number(node.value))
         op = OPS[t]
         if t in (Identity, Ones):
             value = op.numpy(self.dims.require(node.dim, op.name, node.span))

@@ -12,6 +12,8 @@ import math
 from dataclasses import dataclass, field
 from fractions import Fraction
 
+from ...core import kernels
+
 NAME, NAME_T, BRACKETED, VIEW, BROADCAST, NUMBER, EXPR = (
     "name", "name.T", "(name)", "view", "broadcast", "number", "expr")
 _VIEWS = frozenset({NAME, NAME_T, BRACKETED, VIEW})
@@ -64,9 +66,11 @@ def indexed(code: str, index: str) -> Code:
 
 
 def number(value: Fraction) -> Code:
-    f = float(value)
+    f = kernels.number(value)
+    if math.isinf(f):  # a literal past float's range (1e399)
+        return Code("float('inf')" if f > 0 else "(-float('inf'))", EXPR)
     text = repr(f)
-    if f < 0 or math.isinf(f) or math.isnan(f):
+    if f < 0 or math.isnan(f):
         return Code(f"({text})", EXPR)
     return Code(text, NUMBER if f == 0 or f >= 1e-4 else EXPR)  # repr writes 1e-05 with a minus
 

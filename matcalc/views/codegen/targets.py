@@ -8,7 +8,7 @@ temporaries (NumPy's ``out=``), and which emitter writes one node's code. NumPy 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from collections.abc import Callable
 
 from .expressions import expression
 
