@@ -173,11 +173,12 @@ def generate(program: Program, results=(), name: str = FUNCTION_NAME, target: st
 
 
 def _aliases(inputs: list[str], names: dict[str, str], params: list[str]) -> dict[str, str]:
-    """The ASCII spelling of each parameter that is not ASCII, where it names nothing else."""
+    """Keywords that also name a parameter, where they name nothing else: the ASCII spelling
+    of a name that is not ASCII (theta for θ), and the program's own name where the parameter
+    had to spell it (ϑ for theta_symbol, so ``f(**values)`` by the program's names works)."""
     out: dict[str, str] = {}
     for v in inputs:
-        if not names[v].isascii():
-            alias = ascii_name(v)
+        for alias in ((v,) if v != names[v] else ()) + ((ascii_name(v),) if not names[v].isascii() else ()):
             if alias not in params and alias not in out:
                 out[alias] = names[v]
     return out
