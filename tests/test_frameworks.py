@@ -142,3 +142,16 @@ def test_names_the_frameworks_use_are_refused():
         d.to_torch()
     with pytest.raises(matcalc.MatcalcError, match="no code target"):
         d.compile(target="tensorflow")
+
+
+def test_generic_functions_named_like_framework_calls():
+    """A generic f may be called anything, even a word the spelling table uses (pow, where)."""
+    torch = pytest.importorskip("torch")
+    d = matcalc.derive("u^T pow(W x)", "x")
+    fn = d.compile(target="torch")
+    u, W, x = (torch.tensor(a, dtype=torch.float64) for a in ([1.0, 2.0], [[1.0, 0.0], [0.0, 3.0]], [2.0, 1.0]))
+    value, grad = fn(u, W, x, torch.tanh, lambda z: 1 - torch.tanh(z) ** 2)
+    # u^T tanh(W x) = tanh(2) + 2 tanh(3); ∇x = Wᵀ (u ⊙ tanh'(W x))
+    assert float(value) == pytest.approx(np.tanh(2.0) + 2 * np.tanh(3.0), rel=1e-14)
+    want = np.array([[1.0, 0.0], [0.0, 3.0]]).T @ (np.array([1.0, 2.0]) * (1 - np.tanh([2.0, 3.0]) ** 2))
+    np.testing.assert_allclose(grad.numpy(), want, rtol=1e-14)

@@ -9,6 +9,7 @@ frameworks' stable kernels.
 """
 from __future__ import annotations
 
+from ...core.functions import FUNCTIONS
 from ...core.nodes import (
     Add, Det, Diag, DiagPart, Div, ElemDiv, ElemPower, Expr, Func, Hadamard, Identity, Inverse, LogDet,
     LogSoftmax, MatMul, Max, Min, Neg, Norm, Number, Ones, Power, Scale, Softmax, Sum, Symbol, Trace,
@@ -114,7 +115,7 @@ def _function(w, s: dict, node: Func, kid: list, vals: dict):
         return s["logsumexp"].format(vals[z].op()), True, None
     if (z := logsumexp_columns_arg(node)) is not None and len(w.shape(z)) == 2:
         return s["logsumexp_columns"].format(vals[z].op()), True, None
-    if node.order == 0 and node.name in s:
+    if node.order == 0 and node.name in FUNCTIONS:  # a named function (a generic one may be called anything)
         spelling = s[node.name]
         arg = _tensor(s, node.arg, kid[0])
         if isinstance(spelling, tuple):
