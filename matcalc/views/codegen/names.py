@@ -5,7 +5,7 @@ Parameters are named as the program names them: Python identifiers may be Greek,
 and ``x_α`` stay as they are. A character of a program name that cannot stand in a Python
 identifier as it is — one that Python would read as another letter (NFKC: ``ϑ`` is ``θ``,
 ``ϐ`` is ``β`` to Python) or that is no letter (the Greek numeral sign) — is spelt in ASCII
-from its Unicode name: ``ϑ`` → ``theta_symbol``, ``ϐ`` → ``beta_symbol``, ``ʹ`` →
+from its Unicode name: ``ϑ`` → ``theta_symbol``, ``ϐ`` → ``beta_symbol``, the numeral sign U+0374 →
 ``numeral_sign``. :func:`ascii_name` spells every Greek letter out (θ → ``theta``, Σ →
 ``Sigma``, λ → ``lamda`` as Unicode names it); compiled functions accept that spelling as a
 keyword alias.
