@@ -155,3 +155,15 @@ def test_generic_functions_named_like_framework_calls():
     assert float(value) == pytest.approx(np.tanh(2.0) + 2 * np.tanh(3.0), rel=1e-14)
     want = np.array([[1.0, 0.0], [0.0, 3.0]]).T @ (np.array([1.0, 2.0]) * (1 - np.tanh([2.0, 3.0]) ** 2))
     np.testing.assert_allclose(grad.numpy(), want, rtol=1e-14)
+
+
+def test_a_torch_hessian_agrees_with_autograd():
+    torch = pytest.importorskip("torch")
+    h = matcalc.hessian("sum(log(1 + exp(-y ⊙ (X w))))", "w")
+    fn = h.compile(target="torch")
+    rng = np.random.default_rng(5)
+    y, X, w = (torch.tensor(a, dtype=torch.float64) for a in
+               (rng.choice([-1.0, 1.0], size=6), rng.normal(size=(6, 3)), rng.normal(size=3)))
+    _, got = fn(y, X, w)
+    by_torch = torch.autograd.functional.hessian(lambda v: fn(y, X, v)[0], w)  # of the generated value code
+    np.testing.assert_allclose(got.numpy(), by_torch.numpy(), rtol=1e-10, atol=1e-12)
