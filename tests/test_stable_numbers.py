@@ -120,3 +120,22 @@ def test_a_literal_past_floats_range_is_infinite_in_both():
     for value, grad in ((matcalc.evaluate(d.program, env), d.evaluate(env)), d.compile()(**env)):
         assert value == math.inf
         np.testing.assert_array_equal(grad, [math.inf, math.inf])
+
+
+@pytest.mark.parametrize("t", LOGITS)
+def test_log_of_a_sum_of_exps(t):
+    # log(e^a + e^0) = softplus(a); d/da = e^a / (e^a + 1) = σ(a)
+    env = {"a": t, "b": 0.0}
+    _agree(_all_three("a : scalar\nb : scalar\nlog(exp(a) + exp(b))", "a", env), (softplus(t), sigmoid(t)))
+
+
+@pytest.mark.parametrize("t", LOGITS)
+def test_softmax_written_with_an_elementwise_quotient(t):
+    # e^z ./ sum(e^z) at z = (t, 0): (σ(t), σ(-t))
+    from matcalc.views import codegen
+    program = matcalc.parse("z : n\nexp(z) ./ sum(exp(z))")
+    env = {"z": np.array([t, 0.0])}
+    want = [sigmoid(t), sigmoid(-t)]
+    np.testing.assert_allclose(matcalc.evaluate(program, env), want, rtol=1e-12, atol=1e-300)
+    (value,) = codegen.compile_source(codegen.generate(program, ()))(env["z"])
+    np.testing.assert_allclose(value, want, rtol=1e-12, atol=1e-300)

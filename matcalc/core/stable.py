@@ -6,7 +6,9 @@ a tree:
 * log(softmax(x)) = logsoftmax(x); log(e^t) = t; log(det X) = logdet X (by ``slogdet``);
 * log(σ(t)) = -softplus(-t); log(1 - σ(t)) = -softplus(t) (so binary cross-entropy stays
   finite at any logit); 1 - σ(t) = σ(-t) (no cancellation next to 1); log(1 + e^t) = softplus(t);
-* e^z / sum(e^z) = softmax(z) (also written (1 / sum(e^z)) e^z);
+* log(e^a + e^b + …) = m + log(e^(a-m) + e^(b-m) + …) with m = max(a, b, …), and its
+  derivative e^a / (e^a + e^b + …) = e^(a-m) / (e^(a-m) + e^(b-m) + …);
+* e^z / sum(e^z) = softmax(z) (also written e^z ./ sum(e^z) and (1 / sum(e^z)) e^z);
 * x^p for an integer p beyond 2^53, which float(p) would round to an even number: |x|^p for
   an even p, x ⊙ |x|^(p-1) for an odd p > 0, |x|^(p+1) ./ x for an odd p < 0 (the parity,
   and so the sign, survive).
@@ -20,7 +22,7 @@ from __future__ import annotations
 
 from . import build
 from .nodes import (
-    Add, Det, Div, ElemDiv, ElemPower, Expr, Func, Hadamard, LogDet, LogSoftmax, MatMul, Neg, Number, Ones,
+    Add, Det, Div, ElemDiv, ElemPower, Expr, Func, Hadamard, LogDet, LogSoftmax, MatMul, Max, Neg, Number, Ones,
     Power, Scale, Softmax, Sum, Symbol, Transpose, fold, with_args,
 )
 
@@ -79,6 +81,41 @@ def _huge_power(node: Expr) -> Expr | None:
     return Div(rest, x) if power is Power else ElemDiv(rest, x)
 
 
+def _log_add_exp(ts: list[Expr]) -> Expr:
+    """log(e^a + e^b + …) = m + log(e^(a-m) + e^(b-m) + …), m = max(a, b, …): no term overflows;
+    two terms as max(a, b) + softplus(-|a - b|), exact also where the smaller term is tiny."""
+    if len(ts) == 2:
+        a, b = ts
+        return build.add(Max(a, b), Func("softplus", build.neg(Func("abs", build.sub(a, b)))))
+    m = ts[0]
+    for x in ts[1:]:
+        m = Max(m, x)
+    return build.add(m, Func("log", build.add(*(Func("exp", build.sub(x, m)) for x in ts))))
+
+
+def _exp_ratio(node: Expr, see) -> Expr | None:
+    """e^a / (e^a + e^b + …) — also (1 / (…)) e^a and 1 ./ (…) ⊙ e^a — with the max
+    subtracted: e^(a-m) / (e^(a-m) + e^(b-m) + …), m = max(a, b, …)."""
+    t = type(node)
+    if t in (Div, ElemDiv):
+        top, bottom, elementwise = node.left, node.right, t is ElemDiv
+    elif t in (Scale, Hadamard) and len(node.args) == 2 and type(node.args[0]) in (Div, ElemDiv) \
+            and build.is_one(node.args[0].left):
+        top, bottom, elementwise = node.args[1], node.args[0].right, t is Hadamard
+    else:
+        return None
+    top, bottom = see(top), see(bottom)
+    if not (is_exp(top) and type(bottom) is Add and all(is_exp(see(x)) for x in bottom.terms)
+            and any(see(x) == top for x in bottom.terms)):
+        return None
+    ts = [see(x).arg for x in bottom.terms]
+    m = ts[0]
+    for x in ts[1:]:
+        m = Max(m, x)
+    shifted = build.add(*(Func("exp", build.sub(x, m)) for x in ts))
+    return (ElemDiv if elementwise else Div)(Func("exp", build.sub(top.arg, m)), shifted)
+
+
 def _rewrite(node: Expr, see) -> Expr:
     t = type(node)
     if _is_log(node):
@@ -96,12 +133,16 @@ def _rewrite(node: Expr, see) -> Expr:
         inner = _one_plus_exp(a)
         if inner is not None:  # log(1 + e^t) = softplus(t)
             return Func("softplus", inner)
+        if type(a) is Add and all(is_exp(see(x)) for x in a.terms):
+            return _log_add_exp([see(x).arg for x in a.terms])
+    if (ratio := _exp_ratio(node, see)) is not None:
+        return ratio
     if t is Add and (inner := _one_minus_sigmoid(node, see)) is not None:  # 1 - σ(t) = σ(-t): no cancellation
         return Func("sigmoid", build.neg(inner))
     if (rewritten := _huge_power(node)) is not None:
         return rewritten
-    # e^z / sum(e^z) and (1 / sum(e^z)) e^z: softmax(z)
-    if t is Div and is_exp(node.left) and node.right == Sum(node.left):
+    # e^z / sum(e^z), e^z ./ sum(e^z) and (1 / sum(e^z)) e^z: softmax(z)
+    if t in (Div, ElemDiv) and is_exp(node.left) and node.right == Sum(node.left):
         return Softmax(node.left.arg)
     if t is Scale and is_exp(node.right) and type(node.left) is Div and build.is_one(node.left.left) \
             and node.left.right == Sum(node.right):

@@ -185,6 +185,10 @@ def _expression(framework: str):
         if t in (Max, Min):
             a, b = (_tensor(s, c, v) for c, v in zip(node.args, kid))
             return s["max" if t is Max else "min"].format(a, b), True, None
+        if t in (Softmax, LogSoftmax) and len(w.shape(node.arg)) == 2:  # over every entry of a matrix
+            x = kid[0].op()
+            flat = s[_CALLS[t]].format(indexed(x, ".reshape(-1)"))
+            return f"({flat}).reshape({x}.shape)", True, None
         if t in _CALLS:
             return s[_CALLS[t]].format(kid[0].get()), True, None
         raise CodegenError(f"no {framework} code for {t.__name__}")
