@@ -15,7 +15,7 @@ from .views.graph import graph as _graph
 from .views import gallery as _gallery
 
 EXIT_OK, EXIT_REFUTED, EXIT_BAD_INPUT = 0, 1, 2
-FORMATS = ("text", "latex", "json", "numpy")
+FORMATS = ("text", "latex", "json", "numpy", "torch", "jax")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -64,9 +64,9 @@ def _show(results: dict, fmt: str, steps: bool) -> str:
     """The derivatives in one format, one after another."""
     if fmt == "json":
         return json.dumps([_json_of(d) for d in results.values()], ensure_ascii=False, indent=2)
-    if fmt == "numpy":
+    if fmt in codegen.TARGETS:  # numpy, torch, jax: one function returning the value and every derivative
         first = next(iter(results.values()))
-        return codegen.generate(first.program, list(results.values())).source
+        return codegen.generate(first.program, list(results.values()), target=fmt).source
     blocks = []
     for name, d in results.items():
         lines = []

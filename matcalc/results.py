@@ -42,9 +42,18 @@ class Derivative(Result):
         """Python source of ``name(inputs…) -> (value, derivative)`` (see matcalc.views.codegen)."""
         return codegen.generate(self.program, self, name).source
 
-    def compile(self, name: str = codegen.FUNCTION_NAME):
-        """The callable of :meth:`to_numpy`: ``(value, derivative)`` at its inputs."""
-        return codegen.compile_source(codegen.generate(self.program, self, name), name)
+    def to_torch(self, name: str = codegen.FUNCTION_NAME) -> str:
+        """The same function in PyTorch (float64 tensors; needs ``pip install matcalc[torch]``)."""
+        return codegen.generate(self.program, self, name, target="torch").source
+
+    def to_jax(self, name: str = codegen.FUNCTION_NAME) -> str:
+        """The same function in JAX (float64 with ``jax_enable_x64``; needs ``pip install matcalc[jax]``)."""
+        return codegen.generate(self.program, self, name, target="jax").source
+
+    def compile(self, name: str = codegen.FUNCTION_NAME, target: str = "numpy"):
+        """The callable of :meth:`to_numpy` (or of :meth:`to_torch`, :meth:`to_jax` by ``target``):
+        ``(value, derivative)`` at its inputs."""
+        return codegen.compile_source(codegen.generate(self.program, self, name, target=target), name)
 
 
 def _equation(d: Result) -> str:
@@ -75,11 +84,22 @@ class Gradients(dict):
 
     def to_numpy(self, name: str = codegen.FUNCTION_NAME) -> str:
         """Python source of ``name(inputs…) -> (value, d_first, d_second, …)`` in this dict's order."""
-        return codegen.generate(next(iter(self.values())).program, self, name).source
+        return self._generate(name, "numpy").source
 
-    def compile(self, name: str = codegen.FUNCTION_NAME):
-        """The callable of :meth:`to_numpy`."""
-        return codegen.compile_source(codegen.generate(next(iter(self.values())).program, self, name), name)
+    def to_torch(self, name: str = codegen.FUNCTION_NAME) -> str:
+        """The same function in PyTorch."""
+        return self._generate(name, "torch").source
+
+    def to_jax(self, name: str = codegen.FUNCTION_NAME) -> str:
+        """The same function in JAX."""
+        return self._generate(name, "jax").source
+
+    def compile(self, name: str = codegen.FUNCTION_NAME, target: str = "numpy"):
+        """The callable of :meth:`to_numpy` (or of the torch or jax source, by ``target``)."""
+        return codegen.compile_source(self._generate(name, target), name)
+
+    def _generate(self, name: str, target: str):
+        return codegen.generate(next(iter(self.values())).program, self, name, target=target)
 
     def __str__(self) -> str:
         """The definitions they share once, then ∂s/∂V = … for each variable."""

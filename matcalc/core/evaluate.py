@@ -84,9 +84,9 @@ def evaluate_expr(expr: Expr, shapes: dict[str, tuple], env: dict,
     stable_memo: dict = {}
     with np.errstate(all="ignore"):  # inf and nan are values like any other; stable forms avoid them
         for name in needed:
-            values[name] = _conform(fold(stable(definitions[name], stable_memo), evaluator, memo),
+            values[name] = _conform(fold(stable(definitions[name], stable_memo, definitions), evaluator, memo),
                                     evaluator.shape(definitions[name]), dims, name)
-        return fold(stable(expr, stable_memo), evaluator, memo)
+        return fold(stable(expr, stable_memo, definitions), evaluator, memo)
 
 
 # ---------------------------------------------------------------- inputs and dims
@@ -269,7 +269,7 @@ class _Evaluator:
         if t is Symbol:
             return self.values[node.name]
         if t is Number:
-            return np.float64(node.value)
+            return np.float64(kernels.number(node.value))
         op = OPS[t]
         if t in (Identity, Ones):
             value = op.numpy(self.dims.require(node.dim, op.name, node.span))

@@ -11,6 +11,14 @@ from functools import reduce
 from .lazy import np
 
 
+def number(value) -> float:
+    """A literal (a Fraction) as a float: past float's range it is ±inf, as IEEE arithmetic makes it."""
+    try:
+        return float(value)
+    except OverflowError:
+        return float("inf") if value > 0 else float("-inf")
+
+
 def softmax(z):
     e = np.exp(z - np.max(z))
     return e / np.sum(e)

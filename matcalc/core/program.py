@@ -30,6 +30,8 @@ class Program:
     name: str | None = None
     functions: frozenset[str] = frozenset()
     declared: frozenset[str] = frozenset()
+    declaration_order: tuple[str, ...] = ()
+    """the declared names in the order the program declares them"""
     properties: dict[str, frozenset[str]] = field(default_factory=dict)
     """name -> what its declaration adds: symmetric, spd, positive, onehot, simplex"""
     _shape_memo: dict = field(default_factory=dict, repr=False)

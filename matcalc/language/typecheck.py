@@ -196,7 +196,8 @@ def typecheck(statements: list[Statement], source: str, kinds: dict[str, tuple] 
     typed_target = fold(typed_target, fix_dims)
     return Program(source=source, expr=typed_target, definitions=typed_defs, shapes=shapes, name=name,
                    properties={n: frozenset(p) for n, p in properties.items() if p},
-                   functions=frozenset(typer.functions), declared=frozenset(declared))
+                   functions=frozenset(typer.functions), declared=frozenset(declared),
+                   declaration_order=tuple(declared))
 
 
 MAX_DEMOTION_ATTEMPTS = 64
