@@ -1,11 +1,15 @@
 """The results the API returns: a :class:`Derivative` is the engine's plain
 :class:`~matcalc.calculus.result.Result` with its views at hand (the chain rule step by step,
-generated code, rich display in Jupyter); :class:`Gradients` several of them from one pass."""
+generated code, rich display in Jupyter); :class:`Gradients` several of them from one pass.
+
+Every method is one call within matcalc's limits and raises nothing but a MatcalcError
+(:func:`matcalc.core.limits.guarded`)."""
 from __future__ import annotations
 
 from dataclasses import fields
 
 from .calculus.result import Result
+from .core.limits import guarded
 from .core.nodes import Expr
 from .language.printing import text
 from .views import codegen
@@ -22,21 +26,38 @@ class Derivative(Result):
     def _repr_latex_(self) -> str:
         return f"$${self.latex()}$$"
 
+    @guarded("printing")
+    def __str__(self) -> str:
+        return Result.__str__(self)
+
+    @guarded("LaTeX")
+    def latex(self) -> str:
+        return Result.latex(self)
+
+    @guarded("evaluation")
+    def evaluate(self, env: dict):
+        return Result.evaluate(self, env)
+
     @property
+    @guarded("steps")
     def steps(self) -> list:
         """The chain rule step by step (see matcalc.views.steps): placeholders, upstream × local, δ, the reshape."""
         return chain_rule(self)
 
+    @guarded("steps")
     def steps_text(self) -> str:
         return steps_text(self.steps)
 
+    @guarded("steps")
     def steps_latex(self) -> str:
         return steps_latex(self.steps)
 
+    @guarded("code generation")
     def to_numpy(self, name: str = codegen.FUNCTION_NAME) -> str:
         """Python source of ``name(inputs…) -> (value, derivative)`` (see matcalc.views.codegen)."""
         return codegen.generate(self.program, self, name).source
 
+    @guarded("code generation")
     def compile(self, name: str = codegen.FUNCTION_NAME):
         """The callable of :meth:`to_numpy`: ``(value, derivative)`` at its inputs."""
         return codegen.compile_source(codegen.generate(self.program, self, name), name)
@@ -49,14 +70,17 @@ class Gradients(dict):
     def of(cls, results: dict[str, Result]) -> "Gradients":
         return cls((name, Derivative.of(r)) for name, r in results.items())
 
+    @guarded("code generation")
     def to_numpy(self, name: str = codegen.FUNCTION_NAME) -> str:
         """Python source of ``name(inputs…) -> (value, d_first, d_second, …)`` in this dict's order."""
         return codegen.generate(next(iter(self.values())).program, self, name).source
 
+    @guarded("code generation")
     def compile(self, name: str = codegen.FUNCTION_NAME):
         """The callable of :meth:`to_numpy`."""
         return codegen.compile_source(codegen.generate(next(iter(self.values())).program, self, name), name)
 
+    @guarded("printing")
     def __str__(self) -> str:
         """The definitions they share once, then ∂s/∂V = … for each variable."""
         definitions: dict[str, Expr] = {}

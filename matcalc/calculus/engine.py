@@ -38,6 +38,7 @@ def backprop(f: Expr, seed: Expr, wrt: list[str], ctx: Context, trace: list | No
         g = cotangent.get(node)
         if g is None or not node.args or not needed[node]:
             continue
+        limits.spend(len(node.args), "the backward pass")
         downstream = []
         for child, d in zip(node.args, rule_for(node)(node, g, ctx), strict=True):
             if d is None or not needed[child]:
@@ -54,7 +55,14 @@ def backprop(f: Expr, seed: Expr, wrt: list[str], ctx: Context, trace: list | No
 # ---------------------------------------------------------------- the public entry
 
 def derive(program: Program, wrt: str | list[str], layout: str = "shape") -> Result | dict[str, Result]:
-    """∂F/∂V for the program's function F (see SPEC §2); a list of names gives a dict, from one pass."""
+    """∂F/∂V for the program's function F (see SPEC §2); a list of names gives a dict, from one pass.
+
+    One call within matcalc's limits (a deadline, a work and a result size: core.limits)."""
+    with limits.call("derivation"):
+        return _derive(program, wrt, layout)
+
+
+def _derive(program: Program, wrt: str | list[str], layout: str) -> Result | dict[str, Result]:
     if layout not in LAYOUTS:
         raise DerivativeError(f'unknown layout "{layout}"', hint=f"use one of {', '.join(LAYOUTS)}")
     names = [wrt] if isinstance(wrt, str) else list(wrt)
@@ -68,7 +76,7 @@ def derive(program: Program, wrt: str | list[str], layout: str = "shape") -> Res
         if n == program.name:
             raise DerivativeError(f"{n} is the function itself", hint="differentiate with respect to an input")
     plain = [n for n in names if n not in program.definitions]
-    results: dict[str, Result] = limits.Checked()  # time budget and result size: limits.py
+    results: dict[str, Result] = limits.Checked()  # each result within the size limit: limits.py
     if plain:
         results.update(_derive_many(program, plain, layout, keep=None))
     for n in names:
@@ -132,8 +140,14 @@ def _derive_many(program: Program, names: list[str], layout: str, keep: str | No
 def hessian(program: Program, wrt: str, layout: str = "shape") -> Result:
     """Second derivatives of a scalar function: the Jacobian of its gradient.
 
-    A matrix (∂²f/∂x∂xᵀ) for a scalar or vector variable; index notation otherwise.
+    A matrix (∂²f/∂x∂xᵀ) for a scalar or vector variable; index notation otherwise. Both
+    passes run within one call's limits.
     """
+    with limits.call("Hessian"):
+        return _hessian(program, wrt, layout)
+
+
+def _hessian(program: Program, wrt: str, layout: str) -> Result:
     if program.shape(program.inline()) != ():
         raise DerivativeError("a Hessian needs a scalar function", program.source, None,
                               "take the Jacobian of a vector function instead")
@@ -151,6 +165,7 @@ def hessian(program: Program, wrt: str, layout: str = "shape") -> Result:
         result.kind = "hessian"
     else:
         result = _derive_many(inner, [wrt], layout, keep=None)[wrt]
+        limits.check_result(wrt, result)
         if result.kind == "jacobian":
             result.kind = "hessian"
     result.program = program

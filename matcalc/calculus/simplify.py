@@ -28,6 +28,7 @@ symbolic = LazyModule("matcalc.core.symbolic")
 MAX_PASSES = 12
 ZERO_PRESERVING = (Trace, Diag, DiagPart, Sum, Transpose, Neg)
 MAX_LOCAL = 50
+MAX_PAIRWISE = 64  # longest sum searched pair by pair for a common factor
 
 
 class Simplifier:
@@ -367,10 +368,11 @@ class Simplifier:
 
     def _common_factor(self, terms: list[Expr]) -> Expr | None:
         whole = self._common_factor_all(terms)
-        if whole is not None or len(terms) < 3:
+        if whole is not None or len(terms) < 3 or len(terms) > MAX_PAIRWISE:  # (pairs: quadratic)
             return whole
         # two or more of the terms share a right factor: factor those
         for i in range(len(terms)):
+            limits.check_time()
             for j in range(i + 1, len(terms)):
                 pair = self._common_factor_all([terms[i], terms[j]])
                 if pair is not None:

@@ -13,6 +13,7 @@ from functools import partial
 
 import numpy as np
 
+from ..core import limits
 from ..core.errors import DerivativeError, EvaluationError, MatcalcError, ShapeError, SymbolError
 from ..core.evaluate import evaluate_expr
 from ..core.nodes import Declaration, Definition, Expr, ExprStatement, MatMul, Number, Symbol, Transpose, walk
@@ -64,8 +65,14 @@ def verify(text, wrt: str, claim: str, layout: str = "shape", domain="auto", poi
     The claim may use the program's symbols and placeholders (z, h, …) and define its own
     (``δ = u ⊙ f'(z); δ x^T``). Its shape is checked first, then it is compared with the derived
     result symbolically (after simplification) and at ``points`` random points. Bad claims
-    (parse errors, unknown names) raise MatcalcError pointing into the claim.
+    (parse errors, unknown names) raise MatcalcError pointing into the claim. One call within
+    matcalc's limits: the derivation, the claim and the random points share one budget.
     """
+    with limits.call("verdict"):
+        return _verify(text, wrt, claim, layout, domain, points, seed)
+
+
+def _verify(text, wrt: str, claim: str, layout: str, domain, points: int, seed: int) -> Verdict:
     program = as_program(text)
     if wrt in program.definitions:
         program = freed(program, wrt)
@@ -237,6 +244,7 @@ def _trials(program, d, claim_expr, shapes, definitions, domain, points, seed) -
         trials = []
         finite = True
         for i in range(points):
+            limits.check_time()
             rng = np.random.default_rng(seed + 7919 * i)
             dims = choose_dims(program, rng)
             env = random_env(program, seed + 7919 * i, dom, dims=dims)
