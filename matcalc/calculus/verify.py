@@ -114,6 +114,11 @@ def _verify(text, wrt: str, claim: str, layout: str, domain, points: int, seed: 
     definitions = {n: v for n, v in program.definitions.items() if n not in claimed.definitions}
     definitions.update(claimed.definitions)
     trials = _trials(program, d, claimed.expr, shapes, definitions, domain, points, seed)
+    if not all(np.all(np.isfinite(t.true)) for t in trials):  # inf and nan agree with anything
+        raise EvaluationError(f"{label} = {expected} is not finite at the random points matcalc tries "
+                              f"(in every domain), so your answer cannot be checked numerically; it is not "
+                              f"the same expression after simplification",
+                              hint="check a smaller case, where the values stay within float64")
     noun = {"gradient": "gradient", "jacobian": "Jacobian", "hessian": "Hessian"}.get(d.kind, "derivative")
     return _diagnose(trials, label, expected, noun, verdict)
 
