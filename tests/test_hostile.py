@@ -4,14 +4,21 @@ No RecursionError, no lark exception, no hang. No wall clock either: where the p
 input ends in a LimitError within the budget, the limit is lowered (monkeypatch) so the test is
 quick, and the input's size is reduced where that keeps the point.
 """
+import io
+import math
+import os
 import string
 
+import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
 import matcalc
-from matcalc import LimitError, MatcalcError, ParseError
-from matcalc.core.nodes import depth
+from matcalc import LimitError, MatcalcError, ParseError, cli
+from matcalc.calculus.numeric import check_grad
+from matcalc.cli import main
+from matcalc.core import build, limits
+from matcalc.core.nodes import Hadamard, Symbol, depth
 
 
 def outcome(text):
@@ -157,16 +164,6 @@ def test_arbitrary_unicode_parses_or_raises_matcalc_error(text):
 
 # ---------------------------------------------------------------- issue 15: limits that hold
 
-import io  # noqa: E402
-import math  # noqa: E402
-
-import numpy as np  # noqa: E402
-
-from matcalc.calculus.numeric import check_grad  # noqa: E402
-from matcalc.cli import main  # noqa: E402
-from matcalc.core import build, limits  # noqa: E402
-from matcalc.core.nodes import Hadamard, Symbol  # noqa: E402
-
 
 def _chain(op: str, k: int, first: str = "x", name: str = "a") -> str:
     """a0 = x; a1 = a0 ⊙ a0; …; a_k, one definition per line."""
@@ -254,7 +251,7 @@ def test_textual_levels_of_x_xT_are_right():
 
 
 def test_a_sum_of_many_pairs_is_linear():
-    """x_i^T y_i summed: no pairwise search for common factors past simplify.MAX_PAIRWISE terms."""
+    """x_i^T y_i summed: no pairwise search for common factors past simplify.sums.MAX_PAIRWISE terms."""
     d = matcalc.derive(" + ".join(f"x{i}^T y{i}" for i in range(300)), "x0")
     assert str(d) == "y0"
 
@@ -357,8 +354,6 @@ def test_pythons_own_limits_become_matcalc_errors(monkeypatch, error):
 
 
 def test_a_bug_in_the_cli_exits_2_not_1(monkeypatch, capsys):
-    import matcalc.cli as cli
-
     def fail(*args, **kwargs):
         raise ValueError("a bug")
 
@@ -383,7 +378,7 @@ def test_the_cli_reads_at_most_max_input_from_a_file(monkeypatch, capsys, tmp_pa
     assert "more than 1,000 characters" in capsys.readouterr().err
 
 
-@pytest.mark.skipif(not __import__("os").path.exists("/dev/zero"), reason="no /dev/zero")
+@pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="no /dev/zero")
 def test_the_cli_on_dev_zero_ends_at_the_input_limit(capsys):
     assert main(["grad", "-f", "/dev/zero"]) == 2
     assert "100,000 characters" in capsys.readouterr().err

@@ -8,10 +8,8 @@ rational function of those atoms; SymPy cancels it
 """
 from __future__ import annotations
 
-
-import sympy
-
 from ..core import limits
+from ..core.lazy import sympy  # imported on first use: most derivations never cancel a quotient
 from ..core.nodes import Add, Div, ElemDiv, ElemPower, Expr, Hadamard, Neg, Number, Ones, Power, Scale
 
 ELEMENTWISE_ARITHMETIC = (Add, Neg, Scale, Hadamard, ElemDiv, Div, ElemPower, Power, Number)

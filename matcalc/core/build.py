@@ -6,7 +6,7 @@ linear size instead of a flat product of 2^i factors, and a sum built up one ter
 costs linear, not quadratic, work); 0 absorbs products and vanishes from sums; I vanishes from
 products; (Aᵀ)ᵀ is A; Number ∘ Number is a Number. Every term gathered counts against the
 work limit (:func:`matcalc.core.limits.spend`). Every other rewrite belongs to
-:mod:`matcalc.simplify`.
+:mod:`matcalc.calculus.simplify`.
 """
 from __future__ import annotations
 

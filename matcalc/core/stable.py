@@ -16,11 +16,11 @@ def is_exp(e: Expr) -> bool:
     return type(e) is Func and e.name == "exp" and e.order == 0
 
 
-def _is_log(e: Expr) -> bool:
+def is_log(e: Expr) -> bool:
     return type(e) is Func and e.name == "log" and e.order == 0
 
 
-def _one_plus_exp(e: Expr) -> Expr | None:
+def one_plus_exp(e: Expr) -> Expr | None:
     """t, where e is 1 + e^t (or e^t + 1)."""
     if type(e) is Add and len(e.terms) == 2:
         a, b = e.terms
@@ -33,13 +33,13 @@ def _one_plus_exp(e: Expr) -> Expr | None:
 
 def _rewrite(node: Expr) -> Expr:
     t = type(node)
-    if _is_log(node):
+    if is_log(node):
         a = node.arg
         if type(a) is Softmax:  # log(softmax(x)) = logsoftmax(x)
             return LogSoftmax(a.arg)
         if type(a) is Func and a.name == "sigmoid" and a.order == 0:  # log σ(t) = -softplus(-t)
             return build.neg(Func("softplus", build.neg(a.arg)))
-        inner = _one_plus_exp(a)
+        inner = one_plus_exp(a)
         if inner is not None:  # log(1 + e^t) = softplus(t)
             return Func("softplus", inner)
     # e^z / sum(e^z) and (1 / sum(e^z)) e^z: softmax(z)
@@ -58,14 +58,14 @@ def stable(e: Expr, memo: dict | None = None) -> Expr:
 
 def logsumexp_arg(node: Expr) -> Expr | None:
     """z, where node is log(sum(exp(z))): computed as m + log(sum(exp(z - m))), m = max z."""
-    if _is_log(node) and type(node.arg) is Sum and is_exp(node.arg.arg):
+    if is_log(node) and type(node.arg) is Sum and is_exp(node.arg.arg):
         return node.arg.arg.arg
     return None
 
 
 def logsumexp_columns_arg(node: Expr) -> Expr | None:
     """Z, where node is log(1ᵀ exp(Z)): the log-sum-exp of each column, max subtracted."""
-    if _is_log(node) and type(node.arg) is MatMul and len(node.arg.terms) == 2:
+    if is_log(node) and type(node.arg) is MatMul and len(node.arg.terms) == 2:
         ones, e = node.arg.terms
         if type(ones) is Transpose and type(ones.arg) is Ones and is_exp(e):
             return e.arg

@@ -320,12 +320,32 @@ def _exponent_too_big(text: str) -> bool:
 _PARSER: Lark | None = None
 
 
+def _cache_file(grammar: str) -> str | bool:
+    """Where the analysed grammar is kept between processes: ``$MATCALC_CACHE`` or the user's
+    cache folder, in a file named by the grammar's hash and Lark's version (Lark checks the hash
+    again on load). False (no cache) where neither can be written."""
+    import hashlib
+    import os
+
+    import lark
+    folder = os.environ.get("MATCALC_CACHE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "matcalc")
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError:
+        return False
+    digest = hashlib.sha256(f"{lark.__version__}\n{grammar}".encode()).hexdigest()[:16]
+    return os.path.join(folder, f"grammar-{digest}.lalr") if os.access(folder, os.W_OK) else False
+
+
 def _parser() -> Lark:
     global _PARSER
     if _PARSER is None:
-        # the transformer runs inside the LALR parser: no recursion, whatever the nesting
-        _PARSER = Lark(_grammar_text(), parser="lalr", propagate_positions=True,
-                       maybe_placeholders=True, transformer=_ToTree())
+        # the transformer runs inside the LALR parser: no recursion, whatever the nesting;
+        # the analysed grammar is cached on disk: building it costs ~100 ms, loading it ~10
+        grammar = _grammar_text()
+        _PARSER = Lark(grammar, parser="lalr", propagate_positions=True,
+                       maybe_placeholders=True, transformer=_ToTree(), cache=_cache_file(grammar))
     return _PARSER
 
 
