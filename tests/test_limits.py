@@ -312,3 +312,41 @@ def test_a_chain_at_the_depth_limit_derives_well_within_the_budget(monkeypatch):
     monkeypatch.setattr(limits, "TIME_BUDGET", float("inf"))
     d = matcalc.derive("x : scalar; " + _nested(limits.MAX_DEPTH - 1), "x")
     assert d.kind == "derivative"
+
+
+def test_a_pool_thread_that_hit_a_limit_is_not_poisoned(monkeypatch):
+    """One worker thread: a call that fails on the size limit, then (the budget long past on a
+    fake clock) a derivation and its steps in the same thread."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    fake = _Clock(step=0.0)
+    monkeypatch.setattr(limits, "clock", fake)
+
+    def failing():
+        monkeypatch.setattr(limits, "MAX_RESULT_NODES", 5)
+        try:
+            matcalc.derive("u^T f(W x + b)", "W")
+        except LimitError:
+            return "limit"
+        finally:
+            monkeypatch.setattr(limits, "MAX_RESULT_NODES", 200_000)
+
+    def later():
+        fake.now += 1000.0
+        d = matcalc.derive("u^T f(W x + b)", "W")
+        return str(d), bool(d.steps), limits._current() is None
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        assert pool.submit(failing).result() == "limit"
+        assert pool.submit(later).result() == ("(u ⊙ f'(W x + b)) x^T", True, True)
+
+
+def test_threads_have_their_own_budgets():
+    from concurrent.futures import ThreadPoolExecutor
+
+    def run(i):
+        return str(matcalc.derive("x : n; A : n x n; x^T A x", "x"))
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        assert set(pool.map(run, range(16))) == {"(A + A^T) x"}
+    assert limits._current() is None
