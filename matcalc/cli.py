@@ -258,8 +258,12 @@ def _add_verify_command(sub) -> None:
     p = sub.add_parser("verify", help="check a hand derivation: exit 0 if right, 1 if refuted, 2 if bad input")
     _add_program_args(p)
     p.add_argument("--wrt", required=True, help="the variable the claim differentiates with respect to")
-    p.add_argument("--claim", required=True,
-                   help='the claimed derivative, e.g. "(u .* f\'(W x + b)) x^T" or "δ = u ⊙ f\'(z); δ x^T"')
+    claims = p.add_mutually_exclusive_group(required=True)
+    claims.add_argument("--claim",
+                        help='the claimed derivative, e.g. "(u .* f\'(W x + b)) x^T" or "δ = u ⊙ f\'(z); δ x^T"')
+    claims.add_argument("--claims", metavar="FILE",
+                        help="many claims at once: a .csv with id and claim columns, or .jsonl with "
+                             "{\"id\": …, \"claim\": …} a line; each verdict, then a summary")
     p.add_argument("--layout", choices=("shape", "numerator", "denominator"), default="shape",
                    help="the layout the claim is written in (default: the shape of the variable)")
     p.add_argument("--format", choices=("text", "json"), default="text")
@@ -267,6 +271,8 @@ def _add_verify_command(sub) -> None:
 
 
 def _cmd_verify(args) -> int:
+    if args.claims:
+        return _cmd_verify_claims(args)
     v = verify(_read_program(args), args.wrt, args.claim, layout=args.layout)
     if args.format == "json":
         print(json.dumps({"ok": v.ok, "reason": v.reason, "message": v.message, "claim": v.claim,
@@ -277,7 +283,46 @@ def _cmd_verify(args) -> int:
     return EXIT_OK if v.ok else EXIT_REFUTED
 
 
+def _cmd_verify_claims(args) -> int:
+    """Exit 0 when every claim is right, 1 when any is refuted or unreadable, 2 on a bad program or file."""
+    from .views.claims import grade, read_claims
+    grades = grade(_read_program(args), args.wrt, read_claims(args.claims), layout=args.layout)
+    if args.format == "json":
+        print(json.dumps(grades.as_json(), ensure_ascii=False, indent=2))
+    else:
+        print(grades.text())
+    return EXIT_OK if all(r.ok for r in grades.rows) else EXIT_REFUTED
+
+
 _EXTRA_COMMANDS.append(_add_verify_command)
+
+
+# ---------------------------------------------------------------- serve
+
+def _add_serve_command(sub) -> None:
+    p = sub.add_parser("serve", help="a local web page: type a program, see the derivative, check your answer")
+    p.add_argument("--port", type=int, default=8000, help="the port on 127.0.0.1 (default 8000; 0 picks a free one)")
+    p.add_argument("--log", action="store_true", help="log each request on standard error")
+    p.set_defaults(run=_cmd_serve)
+
+
+def _cmd_serve(args) -> int:
+    """Serve until interrupted; print the URL and open no browser."""
+    from .views.web.server import make_server, url
+    if not 0 <= args.port <= 65535:
+        raise MatcalcError(f"{args.port} is not a port", hint="choose one from 1024 to 65535, or 0 for a free one")
+    server = make_server(args.port, quiet=not args.log)
+    print(f"matcalc is serving {url(server)}  (this computer only; Ctrl-C stops it)", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        print("stopped", file=sys.stderr)
+    finally:
+        server.server_close()
+    return EXIT_OK
+
+
+_EXTRA_COMMANDS.append(_add_serve_command)
 
 
 def main(argv: list[str] | None = None) -> int:

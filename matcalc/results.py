@@ -11,9 +11,11 @@ from dataclasses import fields
 from .calculus.result import Result
 from .core.limits import guarded
 from .core.nodes import Expr
+from .core.program import short
+from .core.shapes import dims_text
 from .language.printing import text
 from .views import codegen
-from .views.steps import chain_rule, steps_latex, steps_text
+from .views.steps import Steps, chain_rule, steps_latex, steps_text
 
 
 class Derivative(Result):
@@ -22,6 +24,10 @@ class Derivative(Result):
     @classmethod
     def of(cls, result: Result) -> "Derivative":
         return result if isinstance(result, cls) else cls(**{f.name: getattr(result, f.name) for f in fields(result)})
+
+    @guarded("printing")
+    def __repr__(self) -> str:
+        return short(f"matcalc {self.kind} {_equation(self)} ({dims_text(self.shape)})")
 
     def _repr_latex_(self) -> str:
         return f"$${self.latex()}$$"
@@ -40,9 +46,9 @@ class Derivative(Result):
 
     @property
     @guarded("steps")
-    def steps(self) -> list:
+    def steps(self) -> Steps:
         """The chain rule step by step (see matcalc.views.steps): placeholders, upstream × local, δ, the reshape."""
-        return chain_rule(self)
+        return Steps(chain_rule(self), _equation(self))
 
     @guarded("steps")
     def steps_text(self) -> str:
@@ -63,8 +69,28 @@ class Derivative(Result):
         return codegen.compile_source(codegen.generate(self.program, self, name), name)
 
 
+def _equation(d: Result) -> str:
+    """∂s/∂W = … on one line (placeholders named as defined before it)."""
+    if d.kind == "tensor":
+        return f"∂{d.function_name}/∂{d.wrt}: " + str(d)
+    defs = "; ".join(f"{n} = {text(v)}" for n, v in d.definitions.items())
+    f, v = d.function_name, d.wrt
+    lhs = f"∂²{f}/∂{v}∂{v}^T" if d.kind == "hessian" else f"∂{f}/∂{v}"
+    return (defs + "; " if defs else "") + f"{lhs} = {text(d.expr)}"
+
+
 class Gradients(dict):
     """Several derivatives of one program from one backward pass, by variable name."""
+
+    @guarded("printing")
+    def __repr__(self) -> str:
+        first = next(iter(self.values()), None)
+        source = f" of {first.program.source.strip()!r}" if first is not None else ""
+        return short(f"matcalc gradients{source}: " + "; ".join(_equation(d) for d in self.values()))
+
+    def _repr_latex_(self) -> str:
+        rows = r" \\[4pt] ".join(d.latex() for d in self.values())
+        return rf"$$\begin{{gathered}} {rows} \end{{gathered}}$$"
 
     @classmethod
     def of(cls, results: dict[str, Result]) -> "Gradients":

@@ -10,6 +10,7 @@ import itertools
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import partial
+from html import escape
 
 import numpy as np
 
@@ -17,7 +18,7 @@ from ..core import limits
 from ..core.errors import DerivativeError, EvaluationError, MatcalcError, ShapeError, SymbolError
 from ..core.evaluate import evaluate_expr
 from ..core.nodes import Declaration, Definition, Expr, ExprStatement, MatMul, Number, Symbol, Transpose, walk
-from ..core.program import Program, substitute
+from ..core.program import Program, short, substitute
 from ..core.shapes import normalize, shape_of, shape_words
 from ..language.parse import parse_statements
 from ..language.printing import text
@@ -57,9 +58,19 @@ class Verdict:
     def __str__(self) -> str:
         return self.message
 
+    def __repr__(self) -> str:
+        return short(f"matcalc verdict {'right' if self.ok else 'refuted'} ({self.reason}): {self.message}")
+
+    def _repr_html_(self) -> str:
+        """The verdict in a box: green when right, red with the diagnosis when refuted."""
+        color, word = ("#2e7d32", "right") if self.ok else ("#c62828", "refuted")
+        return (f"<div class='matcalc-verdict' style='border-left: 4px solid {color}; padding-left: 8px'>"
+                f"<b style='color: {color}'>{word}</b> ({escape(self.reason)}): <code>{escape(self.claim)}</code>"
+                f"<pre>{escape(self.message)}</pre></div>")
+
 
 def verify(text, wrt: str, claim: str, layout: str = "shape", domain="auto", points: int = POINTS,
-           seed: int = 0) -> Verdict:
+           seed: int = 0, derivative: Result | None = None) -> Verdict:
     """Check a hand-derived ∂F/∂wrt (``claim``, in the language, in the program's context).
 
     The claim may use the program's symbols and placeholders (z, h, …) and define its own
@@ -76,7 +87,7 @@ def _verify(text, wrt: str, claim: str, layout: str, domain, points: int, seed: 
     program = as_program(text)
     if wrt in program.definitions:
         program = freed(program, wrt)
-    d = derive(program, wrt, layout)
+    d = derivative if derivative is not None else derive(program, wrt, layout)  # given: many claims, one derivation
     if d.kind == "tensor":
         raise DerivativeError(f"∂{d.function_name}/∂{wrt} is a generalized Jacobian (shape "
                               f"{' x '.join(map(str, d.shape))}); verify checks gradients and Jacobians",
