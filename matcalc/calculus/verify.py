@@ -80,10 +80,11 @@ def verify(text, wrt: str, claim: str, layout: str = "shape", domain="auto", poi
     matcalc's limits: the derivation, the claim and the random points share one budget.
     """
     with limits.call("verdict"):
-        return _verify(text, wrt, claim, layout, domain, points, seed)
+        return _verify(text, wrt, claim, layout, domain, points, seed, derivative)
 
 
-def _verify(text, wrt: str, claim: str, layout: str, domain, points: int, seed: int) -> Verdict:
+def _verify(text, wrt: str, claim: str, layout: str, domain, points: int, seed: int,
+            derivative: Result | None) -> Verdict:
     program = as_program(text)
     if wrt in program.definitions:
         program = freed(program, wrt)
