@@ -218,8 +218,10 @@ def test_nested_calls_share_one_deadline(clock, monkeypatch):
 
 def test_the_work_limit_names_itself(monkeypatch):
     monkeypatch.setattr(limits, "MAX_WORK", 10)
-    with pytest.raises(LimitError, match=r"more than 10 nodes .*work limit is 10 nodes per call"):
+    with pytest.raises(LimitError, match=r"more than 10 nodes .*work limit is 10 nodes per call") as caught:
         matcalc.derive("W : n x m; x : m; u : n; u^T tanh(W x)", "W")
+    # and the part of the input being differentiated when it ran out, under a caret
+    assert "this part of the input" in str(caught.value) and "^^^^" in str(caught.value)
     assert limits._current() is None
 
 

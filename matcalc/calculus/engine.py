@@ -12,7 +12,7 @@ index notation (:mod:`matcalc.calculus.indices`). What is found is a plain
 from __future__ import annotations
 
 from ..core import build, limits
-from ..core.errors import DerivativeError
+from ..core.errors import DerivativeError, LimitError
 from ..core.nodes import Expr, Scale, Symbol, fold, walk
 from ..core.program import Program, inline_definitions, needed_definitions, substitute
 from ..core.shapes import shape_of
@@ -27,13 +27,30 @@ LAYOUTS = ("shape", "numerator", "denominator")
 
 # ---------------------------------------------------------------- the backward pass
 
-def backprop(f: Expr, seed: Expr, wrt: list[str], ctx: Context, trace: list | None = None) -> dict[str, Expr]:
-    """Cotangents of the named symbols, from the cotangent ``seed`` of f."""
+def backprop(f: Expr, seed: Expr, wrt: list[str], ctx: Context, trace: list | None = None,
+             source: str | None = None) -> dict[str, Expr]:
+    """Cotangents of the named symbols, from the cotangent ``seed`` of f.
+
+    A limit reached on the way (time, work) is reported at the node being differentiated, with a
+    caret under it in ``source`` where the node has a span."""
+    here = [f]
+    try:
+        return _backprop(f, seed, wrt, ctx, trace, here)
+    except LimitError as error:
+        span = getattr(here[0], "span", None)
+        if error.span is not None or span is None or source is None:
+            raise
+        raise type(error)(f"{error.bare_message} (differentiating this part of the input)", source, span,
+                          error.hint) from None
+
+
+def _backprop(f: Expr, seed: Expr, wrt: list[str], ctx: Context, trace: list | None, here: list) -> dict[str, Expr]:
     targets = set(wrt)
     needed: dict[Expr, bool] = {}
     fold(f, lambda n, kids: (isinstance(n, Symbol) and n.name in targets) or any(kids), needed)
     cotangent: dict[Expr, Expr] = {f: seed}
     for node in reversed(walk(f)):  # parents before children
+        here[0] = node
         limits.check_time()
         g = cotangent.get(node)
         if g is None or not node.args or not needed[node]:
@@ -99,7 +116,7 @@ def _derive_many(program: Program, names: list[str], layout: str, keep: str | No
     trace: list[Step] = []
     found: list[tuple[str, Expr, str, Expr | None]] = []  # (variable, result, kind, <G, dF> if a tensor)
     if f_shape == ():
-        raw = backprop(f, build.ONE, names, ctx, trace)
+        raw = backprop(f, build.ONE, names, ctx, trace, program.source)
         for n in names:
             g = simp(raw[n]) if raw[n] is not None else build.ZERO
             if layout == "numerator" and shapes[n] != ():
@@ -109,7 +126,7 @@ def _derive_many(program: Program, names: list[str], layout: str, keep: str | No
         # a non-scalar function: the vector-Jacobian product with a symbolic cotangent G
         G = fresh(COTANGENT, shapes)
         shapes[G] = f_shape
-        raw = backprop(f, Symbol(G), names, ctx, trace)
+        raw = backprop(f, Symbol(G), names, ctx, trace, program.source)
         for n in names:
             lin = simp(raw[n]) if raw[n] is not None else build.ZERO
             v_shape = shapes[n]
