@@ -1,4 +1,8 @@
-"""The public functions: parse, derive, hessian, evaluate, verify, graph (``matcalc.<name>``)."""
+"""The public functions: parse, derive, hessian, evaluate, verify, graph (``matcalc.<name>``).
+
+Each is one call within matcalc's limits (:mod:`matcalc.core.limits`: one deadline for the
+whole call, parsing included) and raises nothing but a :class:`~matcalc.MatcalcError`.
+"""
 from __future__ import annotations
 
 import dataclasses
@@ -6,28 +10,33 @@ import dataclasses
 from .calculus import engine, verify as verdicts
 from .calculus.verify import Verdict
 from .core.evaluate import evaluate_program, kinds_of
+from .core.limits import guarded
 from .core.program import Program
 from .language.typecheck import read
 from .results import Derivative, Gradients
 from .views import graph as graphs
 
 
+@guarded("parse")
 def parse(text: str | Program) -> Program:
     """A typed program from text. Raises ParseError, ShapeError, … (all MatcalcError)."""
     return text if isinstance(text, Program) else read(text)
 
 
+@guarded("derivation")
 def derive(program: str | Program, wrt, layout: str = "shape") -> Derivative | Gradients:
     """∂F/∂wrt for the program's function F; a list of names gives several from one pass."""
     found = engine.derive(parse(program), wrt, layout)
     return Derivative.of(found) if isinstance(wrt, str) else Gradients.of(found)
 
 
+@guarded("Hessian")
 def hessian(program: str | Program, wrt: str, layout: str = "shape") -> Derivative:
     """Second derivatives of a scalar function with respect to one variable."""
     return Derivative.of(engine.hessian(parse(program), wrt, layout))
 
 
+@guarded("evaluation")
 def evaluate(program: str | Program, env: dict):
     """The value of the program's function at env (name -> array, number or callable).
 
@@ -38,12 +47,14 @@ def evaluate(program: str | Program, env: dict):
     return evaluate_program(typed, env)
 
 
+@guarded("verdict")
 def verify(program: str | Program, wrt: str, claim: str, layout: str = "shape") -> Verdict:
     """Is ``claim`` (a hand derivation in the language) ∂F/∂wrt? Verdict.ok, Verdict.message say."""
     v = verdicts.verify(parse(program), wrt, claim, layout)
     return dataclasses.replace(v, derivative=Derivative.of(v.derivative))
 
 
+@guarded("graph")
 def graph(program: str | Program, at: dict | None = None) -> graphs.Graph:
     """The computation graph of a program; with values ``at``, forward values and gradients on its edges."""
     return graphs.graph(program, at)

@@ -1,7 +1,9 @@
 """The command line: the only code that prints or exits.
 
 Exit status: 0 done, 1 a claim that ``verify`` refuted, 2 bad input (the message on
-standard error, never a traceback).
+standard error, never a traceback). Anything else that goes wrong (a bug in matcalc) is reported
+in one line, and exits 2 too: 1 always means "refuted". A program read from a file or standard
+input is read up to matcalc's input size limit and no further.
 """
 from __future__ import annotations
 
@@ -9,7 +11,8 @@ import argparse
 import json
 import sys
 
-from . import MatcalcError, derive, hessian, parse, verify
+from . import LimitError, MatcalcError, derive, hessian, parse, verify
+from .core import limits
 from .views import codegen
 from .views.graph import graph as _graph
 from .views import gallery as _gallery
@@ -30,19 +33,29 @@ class _Parser(argparse.ArgumentParser):
 def _read_program(args) -> str:
     if args.file:
         if args.file == "-":
-            return sys.stdin.read()
+            return _bounded(sys.stdin, "standard input")
         try:
             with open(args.file, encoding="utf-8") as handle:
-                return handle.read()
+                return _bounded(handle, args.file)
         except OSError as error:
             raise MatcalcError(f"cannot read {args.file}: {error.strerror}") from None
-        except UnicodeDecodeError:
-            raise MatcalcError(f"{args.file} is not UTF-8 text") from None
     if args.program is None or args.program == "-":
         if sys.stdin is None or sys.stdin.isatty():
             raise MatcalcError("no program given", hint='write one, e.g. matcalc grad "u^T f(W x + b)" --wrt W')
-        return sys.stdin.read()
+        return _bounded(sys.stdin, "standard input")
     return args.program
+
+
+def _bounded(stream, name: str) -> str:
+    """At most MAX_INPUT characters of a text stream (one more would be refused anyway)."""
+    try:
+        text = stream.read(limits.MAX_INPUT + 1)
+    except UnicodeDecodeError:
+        raise MatcalcError(f"{name} is not UTF-8 text") from None
+    if len(text) > limits.MAX_INPUT:
+        raise LimitError(f"{name} holds more than {limits.MAX_INPUT:,} characters; matcalc reads at most "
+                         f"{limits.MAX_INPUT:,}", hint="split the program, or raise matcalc.limits.MAX_INPUT")
+    return text
 
 
 def _format(args) -> str:
@@ -323,8 +336,15 @@ def main(argv: list[str] | None = None) -> int:
     except RecursionError:
         print("error: the input is nested too deeply for matcalc", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except MemoryError:
+        print("error: matcalc ran out of memory on this input", file=sys.stderr)
+        return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
         return EXIT_OK
+    except Exception as error:  # noqa: BLE001 - a bug: one line, and never the exit status of "refuted"
+        print(f"error: matcalc failed on this input ({type(error).__name__}: {error}); please report it",
+              file=sys.stderr)
+        return EXIT_BAD_INPUT

@@ -1,11 +1,15 @@
 """The results the API returns: a :class:`Derivative` is the engine's plain
 :class:`~matcalc.calculus.result.Result` with its views at hand (the chain rule step by step,
-generated code, rich display in Jupyter); :class:`Gradients` several of them from one pass."""
+generated code, rich display in Jupyter); :class:`Gradients` several of them from one pass.
+
+Every method is one call within matcalc's limits and raises nothing but a MatcalcError
+(:func:`matcalc.core.limits.guarded`)."""
 from __future__ import annotations
 
 from dataclasses import fields
 
 from .calculus.result import Result
+from .core.limits import guarded
 from .core.nodes import Expr
 from .core.program import short
 from .core.shapes import dims_text
@@ -21,35 +25,55 @@ class Derivative(Result):
     def of(cls, result: Result) -> "Derivative":
         return result if isinstance(result, cls) else cls(**{f.name: getattr(result, f.name) for f in fields(result)})
 
+    @guarded("printing")
     def __repr__(self) -> str:
         return short(f"matcalc {self.kind} {_equation(self)} ({dims_text(self.shape)})")
 
     def _repr_latex_(self) -> str:
         return f"$${self.latex()}$$"
 
+    @guarded("printing")
+    def __str__(self) -> str:
+        return Result.__str__(self)
+
+    @guarded("LaTeX")
+    def latex(self) -> str:
+        return Result.latex(self)
+
+    @guarded("evaluation")
+    def evaluate(self, env: dict):
+        return Result.evaluate(self, env)
+
     @property
+    @guarded("steps")
     def steps(self) -> Steps:
         """The chain rule step by step (see matcalc.views.steps): placeholders, upstream × local, δ, the reshape."""
         return Steps(chain_rule(self), _equation(self))
 
+    @guarded("steps")
     def steps_text(self) -> str:
         return steps_text(self.steps)
 
+    @guarded("steps")
     def steps_latex(self) -> str:
         return steps_latex(self.steps)
 
+    @guarded("code generation")
     def to_numpy(self, name: str = codegen.FUNCTION_NAME) -> str:
         """Python source of ``name(inputs…) -> (value, derivative)`` (see matcalc.views.codegen)."""
         return codegen.generate(self.program, self, name).source
 
+    @guarded("code generation")
     def to_torch(self, name: str = codegen.FUNCTION_NAME) -> str:
         """The same function in PyTorch (float64 tensors; needs ``pip install matcalc[torch]``)."""
         return codegen.generate(self.program, self, name, target="torch").source
 
+    @guarded("code generation")
     def to_jax(self, name: str = codegen.FUNCTION_NAME) -> str:
         """The same function in JAX (float64 with ``jax_enable_x64``; needs ``pip install matcalc[jax]``)."""
         return codegen.generate(self.program, self, name, target="jax").source
 
+    @guarded("code generation")
     def compile(self, name: str = codegen.FUNCTION_NAME, target: str = "numpy"):
         """The callable of :meth:`to_numpy` (or of :meth:`to_torch`, :meth:`to_jax` by ``target``):
         ``(value, derivative)`` at its inputs."""
@@ -69,6 +93,7 @@ def _equation(d: Result) -> str:
 class Gradients(dict):
     """Several derivatives of one program from one backward pass, by variable name."""
 
+    @guarded("printing")
     def __repr__(self) -> str:
         first = next(iter(self.values()), None)
         source = f" of {first.program.source.strip()!r}" if first is not None else ""
@@ -82,18 +107,22 @@ class Gradients(dict):
     def of(cls, results: dict[str, Result]) -> "Gradients":
         return cls((name, Derivative.of(r)) for name, r in results.items())
 
+    @guarded("code generation")
     def to_numpy(self, name: str = codegen.FUNCTION_NAME) -> str:
         """Python source of ``name(inputs…) -> (value, d_first, d_second, …)`` in this dict's order."""
         return self._generate(name, "numpy").source
 
+    @guarded("code generation")
     def to_torch(self, name: str = codegen.FUNCTION_NAME) -> str:
         """The same function in PyTorch."""
         return self._generate(name, "torch").source
 
+    @guarded("code generation")
     def to_jax(self, name: str = codegen.FUNCTION_NAME) -> str:
         """The same function in JAX."""
         return self._generate(name, "jax").source
 
+    @guarded("code generation")
     def compile(self, name: str = codegen.FUNCTION_NAME, target: str = "numpy"):
         """The callable of :meth:`to_numpy` (or of the torch or jax source, by ``target``)."""
         return codegen.compile_source(self._generate(name, target), name)
@@ -101,6 +130,7 @@ class Gradients(dict):
     def _generate(self, name: str, target: str):
         return codegen.generate(next(iter(self.values())).program, self, name, target=target)
 
+    @guarded("printing")
     def __str__(self) -> str:
         """The definitions they share once, then ∂s/∂V = … for each variable."""
         definitions: dict[str, Expr] = {}

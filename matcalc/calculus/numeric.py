@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..core import limits
 from ..core.dims import is_fixed
 from ..core.evaluate import evaluate_expr, evaluate_program, kinds_of
 from ..core.program import Program
@@ -54,6 +55,7 @@ def _size(d, dims: dict) -> int:
 
 def random_value(shape: tuple, dims: dict, rng: np.random.Generator, domain: str = "any"):
     sizes = tuple(_size(d, dims) for d in shape)
+    limits.check_elements(int(np.prod(sizes, dtype=object)) if sizes else 1, "a value at a random point (for a numeric check)")
     if domain == "positive":
         value = rng.uniform(0.5, 2.0, size=sizes)
     elif domain == "unit":

@@ -14,6 +14,7 @@ from html import escape
 
 import numpy as np
 
+from ..core import limits
 from ..core.errors import DerivativeError, EvaluationError, MatcalcError, ShapeError, SymbolError
 from ..core.evaluate import evaluate_expr
 from ..core.nodes import Declaration, Definition, Expr, ExprStatement, MatMul, Number, Symbol, Transpose, walk
@@ -75,8 +76,15 @@ def verify(text, wrt: str, claim: str, layout: str = "shape", domain="auto", poi
     The claim may use the program's symbols and placeholders (z, h, …) and define its own
     (``δ = u ⊙ f'(z); δ x^T``). Its shape is checked first, then it is compared with the derived
     result symbolically (after simplification) and at ``points`` random points. Bad claims
-    (parse errors, unknown names) raise MatcalcError pointing into the claim.
+    (parse errors, unknown names) raise MatcalcError pointing into the claim. One call within
+    matcalc's limits: the derivation, the claim and the random points share one budget.
     """
+    with limits.call("verdict"):
+        return _verify(text, wrt, claim, layout, domain, points, seed, derivative)
+
+
+def _verify(text, wrt: str, claim: str, layout: str, domain, points: int, seed: int,
+            derivative: Result | None) -> Verdict:
     program = as_program(text)
     if wrt in program.definitions:
         program = freed(program, wrt)
@@ -118,6 +126,11 @@ def verify(text, wrt: str, claim: str, layout: str = "shape", domain="auto", poi
     definitions = {n: v for n, v in program.definitions.items() if n not in claimed.definitions}
     definitions.update(claimed.definitions)
     trials = _trials(program, d, claimed.expr, shapes, definitions, domain, points, seed)
+    if not all(np.all(np.isfinite(t.true)) for t in trials):  # inf and nan agree with anything
+        raise EvaluationError(f"{label} = {expected} is not finite at the random points matcalc tries "
+                              f"(in every domain), so your answer cannot be checked numerically; it is not "
+                              f"the same expression after simplification",
+                              hint="check a smaller case, where the values stay within float64")
     noun = {"gradient": "gradient", "jacobian": "Jacobian", "hessian": "Hessian"}.get(d.kind, "derivative")
     return _diagnose(trials, label, expected, noun, verdict)
 
@@ -248,6 +261,7 @@ def _trials(program, d, claim_expr, shapes, definitions, domain, points, seed) -
         trials = []
         finite = True
         for i in range(points):
+            limits.check_time()
             rng = np.random.default_rng(seed + 7919 * i)
             dims = choose_dims(program, rng)
             env = random_env(program, seed + 7919 * i, dom, dims=dims)

@@ -5,7 +5,7 @@ import heapq
 from dataclasses import dataclass, field
 from html import escape
 
-from . import build
+from . import build, limits
 from .errors import SymbolError
 from .nodes import Expr, Symbol, fold, walk
 from .shapes import dims_text, shape_of
@@ -74,15 +74,18 @@ class Program:
 
 
 def substitute(e: Expr, mapping: dict[str, Expr]) -> Expr:
-    """Replace symbols by expressions (iteratively; shared subtrees stay shared)."""
+    """Replace symbols by expressions (iteratively; shared subtrees stay shared, and the
+    flattening of sums and products stops where it would copy them: see core.build)."""
     if not mapping:
         return e
 
     def fn(node, kids):
+        limits.check_time()
         if isinstance(node, Symbol) and node.name in mapping:
             return mapping[node.name]
         if not kids or all(k is c for k, c in zip(kids, node.args)):
             return node
+        limits.spend(1, "substituting the definitions")
         return build.rebuild(node, kids)
 
     return fold(e, fn)

@@ -293,6 +293,9 @@ class _ToTree(Transformer):
 
 def _dim(tok: Token):
     text = str(tok)
+    if text.isdigit() and len(text) > limits.MAX_NUMBER_DIGITS:
+        raise LimitError(f"the dim {text[:20]}… has {len(text):,} digits; matcalc accepts at most "
+                         f"{limits.MAX_NUMBER_DIGITS}", None, _span_of(tok), "name the dim instead (x : n)")
     return int(text) if text.isdigit() else text
 
 

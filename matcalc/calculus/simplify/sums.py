@@ -9,10 +9,13 @@ from __future__ import annotations
 from collections import Counter
 from fractions import Fraction
 
-from ...core import build
+from ...core import build, limits
 from ...core.nodes import Add, Diag, Div, Expr, Hadamard, Identity, MatMul, Neg, Number, Scale, Sum, Symbol, Trace, \
     Transpose
 from .numbers import is_negative
+
+MAX_PAIRWISE = 64
+"""Longest sum searched two terms at a time for a common factor (the search is quadratic)."""
 
 
 # ---------------------------------------------------------------- sums  A + B
@@ -78,9 +81,10 @@ def each_grouping(*rewrites):
     def rewrite(e: Add, s) -> Expr | None:
         terms = list(e.terms)
         whole = _factored(terms, rewrites, s)
-        if whole is not None or len(terms) < 3:
+        if whole is not None or len(terms) < 3 or len(terms) > MAX_PAIRWISE:  # (pairs: quadratic)
             return whole
         for i in range(len(terms)):  # two or more of the terms share a factor: factor those
+            limits.check_time()
             for j in range(i + 1, len(terms)):
                 pair = _factored([terms[i], terms[j]], rewrites, s)
                 if pair is not None:

@@ -66,9 +66,7 @@ def indexed(code: str, index: str) -> Code:
 
 
 def number(value: Fraction) -> Code:
-    f = kernels.number(value)
-    if math.isinf(f):  # a literal past float's range (1e399)
-        return Code("float('inf')" if f > 0 else "(-float('inf'))", EXPR)
+    f = kernels.number(value)  # refuses a literal past float's range (1e399)
     text = repr(f)
     if f < 0 or math.isnan(f):
         return Code(f"({text})", EXPR)
