@@ -15,7 +15,7 @@ from pathlib import Path
 from lark import Lark, Token, Transformer
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
-from . import greek
+from . import greek, pasted
 from ..core import limits
 from ..core.errors import LimitError, MatcalcError, ParseError, Span
 from ..core.nodes import (
@@ -337,6 +337,10 @@ def parse_statements(source: str) -> list[Statement]:
     if "\x00" in source:
         index = source.index("\x00")
         raise ParseError("the program contains a NUL character", source, _span_at(source, index))
+    source = pasted.normalize(source)
+    if len(source) > limits.MAX_INPUT:
+        raise LimitError(f"the program is {len(source):,} characters long once read; matcalc reads at most "
+                         f"{limits.MAX_INPUT:,}")
     try:
         raw = _parser().parse(source)
     except UnexpectedInput as error:

@@ -1,0 +1,574 @@
+"""Text as people paste it, rewritten into the language before the grammar reads it.
+
+LaTeX from papers and course notes and Unicode as typed become the language's own spelling:
+
+* Greek commands are letters (``\\theta`` → θ), decorated names are names (``\\hat{y}`` → ŷ,
+  ``\\mathbf{x}`` → x, ``\\mathit{Uneg}`` → Uneg), braced subscripts are part of the name
+  (``W_{hh}`` → W_hh, ``h_{t-1}`` → h_tm1, ``z_{i,j}`` → z_i_j);
+* ``\\|x\\|_2``, ``\\|X\\|_F`` are norms, ``\\log \\det`` is logdet, ``\\operatorname{tr}``,
+  ``\\mathrm{Tr}``, ``\\text{softmax}`` are calls, ``\\exp x``, ``\\log \\sigma(z)`` apply without
+  brackets when the argument is one name, number or call, ``\\cdot \\times`` are products,
+  ``x^{\\mathsf{T}}`` a transpose, ``x^{\\circ 2}`` an elementwise power, ``\\oslash`` ./,
+  ``\\mathbf{1}_{n}`` is ones(n), ``\\begin{aligned} … &= … \\\\ … \\end{aligned}`` statements;
+* Unicode: math bold and italic letters are plain letters (NFKC), ``x⊤`` and ``xᵀ`` transposes,
+  ``‖x‖²`` and ``A⁻¹`` powers, ``W₁`` a subscript, ``√x`` sqrt(x), ``−`` a minus.
+
+Bars: a ``|`` or ``‖`` after an operand closes the innermost open bar of its kind; otherwise it
+opens one, and after an operand it multiplies (``λ ‖w‖^2``, ``(1/2) ‖X θ - y‖^2``, ``2 |x|``).
+Look-alike letters (Greek Α, Ι, Ο, … for Latin A, I, O; Cyrillic; the Greek question mark ";")
+are refused with a message. Error positions refer to the rewritten text.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from . import greek
+from ..core.errors import ParseError, Span
+
+# Greek capitals with no LaTeX command: LaTeX writes them as the Latin letters they look like
+LOOKALIKE = {
+    "Α": "A", "Β": "B", "Ε": "E", "Ζ": "Z", "Η": "H", "Ι": "I", "Κ": "K", "Μ": "M", "Ν": "N",
+    "Ο": "O", "Ρ": "P", "Τ": "T", "Υ": "Y", "Χ": "X", "ο": "o",
+}
+
+EXTRA_LETTERS = {
+    r"\varepsilon": "ε", r"\epsilon": "ε", r"\vartheta": "θ", r"\varphi": "φ", r"\varrho": "ρ",
+    r"\varpi": "π", r"\ell": "ℓ", r"\Alpha": "A", r"\Beta": "B",
+}
+
+ACCENTS = {r"\hat": "\u0302", r"\widehat": "\u0302", r"\tilde": "\u0303", r"\widetilde": "\u0303",
+           r"\bar": "\u0304", r"\overline": "\u0304", r"\dot": "\u0307", r"\vec": ""}
+FONTS = (r"\mathbf", r"\boldsymbol", r"\bm", r"\mathit", r"\mathrm", r"\mathsf", r"\mathnormal",
+         r"\mathcal", r"\text", r"\textrm", r"\textit", r"\textbf", r"\operatorname", r"\rm", r"\bf")
+DROPPED = (r"\displaystyle", r"\textstyle", r"\quad", r"\qquad", r"\big", r"\Big", r"\bigg", r"\Bigg",
+           r"\bigl", r"\bigr", r"\Bigl", r"\Bigr", r"\biggl", r"\biggr", r"\left.", r"\right.",
+           r"\nonumber", r"\limits")
+# LaTeX functions that may apply without brackets (\exp x, \log \det X)
+FUNCTION_COMMANDS = {
+    r"\exp": "exp", r"\log": "log", r"\ln": "log", r"\tanh": "tanh", r"\sin": "sin", r"\cos": "cos",
+    r"\tan": "tan", r"\sinh": "sinh", r"\cosh": "cosh", r"\arctan": "atan", r"\det": "det",
+    r"\tr": "tr", r"\Tr": "tr", r"\logdet": "logdet", r"\sqrt": None,
+}
+SIMPLE = {
+    r"\cdot": " * ", r"\times": " * ", r"\ast": " * ", r"\odot": " ⊙ ", r"\circ": " ∘ ", r"\oslash": " ./ ",
+    r"\top": r"\top", r"\intercal": r"\top", r"\vert": "|", r"\mid": "|", r"\Vert": "‖",
+    r"\lvert": r"\left|", r"\rvert": r"\right|", r"\lVert": r"\lVert", r"\rVert": r"\rVert",
+    r"\R": "ℝ", r"\in": r" \in ", r"\prime": "'", r"\T": "T",
+}
+UNICODE = {"−": "-", "–": "-", "∗": "*", "·": "*", "⋅": "*", "×": " × ", "⊘": " ./ ", "′": "'", "″": "''",
+           "ᵀ": "^T", "\u00a0": " ", "⊺": "⊤"}
+SUPERSCRIPTS = {"⁰": "0", "¹": "1", "²": "2", "³": "3", "⁴": "4", "⁵": "5", "⁶": "6", "⁷": "7", "⁸": "8",
+                "⁹": "9", "⁻": "-", "⁺": "+", "ⁿ": "n", "ᵐ": "m", "ᵏ": "k", "ᵈ": "d", "ˣ": " x ", "ᵖ": "p",
+                "ʳ": "r", "ᵗ": "t"}
+SUBSCRIPTS = {"₀": "0", "₁": "1", "₂": "2", "₃": "3", "₄": "4", "₅": "5", "₆": "6", "₇": "7", "₈": "8",
+              "₉": "9", "ᵢ": "i", "ⱼ": "j", "ₖ": "k", "ₙ": "n", "ₘ": "m", "ₜ": "t", "ₓ": "x", "ₚ": "p",
+              "ₕ": "h", "ₒ": "o", "ₐ": "a", "ₑ": "e", "ₗ": "l", "ₛ": "s", "ᵣ": "r", "ᵤ": "u", "ᵥ": "v"}
+
+_COMMAND = re.compile(r"\\([A-Za-z]+|.)")
+_NAME = re.compile(r"[^\W\d_](?:[^\W_]|_(?![{]))*|[^\W\d_]")
+
+
+class _Text:
+    """A cursor over the source with the output being built."""
+
+    def __init__(self, source: str):
+        self.src = source
+        self.i = 0
+        self.out: list[str] = []
+        self.bars: list[str] = []  # open bars and brackets, innermost last
+        self.decl = False  # inside a declaration (after ":" or \in): \times separates dims
+
+    def error(self, message: str, start: int, end: int, hint: str | None = None):
+        line = self.src.count("\n", 0, start) + 1
+        column = start - (self.src.rfind("\n", 0, start) + 1) + 1
+        raise ParseError(message, self.src, Span(start, max(end, start + 1), line, column), hint)
+
+    def last(self) -> str:
+        """The last non-space output character."""
+        for piece in reversed(self.out):
+            stripped = piece.rstrip()
+            if stripped:
+                return stripped[-1]
+        return ""
+
+    def after_operand(self) -> bool:
+        text = "".join(self.out[-3:]).rstrip()
+        if not text:
+            return False
+        if re.search(r"\\(left|right|frac|dfrac|tfrac|sqrt|in|lVert|operatorname|mathrm)$", text):
+            return text.endswith((r"\rVert",))
+        ch = text[-1]
+        if text.endswith((r"\top", r"\intercal", r"\rVert", r"\right|", r"\right)")):
+            return True
+        return ch.isalnum() or ch in ")}'‖|⊤" or unicodedata.category(ch).startswith("M")
+
+
+def normalize(source: str) -> str:
+    """The source in the language's own spelling (the text the grammar and error messages see)."""
+    if source.isascii() and not re.search(r"[\\|$&{]", source):
+        return source
+    t = _Text(source)
+    _check_characters(t)
+    text = source.strip()
+    if len(text) > 1 and text.startswith("$") and text.endswith("$"):  # pasted in math mode
+        t.src = source.replace("$", " ")
+    while t.i < len(t.src):
+        _step(t)
+    result = "".join(t.out)
+    return unicodedata.normalize("NFKC", result)
+
+
+def _emit_name(t: _Text, name: str) -> None:
+    """A name made from a command or a math letter, kept apart from letters around it (X\\theta: X θ)."""
+    before = "".join(t.out[-1:])[-1:]
+    after = t.src[t.i:t.i + 1]
+    if before and (before.isalnum() or unicodedata.category(before).startswith("M")):
+        name = " " + name
+    if after and (after.isalpha() or after == "\\") and after not in SUBSCRIPTS and after not in SUPERSCRIPTS and after not in "ᵀ⊤":
+        name += " "
+    t.out.append(name)
+
+
+def _check_characters(t: _Text) -> None:
+    for index, ch in enumerate(t.src):
+        if ch == "\u037e":
+            t.error("U+037E GREEK QUESTION MARK looks like a semicolon but is not one", index, index + 1,
+                    'write ";" to separate statements')
+        if ch in LOOKALIKE:
+            t.error(f"{ch} (Greek {unicodedata.name(ch).split('LETTER ')[-1].lower()}) looks like the Latin "
+                    f"{LOOKALIKE[ch]}, and the two would print the same", index, index + 1,
+                    f'write the Latin letter "{LOOKALIKE[ch]}"' + (" (the identity is I)" if ch == "Ι" else ""))
+        if "CYRILLIC" in unicodedata.name(ch, ""):
+            t.error(f"{ch} is a Cyrillic letter (it looks like a Latin one)", index, index + 1,
+                    "write names in Latin or Greek letters")
+
+
+def _step(t: _Text) -> None:
+    src, i = t.src, t.i
+    ch = src[i]
+    if ch == "\n" or ch == ";":
+        t.decl = False
+        t.out.append(ch)
+        t.i += 1
+        return
+    if ch == ":" or ch == "∈":
+        t.decl = True
+    if ch == "&":  # alignment in aligned environments
+        t.i += 1
+        return
+    if ch == "\\":
+        _command(t)
+        return
+    if ch in "|‖":
+        _bar(t, ch, i + 1)
+        return
+    if ch in "([{":
+        t.bars.append(ch)
+    elif ch in ")]}" and t.bars and t.bars[-1] in "([{":
+        t.bars.pop()
+    if ch == "^" and re.match(r"\^\{\s*\\circ(?![A-Za-z])", src[i:]):  # x^{\circ 2}: x .^ 2
+        m = re.match(r"\^\{\s*\\circ\s*", src[i:])
+        t.out.append(" .^{")
+        t.bars.append("{")
+        t.i = i + m.end()
+        return
+    if 0x1D400 <= ord(ch) <= 0x1D7FF:  # math bold, italic, …: one letter, one name
+        t.i += 1
+        _emit_name(t, unicodedata.normalize("NFKC", ch))
+        return
+    if ch == "_" and src.startswith("_{", i):
+        _braced_subscript(t)
+        return
+    if ch in UNICODE:
+        if ch == "×" and not t.decl:
+            t.out.append(" * ")
+        else:
+            t.out.append(UNICODE[ch])
+        t.i += 1
+        return
+    if ch == "⊤" and t.last() != "^":
+        t.out.append("^T")
+        t.i += 1
+        return
+    if ch in SUPERSCRIPTS:
+        j = i
+        while j < len(src) and src[j] in SUPERSCRIPTS:
+            j += 1
+        body = "".join(SUPERSCRIPTS[c] for c in src[i:j])
+        t.out.append("^{" + body + "}" if t.decl or body not in ("-1",) else "^{-1}")
+        t.i = j
+        return
+    if ch in SUBSCRIPTS:
+        j = i
+        while j < len(src) and src[j] in SUBSCRIPTS:
+            j += 1
+        t.out.append("_" + "".join(SUBSCRIPTS[c] for c in src[i:j]))
+        t.i = j
+        return
+    if ch == "√":
+        t.i += 1
+        arg = _argument(t, "√")
+        t.out.append("sqrt(" + arg + ")")
+        return
+    t.out.append(ch)
+    t.i += 1
+
+
+def _command(t: _Text) -> None:
+    src, i = t.src, t.i
+    m = _COMMAND.match(src, i)
+    if m is None:
+        t.out.append("\\")
+        t.i += 1
+        return
+    cmd = m.group(0)
+    end = m.end()
+    if cmd == "\\\\":  # a line break in aligned environments: a new statement
+        t.decl = False
+        t.out.append("\n")
+        t.i = end
+        return
+    if cmd == r"\|":
+        _bar(t, "‖", end)
+        return
+    if cmd in (r"\left", r"\right"):
+        return _left_right(t, cmd, end)
+    if cmd in (r"\begin", r"\end"):
+        close = src.find("}", end)
+        t.i = close + 1 if src.startswith("{", end) and close > 0 else end
+        if cmd == r"\end":
+            t.out.append("\n")
+        return
+    if cmd in DROPPED or (cmd in (r"\left.", r"\right.")):
+        t.i = end
+        return
+    if cmd == r"\in":
+        t.decl = True
+    if cmd == r"\mathbb":
+        body, after = _group(t, end)
+        t.out.append("ℝ" if body.strip() == "R" else body)
+        t.i = after
+        return
+    if cmd in (r"\lVert", r"\rVert"):
+        kind = "open" if cmd == r"\lVert" else "close"
+        t.out.append(" " + cmd + " ")
+        t.i = end
+        if kind == "open":
+            t.bars.append("L‖")
+        else:
+            if t.bars and t.bars[-1] == "L‖":
+                t.bars.pop()
+            _norm_subscript(t)
+        return
+    if cmd in (r"\lvert", r"\rvert"):
+        t.out.append(r" \left| " if cmd == r"\lvert" else r" \right| ")
+        t.i = end
+        return
+    if cmd in greek.LETTERS or cmd in EXTRA_LETTERS:
+        t.i = end
+        _emit_name(t, greek.LETTERS.get(cmd) or EXTRA_LETTERS[cmd])
+        return
+    if cmd in ACCENTS:
+        body, after = _group(t, end)
+        name = _plain_name(t, body, i)
+        mark = ACCENTS[cmd]
+        t.i = after
+        _emit_name(t, unicodedata.normalize("NFC", name[0] + mark + name[1:]) if mark else name)
+        return
+    if cmd in FONTS:
+        body, after = _group(t, end)
+        return _font(t, cmd, body, after, i)
+    if cmd in (r"\frac", r"\dfrac", r"\tfrac"):
+        # \frac12 is \frac{1}{2}
+        m2 = re.match(r"\s*(\d)\s*(\d)", src[end:])
+        if m2 and not src[end:].lstrip().startswith("{"):
+            t.out.append(r"\frac{" + m2.group(1) + "}{" + m2.group(2) + "}")
+            t.i = end + m2.end()
+            return
+        t.out.append(r"\frac")
+        t.i = end
+        return
+    if cmd == r"\sqrt":
+        if src[end:].lstrip().startswith("{"):
+            t.out.append(r"\sqrt")
+            t.i = end
+            return
+        t.i = end
+        t.out.append("sqrt(" + _argument(t, cmd) + ")")
+        return
+    if cmd == r"\log" and re.match(r"\s*\\det(?![A-Za-z])", src[end:]):
+        m2 = re.match(r"\s*\\det", src[end:])
+        end += m2.end()
+        cmd = r"\logdet"
+    if cmd in FUNCTION_COMMANDS:
+        name = FUNCTION_COMMANDS[cmd]
+        t.i = end
+        if _next_is_bracket(t, end):
+            t.out.append(name)
+            rest = src[end:]
+            t.i = end + (len(rest) - len(rest.lstrip(" ")))
+            return
+        t.out.append(name + "(" + _argument(t, cmd) + ")")
+        return
+    if cmd in (r"\max", r"\min", r"\sum", r"\softmax", r"\relu", r"\sigmoid", r"\diag") \
+            and _next_is_bracket(t, end):
+        t.out.append(cmd[1:])
+        rest = src[end:]
+        t.i = end + (len(rest) - len(rest.lstrip(" ")))
+        return
+    if cmd in SIMPLE:
+        if cmd == r"\times" and t.decl:
+            t.out.append(r" \times ")
+        else:
+            t.out.append(SIMPLE[cmd])
+        t.i = end
+        return
+    t.out.append(cmd)
+    t.i = end
+
+
+def _next_is_bracket(t: _Text, pos: int) -> bool:
+    rest = t.src[pos:].lstrip(" ")
+    return rest.startswith(("(", r"\left(", r"\big(", r"\Big(", r"\bigl("))
+
+
+def _group(t: _Text, pos: int) -> tuple[str, int]:
+    """The body of {…} at pos (nested braces kept), or the single next character or command."""
+    src = t.src
+    while pos < len(src) and src[pos] == " ":
+        pos += 1
+    if pos >= len(src):
+        t.error("a LaTeX command needs an argument here", pos - 1, pos)
+    if src[pos] == "{":
+        depth, j = 0, pos
+        while j < len(src):
+            if src[j] == "{":
+                depth += 1
+            elif src[j] == "}":
+                depth -= 1
+                if depth == 0:
+                    return src[pos + 1:j], j + 1
+            j += 1
+        t.error("this { is never closed", pos, pos + 1, 'close it with "}"')
+    m = _COMMAND.match(src, pos)
+    if m:
+        return m.group(0), m.end()
+    return src[pos], pos + 1
+
+
+def _plain_name(t: _Text, body: str, at: int) -> str:
+    """The text of a name written inside \\mathbf{…}, \\hat{…}: Greek commands as letters, braces gone."""
+    out = []
+    j = 0
+    while j < len(body):
+        m = _COMMAND.match(body, j)
+        if m:
+            cmd = m.group(0)
+            if cmd in greek.LETTERS or cmd in EXTRA_LETTERS:
+                out.append(greek.LETTERS.get(cmd) or EXTRA_LETTERS[cmd])
+            elif cmd in ACCENTS or cmd in FONTS:
+                inner, after = _group(_Text(body), m.end())
+                inner_name = _plain_name(t, inner, at)
+                mark = ACCENTS.get(cmd, "")
+                out.append(unicodedata.normalize("NFC", inner_name[:1] + mark + inner_name[1:]))
+                j = after
+                continue
+            else:
+                t.error(f'"{cmd}" cannot be part of a name', at, at + len(body) + 2)
+            j = m.end()
+            continue
+        if body[j] in "{} ":
+            j += 1
+            continue
+        out.append(body[j])
+        j += 1
+    name = "".join(out)
+    if not name:
+        t.error("an empty name", at, at + 1)
+    return _subscript_text(name)
+
+
+def _subscript_text(name: str) -> str:
+    """x_{t-1} → x_tm1, x_{t+1} → x_tp1, x_{i,j} → x_i_j inside an already-collected name."""
+    return name.replace("-", "m").replace("+", "p").replace(",", "_")
+
+
+def _font(t: _Text, cmd: str, body: str, after: int, at: int) -> None:
+    from .kinds import known_function
+    word = body.strip()
+    if cmd == r"\mathbf" and word == "1":  # the vector of ones
+        rest = t.src[after:]
+        m = re.match(r"_\{?([A-Za-z0-9]+)\}?", rest)
+        if m:
+            t.out.append(f"ones({m.group(1)})")
+            t.i = after + m.end()
+            return
+        if re.match(r"\s*\^\s*(\{\s*)?(\\top|T|\\intercal|\\mathsf\{T\})", rest):
+            t.out.append("1")
+            t.i = after
+            return
+        t.error(r"\mathbf{1} without its size", at, after, r"write \mathbf{1}_{n} or ones(n)")
+    if word in ("T", r"\top") and t.last() in "^{":
+        t.out.append("T")
+        t.i = after
+        return
+    if cmd in (r"\operatorname", r"\mathrm", r"\text", r"\textrm", r"\mathsf", r"\rm") and re.fullmatch(
+            r"[A-Za-z_]+", word) and (known_function(word) or _next_is_bracket(t, after)):
+        t.out.append(known_function(word) or word)
+        rest = t.src[after:]
+        t.i = after + (len(rest) - len(rest.lstrip(" ")))
+        if not _next_is_bracket(t, after):
+            t.out.append("(" + _argument(t, cmd + "{" + word + "}") + ")")
+        return
+    t.i = after
+    _emit_name(t, _plain_name(t, body, at))
+
+
+def _braced_subscript(t: _Text) -> None:
+    """_{…} after a name: part of the name (W_{hh} → W_hh, h_{t-1} → h_tm1)."""
+    body, after = _group(t, t.i + 1)
+    if t.last() == "‖" or t.last() == "|":  # ‖x‖_{2}
+        t.i = after
+        return
+    t.out.append("_" + _plain_name(t, body, t.i) if body.strip() else "")
+    t.i = after
+
+
+def _bar(t: _Text, kind: str, end: int) -> None:
+    """| or ‖: closes the innermost open bar of its kind after an operand, else opens one."""
+    if t.after_operand() and t.bars and t.bars[-1] == kind:
+        t.bars.pop()
+        t.out.append(kind)
+        t.i = end
+        _norm_subscript(t)
+        return
+    if t.after_operand():
+        t.out.append(" * ")
+    t.bars.append(kind)
+    t.out.append(kind)
+    t.i = end
+
+
+def _norm_subscript(t: _Text) -> None:
+    """‖x‖_2, ‖x‖_F, ‖x‖_2^2, ‖x‖^2_2: the subscript names the norm matcalc has (2 or Frobenius)."""
+    rest = t.src[t.i:]
+    m = re.match(r"(\^(\{[^{}]*\}|\S))?(_(\{\s*(2|F)\s*\}|2|F)|₂)(?![A-Za-z0-9])", rest)
+    if m:
+        t.out.append(m.group(1) or "")
+        t.i += m.end()
+        return
+    m = re.match(r"_(\{\s*[^{}]*\}|[0-9a-zA-Z∞]+|\\infty)", rest)
+    if m:
+        t.error(f"the norm {m.group(0)[1:]} is not one matcalc has", t.i, t.i + m.end(),
+                "matcalc's norm is the 2-norm of a vector and the Frobenius norm of a matrix: ‖x‖_2, ‖X‖_F")
+
+
+def _left_right(t: _Text, cmd: str, end: int) -> None:
+    src = t.src
+    rest = src[end:]
+    m = re.match(r"\s*(\\\||\\lVert|\\rVert|\\lvert|\\rvert|\\vert|\\Vert|\\\{|\\\}|\.|.)", rest)
+    if not m:
+        t.out.append(cmd)
+        t.i = end
+        return
+    delim = m.group(1)
+    t.i = end + m.end()
+    if delim == ".":
+        return
+    if delim in ("(", "["):
+        t.bars.append("(")
+        t.out.append(r"\left(")
+    elif delim in (")", "]"):
+        if t.bars and t.bars[-1] == "(":
+            t.bars.pop()
+        t.out.append(r"\right)")
+    elif delim in ("|", r"\vert", r"\lvert", r"\rvert"):
+        t.out.append(r"\left|" if cmd == r"\left" else r"\right|")
+    elif delim in (r"\|", r"\lVert", r"\rVert", r"\Vert", "‖"):
+        if cmd == r"\left":
+            t.bars.append("L‖")
+            t.out.append(r" \lVert ")
+        else:
+            if t.bars and t.bars[-1] == "L‖":
+                t.bars.pop()
+            t.out.append(r" \rVert ")
+            _norm_subscript(t)
+    else:
+        t.out.append(cmd + delim)
+
+
+def _argument(t: _Text, cmd: str) -> str:
+    """The argument of a function written without brackets: one name, number, call or group."""
+    src = t.src
+    start = t.i
+    while t.i < len(src) and src[t.i] == " ":
+        t.i += 1
+    i = t.i
+    if i >= len(src):
+        t.error(f"{cmd} needs an argument", max(0, start - len(cmd)), start)
+    ch = src[i]
+    if ch in "({":
+        body, t.i = _convert_group(t, i)
+        if ch == "{":
+            body = "(" + body[1:-1] + ")"
+    elif ch == "\\":
+        sub = _Text(src)
+        sub.i, sub.decl = i, t.decl
+        _command(sub)
+        body, t.i = "".join(sub.out), sub.i
+        if t.i < len(src) and src[t.i] == "(":  # \log \sigma(z): the inner call's brackets
+            group, t.i = _convert_group(t, t.i)
+            body += group
+    elif unicodedata.category(ch).startswith("L"):
+        m = re.match(r"[^\W_](?:[^\W_]|_[^\W_{]+)*", src[i:])
+        t.i = i + m.end()
+        body = m.group(0)
+        if src.startswith("_{", t.i):
+            inner, after = _group(t, t.i + 1)
+            body += "_" + _plain_name(t, inner, t.i)
+            t.i = after
+        if t.i < len(src) and src[t.i] == "(":  # a call: f(x)
+            group, t.i = _convert_group(t, t.i)
+            body += group
+    elif ch.isdigit():
+        m = re.match(r"[0-9]+(\.[0-9]*)?", src[i:])
+        t.i = i + m.end()
+        body = m.group(0)
+    else:
+        t.error(f"{cmd} needs an argument in brackets here", i, i + 1, f"write {cmd}(…)")
+    follow = src[t.i:t.i + 1]
+    if follow and (follow in "^'_" or follow in SUPERSCRIPTS or follow in "ᵀ⊤"):
+        shown = cmd.lstrip("\\")
+        written = src[i:t.i]
+        t.error(f"{cmd} {written}{follow}…: is the {follow} part of the argument of {shown} or not?",
+                start, t.i + 1, f"write {shown}({written}{follow}…) or ({shown} {written}){follow}…")
+    return body
+
+
+def _convert_group(t: _Text, i: int) -> tuple[str, int]:
+    """The bracketed group at i, rewritten, and the position after it."""
+    close = _matching(t.src, i)
+    if close is None:
+        t.error(f"this {t.src[i]} is never closed", i, i + 1)
+    inner = _Text(t.src[:close + 1])
+    inner.i, inner.decl = i, t.decl
+    while inner.i < close + 1:
+        _step(inner)
+    return "".join(inner.out), close + 1
+
+
+def _matching(src: str, i: int) -> int | None:
+    opener = src[i]
+    closer = {"(": ")", "{": "}", "[": "]"}.get(opener)
+    if closer is None:
+        return None
+    depth = 0
+    for j in range(i, len(src)):
+        if src[j] == opener:
+            depth += 1
+        elif src[j] == closer:
+            depth -= 1
+            if depth == 0:
+                return j
+    return None
