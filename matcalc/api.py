@@ -34,7 +34,8 @@ def evaluate(program: str | Program, env: dict):
     Text is typed with the ranks of the env values (a number makes a name a scalar, a 1-D
     array a vector, a 2-D array a matrix), overriding the naming convention.
     """
-    typed = program if isinstance(program, Program) else read(program, kinds_of(env))
+    typed = program if isinstance(program, Program) else \
+        read(program, kinds_of(env), functions={n for n, v in env.items() if callable(v)})
     return evaluate_program(typed, env)
 
 

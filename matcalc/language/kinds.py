@@ -64,5 +64,5 @@ def known_function(word: str) -> str | None:
 def suggest_function(word: str) -> str | None:
     """The known function a misspelled name is closest to (sigmiod → sigmoid), if one is close."""
     import difflib
-    close = difflib.get_close_matches(_squash(word), list(KNOWN_CALLS), n=1, cutoff=0.6)
+    close = difflib.get_close_matches(_squash(word), list(KNOWN_CALLS), n=1, cutoff=0.7)
     return KNOWN_CALLS[close[0]] if close else None

@@ -326,8 +326,12 @@ def _parser() -> Lark:
     return _PARSER
 
 
-def parse_statements(source: str) -> list[Statement]:
-    """The statements of a program, untyped. Raises :class:`ParseError` or :class:`LimitError`."""
+def parse_statements(source: str, rewrite: bool = True) -> list[Statement]:
+    """The statements of a program, untyped. Raises :class:`ParseError` or :class:`LimitError`.
+
+    The text is first rewritten from pasted LaTeX and Unicode (:func:`pasted.normalize`) unless
+    ``rewrite`` is false (the caller did it, and positions refer to the rewritten text).
+    """
     if not isinstance(source, str):
         raise ParseError(f"a program is text, not {type(source).__name__}")
     if len(source) > limits.MAX_INPUT:
@@ -337,7 +341,8 @@ def parse_statements(source: str) -> list[Statement]:
     if "\x00" in source:
         index = source.index("\x00")
         raise ParseError("the program contains a NUL character", source, _span_at(source, index))
-    source = pasted.normalize(source)
+    if rewrite:
+        source = pasted.normalize(source)
     if len(source) > limits.MAX_INPUT:
         raise LimitError(f"the program is {len(source):,} characters long once read; matcalc reads at most "
                          f"{limits.MAX_INPUT:,}")

@@ -93,8 +93,8 @@ class _Text:
         return ""
 
     def after_operand(self) -> bool:
-        text = "".join(self.out[-3:]).rstrip()
-        if not text:
+        text = "".join(self.out[-3:]).rstrip(" \t")
+        if not text or text[-1] in "\n;":
             return False
         if re.search(r"\\(left|right|frac|dfrac|tfrac|sqrt|in|lVert|operatorname|mathrm)$", text):
             return text.endswith((r"\rVert",))
@@ -144,8 +144,16 @@ def _check_characters(t: _Text) -> None:
                     "write names in Latin or Greek letters")
 
 
+_PLAIN = re.compile(r"[A-Za-z0-9 \t+\-*/.,=']+")
+
+
 def _step(t: _Text) -> None:
     src, i = t.src, t.i
+    plain = _PLAIN.match(src, i)
+    if plain:  # a run of characters that need nothing (fast on long inputs)
+        t.out.append(plain.group(0))
+        t.i = plain.end()
+        return
     ch = src[i]
     if ch == "\n" or ch == ";":
         t.decl = False

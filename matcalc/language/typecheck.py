@@ -37,6 +37,7 @@ from ..core.nodes import (
 from ..core.ops import CALLS
 from ..core.program import Program
 from ..core.shapes import dims_text, normalize
+from . import pasted
 from .parse import parse_statements
 from .kinds import RESERVED, conventional_kind
 from .typer import Retry, Typer, Var, _with_span
@@ -44,12 +45,15 @@ from .typer import Retry, Typer, Var, _with_span
 
 # ---------------------------------------------------------------- the program
 
-def typecheck(statements: list[Statement], source: str, kinds: dict[str, tuple] | None = None) -> Program:
+def typecheck(statements: list[Statement], source: str, kinds: dict[str, tuple] | None = None,
+              functions: set[str] | frozenset[str] = frozenset()) -> Program:
     """Type a parsed program: kinds, dims, placeholders and the function.
 
     ``kinds`` (name -> rank 0, 1 or 2) overrides the naming convention for undeclared
-    symbols, e.g. from the arrays a caller is about to evaluate with.
+    symbols, e.g. from the arrays a caller is about to evaluate with; ``functions`` are names the
+    caller gives callables for (generic functions besides f, g, h, φ, ψ and the declared ones).
     """
+    declared_functions = set(functions)
     properties: dict[str, set[str]] = {}
     declared: dict[str, tuple] = {}
     decl_spans: dict[str, Span | None] = {}
@@ -57,6 +61,11 @@ def typecheck(statements: list[Statement], source: str, kinds: dict[str, tuple] 
     def_spans: dict[str, Span | None] = {}
     exprs: list[ExprStatement] = []
     for st in statements:
+        if isinstance(st, Declaration) and st.dims == ("function",):
+            if st.name in RESERVED or st.name == "I":
+                raise SymbolError(f"{st.name} is a built-in name and cannot be declared", source, st.span)
+            declared_functions.add(st.name)
+            continue
         if isinstance(st, Declaration):
             if st.name in declared and declared[st.name] != st.dims:
                 raise ShapeError(f"{st.name} is declared twice, with different shapes "
@@ -140,6 +149,7 @@ def typecheck(statements: list[Statement], source: str, kinds: dict[str, tuple] 
         demoted = flipped - promoted
         typer = Typer(source, declared, defs, scalars | demoted, set(), variables, kinds, demoted)
         typer.never_demoted = transposed_names
+        typer.declared_functions = declared_functions
         # a Greek name written transposed (θ^T x) is a vector: nobody transposes a scalar
         typer.promoted = set(promoted) | {n for n in transposed_names
                                           if n not in declared and conventional_kind(n) == "scalar"}
@@ -311,6 +321,9 @@ def _split(name: str, known: set[str]) -> list[str] | None:
     return parts if parts and len(parts) > 1 else None
 
 
-def read(text: str, kinds: dict[str, int] | None = None) -> Program:
-    """A typed program from text (parse, then type); ``kinds`` as in :func:`typecheck`."""
-    return typecheck(parse_statements(text), text, kinds=kinds)
+def read(text: str, kinds: dict[str, int] | None = None, functions=frozenset()) -> Program:
+    """A typed program from text (parse, then type); ``kinds`` and ``functions`` as in :func:`typecheck`."""
+    if not isinstance(text, str):
+        return typecheck(parse_statements(text), text)  # refused there, with the type named
+    text = pasted.normalize(text) if len(text) <= limits.MAX_INPUT else text
+    return typecheck(parse_statements(text, rewrite=False), text, kinds=kinds, functions=functions)

@@ -57,6 +57,7 @@ class Typer(CallRules):
         self.defs = defs
         self.scalars = scalars
         self.functions = functions
+        self.declared_functions: set[str] = set()  # "g : function", or callables passed to evaluate
         self.variables = variables
         self.parent: dict = {}
         self.order: list[Var] = []
