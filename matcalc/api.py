@@ -7,6 +7,8 @@ from .calculus import engine, verify as verdicts
 from .calculus.verify import Verdict
 from .core.evaluate import evaluate_program, kinds_of
 from .core.program import Program
+from .core.errors import ShapeError
+from .language.readings import explain
 from .language.typecheck import read
 from .results import Derivative, Gradients
 from .views import graph as graphs
@@ -23,9 +25,28 @@ def derive(program: str | Program, wrt, layout: str = "shape") -> Derivative | G
     return Derivative.of(found) if isinstance(wrt, str) else Gradients.of(found)
 
 
+def grad(program: str | Program, wrt, layout: str = "shape") -> Derivative | Gradients:
+    """The gradient of a scalar function: names are read so that the function is a scalar, or a
+    ShapeError says what was inferred and what to declare (see matcalc.language.readings)."""
+    return derive(_scalar_program(program), wrt, layout)
+
+
 def hessian(program: str | Program, wrt: str, layout: str = "shape") -> Derivative:
-    """Second derivatives of a scalar function with respect to one variable."""
-    return Derivative.of(engine.hessian(parse(program), wrt, layout))
+    """Second derivatives of a scalar function with respect to one variable (read as grad reads it)."""
+    return Derivative.of(engine.hessian(_scalar_program(program), wrt, layout))
+
+
+def _scalar_program(program: str | Program) -> Program:
+    typed = program if isinstance(program, Program) else read(program, prefer_scalar=True)
+    if typed.scalar_hint is not None:
+        raise ShapeError(typed.scalar_hint.split(";")[0], typed.source, getattr(typed.expr, "span", None),
+                         typed.scalar_hint.split("; ", 1)[1] if "; " in typed.scalar_hint else None)
+    return typed
+
+
+def explain_types(program: str | Program) -> list[str]:
+    """The kind and dims of every symbol of the program, and why it has them."""
+    return explain(parse(program))
 
 
 def evaluate(program: str | Program, env: dict):

@@ -37,7 +37,7 @@ from ..core.nodes import (
 from ..core.ops import CALLS
 from ..core.program import Program
 from ..core.shapes import dims_text, normalize
-from . import pasted
+from . import pasted, readings
 from .parse import parse_statements
 from .kinds import RESERVED, conventional_kind
 from .typer import Retry, Typer, Var, _with_span
@@ -46,12 +46,14 @@ from .typer import Retry, Typer, Var, _with_span
 # ---------------------------------------------------------------- the program
 
 def typecheck(statements: list[Statement], source: str, kinds: dict[str, tuple] | None = None,
-              functions: set[str] | frozenset[str] = frozenset()) -> Program:
+              functions: set[str] | frozenset[str] = frozenset(), prefer_scalar: bool = False) -> Program:
     """Type a parsed program: kinds, dims, placeholders and the function.
 
     ``kinds`` (name -> rank 0, 1 or 2) overrides the naming convention for undeclared
     symbols, e.g. from the arrays a caller is about to evaluate with; ``functions`` are names the
     caller gives callables for (generic functions besides f, g, h, φ, ψ and the declared ones).
+    ``prefer_scalar`` (grad, hessian): a reading under which the function is a scalar is preferred
+    over the naming convention (:mod:`matcalc.language.readings`).
     """
     declared_functions = set(functions)
     properties: dict[str, set[str]] = {}
@@ -164,13 +166,19 @@ def typecheck(statements: list[Statement], source: str, kinds: dict[str, tuple] 
             typed_defs[n] = e
             typer.def_shapes[n] = s
         if exprs:
-            typed_target, _ = fold(target, typer.type_node)
+            typed_target, typer.target_shape = fold(target, typer.type_node)
         else:
             typed_target = Symbol(name, def_spans[name])
+            typer.target_shape = typer.def_shapes[name]
+        typer.flipped = flipped
         return typer, typed_defs, typed_target
 
     size = sum(len(walk(e)) for e in all_exprs)
     typer, typed_defs, typed_target = _type_with_demotion(attempt, size)
+    free = [n for n in symbols if n not in declared and n not in kinds and n not in defs]
+    (typer, typed_defs, typed_target), notes, scalar_hint = readings.choose(
+        attempt, (typer, typed_defs, typed_target), free, transposed_names, all_exprs, source,
+        prefer_scalar and size <= readings.MAX_SIZE)
     for e in [*typed_defs.values(), typed_target]:
         if (d := _depth(e)) > limits.MAX_DEPTH:
             raise LimitError(f"the typed expression nests {d} levels deep; matcalc accepts at most {limits.MAX_DEPTH}",
@@ -206,7 +214,8 @@ def typecheck(statements: list[Statement], source: str, kinds: dict[str, tuple] 
     typed_target = fold(typed_target, fix_dims)
     return Program(source=source, expr=typed_target, definitions=typed_defs, shapes=shapes, name=name,
                    properties={n: frozenset(p) for n, p in properties.items() if p},
-                   functions=frozenset(typer.functions), declared=frozenset(declared))
+                   functions=frozenset(typer.functions), declared=frozenset(declared),
+                   notes=notes, scalar_hint=scalar_hint)
 
 
 MAX_DEMOTION_ATTEMPTS = 64
@@ -321,9 +330,11 @@ def _split(name: str, known: set[str]) -> list[str] | None:
     return parts if parts and len(parts) > 1 else None
 
 
-def read(text: str, kinds: dict[str, int] | None = None, functions=frozenset()) -> Program:
+def read(text: str, kinds: dict[str, int] | None = None, functions=frozenset(),
+         prefer_scalar: bool = False) -> Program:
     """A typed program from text (parse, then type); ``kinds`` and ``functions`` as in :func:`typecheck`."""
     if not isinstance(text, str):
         return typecheck(parse_statements(text), text)  # refused there, with the type named
     text = pasted.normalize(text) if len(text) <= limits.MAX_INPUT else text
-    return typecheck(parse_statements(text, rewrite=False), text, kinds=kinds, functions=functions)
+    return typecheck(parse_statements(text, rewrite=False), text, kinds=kinds, functions=functions,
+                     prefer_scalar=prefer_scalar)

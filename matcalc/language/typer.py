@@ -92,7 +92,8 @@ class Typer(CallRules):
 
     def names(self) -> dict:
         """Names for the unresolved dims, in order of creation."""
-        taken = set(self.rigid)
+        # never the name of one of the program's own symbols (sum(x) / n: x is m, not n)
+        taken = set(self.rigid) | set(self.variables) | set(self.defs) | set(self.functions)
         pool = (n for n in itertools.chain(DIM_NAMES, (f"n{i}" for i in itertools.count(1)))
                 if n not in taken)
         named = {}
