@@ -18,6 +18,9 @@ FUNCTION_SPELLINGS = {s: f for f in FUNCTIONS.values() for s in f.spellings}
 RESERVED = set(CALLS) | set(FUNCTION_SPELLINGS)
 """Names of the language's functions: no variable or placeholder may take them."""
 
+GREEK_SPELLINGS = {s for s in FUNCTION_SPELLINGS if len(s) == 1 and "GREEK" in unicodedata.name(s, "")}
+"""σ: a function when called, a name (a standard deviation) when not."""
+
 DIM_NAMES = ["n", "m", "k", "p", "q", "r", "d", "l", "s", "t", "a", "b", "c", "h", "w", "v"]
 
 

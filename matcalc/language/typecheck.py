@@ -25,6 +25,8 @@ unused names of n, m, k, p, ….
 """
 from __future__ import annotations
 
+import re
+
 
 from ..core import limits
 from ..core.build import rebuild
@@ -39,8 +41,8 @@ from ..core.program import Program
 from ..core.shapes import dims_text, normalize
 from . import pasted, readings
 from .parse import parse_statements
-from .kinds import RESERVED, conventional_kind
-from .typer import Retry, Typer, Var, _with_span
+from .kinds import GREEK_SPELLINGS, RESERVED, conventional_kind
+from .typer import Retry, Typer, Var, _sized_identity, _with_span
 
 
 # ---------------------------------------------------------------- the program
@@ -78,8 +80,12 @@ def typecheck(statements: list[Statement], source: str, kinds: dict[str, tuple] 
             if any(d == 0 for d in st.dims):
                 raise ShapeError(f"{st.name} : {dims_text(st.dims)}: a dimension must be a name or a "
                                  "positive integer", source, st.span)
-            if st.name in RESERVED:
-                raise SymbolError(f"{st.name} is a function name and cannot be declared", source, st.span)
+            if st.name in RESERVED and st.name not in GREEK_SPELLINGS:
+                raise SymbolError(f"{st.name} is a function name and cannot be declared", source, st.span,
+                                  "give the variable another name")
+            if st.name == "I" or _sized_identity(st.name) is not None:
+                raise SymbolError(f"{st.name} is the identity matrix and cannot be declared", source, st.span,
+                                  "give the variable another name; I is sized where it is used, I_n is n x n")
             declared[st.name] = st.dims
             decl_spans[st.name] = st.span
             _check_properties(st, source)
@@ -140,7 +146,13 @@ def typecheck(statements: list[Statement], source: str, kinds: dict[str, tuple] 
                 powered.add(node.right.name)
     symbols = [n for n in dict.fromkeys(symbols) if n in used]
     variables = set(symbols) | set(declared)
-    _check_run_together(symbols, variables | set(defs), declared, defs, all_exprs, source)
+    for n in GREEK_SPELLINGS & set(symbols) & calls:
+        if n not in declared:
+            span = next((s.span for e in all_exprs for s in walk(e) if isinstance(s, Symbol) and s.name == n), None)
+            raise SymbolError(f"{n} is used both as a value and as the function {n}(…)", source, span,
+                              f'write sigmoid(…) for the function; or declare "{n} : scalar" and {n}(…) '
+                              "is a product")
+    _check_run_together(symbols, variables | set(defs), {**declared, **(kinds or {})}, defs, all_exprs, source)
 
     kinds = {n: k for n, k in (kinds or {}).items() if n not in declared and n in symbols}
     scalars = {s for s in powered if s not in declared} | {n for n, k in kinds.items() if k == 0}
@@ -174,7 +186,10 @@ def typecheck(statements: list[Statement], source: str, kinds: dict[str, tuple] 
         return typer, typed_defs, typed_target
 
     size = sum(len(walk(e)) for e in all_exprs)
-    typer, typed_defs, typed_target = _type_with_demotion(attempt, size)
+    try:
+        typer, typed_defs, typed_target = _type_with_demotion(attempt, size)
+    except ShapeError as error:
+        raise _run_together_hint(error, symbols, declared, all_exprs) from None
     free = [n for n in symbols if n not in declared and n not in kinds and n not in defs]
     (typer, typed_defs, typed_target), notes, scalar_hint = readings.choose(
         attempt, (typer, typed_defs, typed_target), free, transposed_names, all_exprs, source,
@@ -314,6 +329,22 @@ def _check_run_together(symbols, known, declared, defs, exprs, source):
                          if isinstance(s, Symbol) and s.name == name), None)
             raise SymbolError(f'unknown symbol "{name}"', source, span,
                               f'did you mean "{" ".join(parts)}"?')
+
+
+def _run_together_hint(error: ShapeError, symbols, declared, exprs) -> ShapeError:
+    """A shape error about Wx (one unknown name), where W x was meant: say so."""
+    if error.span is None:
+        return error
+    for name in symbols:
+        if name in declared or not re.fullmatch(r"[A-ZΑ-Ω][a-zα-ω]", name):
+            continue
+        for e in exprs:
+            for s in walk(e):
+                if isinstance(s, Symbol) and s.name == name and s.span is not None \
+                        and error.span.start <= s.span.start < error.span.end:
+                    return ShapeError(error.bare_message, error.source, error.span,
+                                      f'did you mean "{name[0]} {name[1:]}"? ("{name}" is one name)')
+    return error
 
 
 def _split(name: str, known: set[str]) -> list[str] | None:

@@ -19,7 +19,7 @@ from ..core.nodes import (
 )
 from ..core.shapes import describe_shape, normalize, transposed
 from .calls import CallRules
-from .kinds import DIM_NAMES, RESERVED, conventional_kind
+from .kinds import DIM_NAMES, GREEK_SPELLINGS, RESERVED, conventional_kind
 
 
 class Var:
@@ -175,7 +175,8 @@ class Typer(CallRules):
             if sized is not None and node.name not in self.declared and node.name not in self.defs:
                 d = self.dim_of(sized)
                 return Identity(d, node.span), (d, d)  # I_n: the n x n identity
-            if node.name in RESERVED and node.name not in self.declared and node.name not in self.defs:
+            if node.name in RESERVED and node.name not in self.declared and node.name not in self.defs \
+                    and node.name not in GREEK_SPELLINGS:  # σ alone is a name (a standard deviation)
                 self.misuse(f"{node.name} is a function: write {node.name}(…)", node)
             return self.symbol(node)
         if t is Number:
@@ -208,9 +209,13 @@ class Typer(CallRules):
             raise ShapeError(f"{self.text(node)}: division by zero", self.source, node.span)
         if t is Div:
             if shapes[1]:
+                sizes = [s.name for s in walk(node.right) if isinstance(s, Symbol) and s.name not in self.declared
+                         and s.name not in self.defs and s.name not in self.kinds]
+                hint = "use ./ for elementwise division"
+                if sizes:  # / sqrt(d), 1/N: a size or a count, read as a vector or matrix by its name
+                    hint = f'if {sizes[0]} is a number (a size, a count), declare "{sizes[0]} : scalar"; ' + hint
                 self.error(f"{self.text(node)}: division by {self.text(node.right)}, which is "
-                           f"{self.show(shapes[1])}, not a scalar", node,
-                           "use ./ for elementwise division", retry_from=node.right)
+                           f"{self.show(shapes[1])}, not a scalar", node, hint, retry_from=node.right)
             return _with_span(build.div(exprs[0], exprs[1]), node), shapes[0]
         if t is ElemDiv:
             shape = self.elementwise(node, exprs, shapes, "./")
