@@ -12,7 +12,7 @@ from . import greek
 from .printing import Printer
 from ..core.functions import FUNCTIONS
 from ..core.nodes import Div, ElemPower, Expr, Func, Identity, Inverse, Norm, Number, Ones, Power, Symbol, Trace, \
-    Transpose
+    Transpose, walk
 from ..core.ops import OPS, Op
 from ..core.program import needed_definitions
 
@@ -81,11 +81,15 @@ class LatexPrinter(Printer):
             return str(v.numerator)
         return rf"\frac{{{v.numerator}}}{{{v.denominator}}}"
 
+    sized = False  # print I_{n}: where nothing around an identity gives its size (a bare I)
+
     def _print_Identity(self, e: Identity) -> str:
+        if self.sized and e.dim is not None and not str(e.dim).startswith("@"):
+            return "I_{" + str(e.dim) + "}"
         return "I"
 
     def _print_Ones(self, e: Ones) -> str:
-        return r"\mathbf{1}"
+        return r"\mathbf{1}_{" + str(e.dim) + "}"  # sized, so that it reads back: ones(n)
 
     def token(self, op: Op) -> str:
         return op.latex
@@ -130,7 +134,9 @@ class LatexPrinter(Printer):
 
 def latex(e: Expr) -> str:
     """e in LaTeX (math mode, without the dollars)."""
-    return LatexPrinter().doprint(e)
+    printer = LatexPrinter()
+    printer.sized = not any(isinstance(n, Symbol) for n in walk(e))  # I alone is I_{n}
+    return printer.doprint(e)
 
 
 def latex_program(definitions: dict[str, Expr], expr: Expr, name: str | None = None) -> str:

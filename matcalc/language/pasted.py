@@ -53,7 +53,7 @@ FUNCTION_COMMANDS = {
 SIMPLE = {
     r"\cdot": " * ", r"\times": " * ", r"\ast": " * ", r"\odot": " ⊙ ", r"\circ": " ∘ ", r"\oslash": " ./ ",
     r"\top": r"\top", r"\intercal": r"\top", r"\vert": "|", r"\mid": "|", r"\Vert": "‖",
-    r"\lvert": r"\left|", r"\rvert": r"\right|", r"\lVert": r"\lVert", r"\rVert": r"\rVert",
+    r"\lVert": r"\lVert", r"\rVert": r"\rVert",
     r"\R": "ℝ", r"\in": r" \in ", r"\prime": "'", r"\T": "T",
 }
 UNICODE = {"−": "-", "–": "-", "∗": "*", "·": "*", "⋅": "*", "×": " × ", "⊘": " ./ ", "′": "'", "″": "''",
@@ -125,6 +125,11 @@ def _emit_name(t: _Text, name: str) -> None:
     after = t.src[t.i:t.i + 1]
     if before and (before.isalnum() or unicodedata.category(before).startswith("M")):
         name = " " + name
+    if after == "\\":
+        m = _COMMAND.match(t.src, t.i)
+        word = m.group(0) if m else ""
+        if not (word in greek.LETTERS or word in EXTRA_LETTERS or word in ACCENTS or word in FONTS):
+            after = ""
     if after and (after.isalpha() or after == "\\") and after not in SUBSCRIPTS and after not in SUPERSCRIPTS and after not in "ᵀ⊤":
         name += " "
     t.out.append(name)
@@ -269,8 +274,10 @@ def _command(t: _Text) -> None:
                 t.bars.pop()
             _norm_subscript(t)
         return
-    if cmd in (r"\lvert", r"\rvert"):
-        t.out.append(r" \left| " if cmd == r"\lvert" else r" \right| ")
+    if cmd in (r"\lvert", r"\rvert"):  # \lvert x \rvert: the absolute value (of every entry)
+        if t.after_operand() and cmd == r"\lvert":
+            t.out.append(" * ")
+        t.out.append(" abs(" if cmd == r"\lvert" else ") ")
         t.i = end
         return
     if cmd in greek.LETTERS or cmd in EXTRA_LETTERS:
@@ -484,13 +491,13 @@ def _left_right(t: _Text, cmd: str, end: int) -> None:
     t.i = end + m.end()
     if delim == ".":
         return
-    if delim in ("(", "["):
+    if delim in ("(", "["):  # plain brackets: sigma\left(z\right) is the call σ(z)
         t.bars.append("(")
-        t.out.append(r"\left(")
+        t.out.append("(")
     elif delim in (")", "]"):
         if t.bars and t.bars[-1] == "(":
             t.bars.pop()
-        t.out.append(r"\right)")
+        t.out.append(")")
     elif delim in ("|", r"\vert", r"\lvert", r"\rvert"):
         t.out.append(r"\left|" if cmd == r"\left" else r"\right|")
     elif delim in (r"\|", r"\lVert", r"\rVert", r"\Vert", "‖"):
