@@ -57,7 +57,8 @@ SIMPLE = {
     r"\R": "ℝ", r"\in": r" \in ", r"\prime": "'", r"\T": "T",
 }
 UNICODE = {"−": "-", "–": "-", "∗": "*", "·": "*", "⋅": "*", "×": " × ", "⊘": " ./ ", "′": "'", "″": "''",
-           "ᵀ": "^T", "\u00a0": " ", "⊺": "⊤"}
+           "ᵀ": "^T", "\u00a0": " ", "⊺": "⊤", "⁄": "/", "½": "(1/2)", "⅓": "(1/3)", "¼": "(1/4)",
+           "¾": "(3/4)", "⅔": "(2/3)"}
 SUPERSCRIPTS = {"⁰": "0", "¹": "1", "²": "2", "³": "3", "⁴": "4", "⁵": "5", "⁶": "6", "⁷": "7", "⁸": "8",
                 "⁹": "9", "⁻": "-", "⁺": "+", "ⁿ": "n", "ᵐ": "m", "ᵏ": "k", "ᵈ": "d", "ˣ": " x ", "ᵖ": "p",
                 "ʳ": "r", "ᵗ": "t"}
@@ -144,12 +145,17 @@ def _check_characters(t: _Text) -> None:
             t.error(f"{ch} (Greek {unicodedata.name(ch).split('LETTER ')[-1].lower()}) looks like the Latin "
                     f"{LOOKALIKE[ch]}, and the two would print the same", index, index + 1,
                     f'write the Latin letter "{LOOKALIKE[ch]}"' + (" (the identity is I)" if ch == "Ι" else ""))
-        if "CYRILLIC" in unicodedata.name(ch, ""):
+        uname = unicodedata.name(ch, "")
+        if ("SUPERSCRIPT" in uname or "SUBSCRIPT" in uname or "MODIFIER LETTER" in uname) \
+                and ch not in SUPERSCRIPTS and ch not in SUBSCRIPTS and ch not in UNICODE:
+            t.error(f"{ch} ({uname.lower()}) is not one matcalc reads", index, index + 1,
+                    "write powers with ^ and subscripts with _, as in x^2 or x_i")
+        if "CYRILLIC" in uname:
             t.error(f"{ch} is a Cyrillic letter (it looks like a Latin one)", index, index + 1,
                     "write names in Latin or Greek letters")
 
 
-_PLAIN = re.compile(r"[A-Za-z0-9 \t+\-*/.,=']+")
+_PLAIN = re.compile(r"[A-Za-z0-9 \t+\-*/.=']+")
 
 
 def _step(t: _Text) -> None:
@@ -165,8 +171,13 @@ def _step(t: _Text) -> None:
         t.out.append(ch)
         t.i += 1
         return
-    if ch == ":" or ch == "∈":
+    if ch in ":∈":
         t.decl = True
+    if ch == "," and t.decl and not t.bars and re.match(r"\s*[^\W\d]\w*\s*(\\in(?![A-Za-z])|∈)", src[i + 1:]):
+        t.out.append("\n")  # θ ∈ ℝ^m, X ∈ ℝ^{n × m}: two declarations
+        t.decl = False
+        t.i += 1
+        return
     if ch == "&":  # alignment in aligned environments
         t.i += 1
         return
@@ -535,10 +546,14 @@ def _argument(t: _Text, cmd: str) -> str:
         if t.i < len(src) and src[t.i] == "(":  # \log \sigma(z): the inner call's brackets
             group, t.i = _convert_group(t, t.i)
             body += group
-    elif unicodedata.category(ch).startswith("L"):
+    elif unicodedata.category(ch).startswith("L") and re.match(r"[^\W\d_]", ch) and ch not in SUBSCRIPTS \
+            and ch not in SUPERSCRIPTS and ch not in UNICODE:
         m = re.match(r"[^\W_](?:[^\W_]|_[^\W_{]+)*", src[i:])
-        t.i = i + m.end()
-        body = m.group(0)
+        word = m.group(0)
+        cut = next((j for j, c in enumerate(word) if c in SUPERSCRIPTS or c in UNICODE or c in "ᵀ"), len(word))
+        word = word[:cut]
+        t.i = i + len(word)
+        body = re.sub(f"[{''.join(SUBSCRIPTS)}]+", lambda s: "_" + "".join(SUBSCRIPTS[c] for c in s.group(0)), word)
         if src.startswith("_{", t.i):
             inner, after = _group(t, t.i + 1)
             body += "_" + _plain_name(t, inner, t.i)
@@ -546,7 +561,7 @@ def _argument(t: _Text, cmd: str) -> str:
         if t.i < len(src) and src[t.i] == "(":  # a call: f(x)
             group, t.i = _convert_group(t, t.i)
             body += group
-    elif ch.isdigit():
+    elif ch in "0123456789":
         m = re.match(r"[0-9]+(\.[0-9]*)?", src[i:])
         t.i = i + m.end()
         body = m.group(0)
