@@ -107,8 +107,9 @@ class _Text:
 
 def normalize(source: str) -> str:
     """The source in the language's own spelling (the text the grammar and error messages see)."""
-    if source.isascii() and not re.search(r"[\\|$&{]", source):
+    if source.isascii() and not _NEEDS_WORK.search(source):
         return source
+    source = _rewrite_forms(source)
     t = _Text(source)
     _check_characters(t)
     text = source.strip()
@@ -118,6 +119,22 @@ def normalize(source: str) -> str:
         _step(t)
     result = "".join(t.out)
     return unicodedata.normalize("NFKC", result)
+
+
+_NEEDS_WORK = re.compile(r"[\\|$&{]|\^T[^\W\d_]|(?<![\w'])e\^|^\s*\w+\s*\([^()]*\)\s*=(?!=)", re.MULTILINE)
+_DEFINES_E = re.compile(r"(?<![\w\\])e\s*(:|=|∈|\\in(?![A-Za-z]))")
+
+
+def _rewrite_forms(source: str) -> str:
+    """Forms LaTeX gives a meaning the language's grammar would not: x^TAx is x^T A x (a bare
+    superscript is one character), e^{…} is exp(…) (unless e is declared or defined), and
+    J(θ) = … defines J."""
+    source = re.sub(r"\^T([A-Z])([a-z])(?!\w)", r"^T \1 \2", source)  # x^TAx: x^T A x
+    source = re.sub(r"\^T(?=[^\W\d_]|\\(?!top|intercal))", "^T ", source)
+    if not _DEFINES_E.search(source):
+        source = re.sub(r"(?<![\w\\'])e\^", r"\\exp ", source)
+    return re.sub(r"^(\s*(?:\\[A-Za-z]+(?:\{[^{}]*\})?|[^\W\d]\w*))\s*\([^()=]*\)\s*=(?!=)", r"\1 =", source,
+                  flags=re.MULTILINE)
 
 
 def _emit_name(t: _Text, name: str) -> None:
@@ -169,6 +186,14 @@ def _step(t: _Text) -> None:
     if ch == "\n" or ch == ";":
         t.decl = False
         t.out.append(ch)
+        t.i += 1
+        return
+    if ch in "⟨⟩":
+        _angle(t, ch == "⟨")
+        t.i += 1
+        return
+    if ch == "," and t.bars and t.bars[-1] == "⟨":
+        t.out.append(")^T (")
         t.i += 1
         return
     if ch in ":∈":
@@ -274,6 +299,10 @@ def _command(t: _Text) -> None:
         t.out.append("ℝ" if body.strip() == "R" else body)
         t.i = after
         return
+    if cmd in (r"\langle", r"\rangle"):
+        _angle(t, cmd == r"\langle")
+        t.i = end
+        return
     if cmd in (r"\lVert", r"\rVert"):
         kind = "open" if cmd == r"\lVert" else "close"
         t.out.append(" " + cmd + " ")
@@ -352,6 +381,19 @@ def _command(t: _Text) -> None:
         return
     t.out.append(cmd)
     t.i = end
+
+
+def _angle(t: _Text, opening: bool) -> None:
+    """⟨A, B⟩ = tr(A^T B): the inner product of vectors and the Frobenius product of matrices."""
+    if opening:
+        if t.after_operand():
+            t.out.append(" * ")
+        t.bars.append("⟨")
+        t.out.append("tr((")
+    else:
+        if t.bars and t.bars[-1] == "⟨":
+            t.bars.pop()
+        t.out.append("))")
 
 
 def _next_is_bracket(t: _Text, pos: int) -> bool:
@@ -538,6 +580,15 @@ def _argument(t: _Text, cmd: str) -> str:
         body, t.i = _convert_group(t, i)
         if ch == "{":
             body = "(" + body[1:-1] + ")"
+    elif src.startswith((r"\frac", r"\dfrac", r"\tfrac"), i):  # \log \frac{a}{b}
+        after = _COMMAND.match(src, i).end()
+        top, after = _group(t, after)
+        bottom, after = _group(t, after)
+        sub = _Text(src[:after])
+        sub.i, sub.decl = i, t.decl
+        while sub.i < after:
+            _step(sub)
+        body, t.i = "".join(sub.out), after
     elif ch == "\\":
         sub = _Text(src)
         sub.i, sub.decl = i, t.decl
@@ -565,6 +616,9 @@ def _argument(t: _Text, cmd: str) -> str:
         m = re.match(r"[0-9]+(\.[0-9]*)?", src[i:])
         t.i = i + m.end()
         body = m.group(0)
+    elif ch in "|‖" and cmd == r"\log":
+        t.error(r"\log|…|: the log of a determinant or of an absolute value?", i, i + 1,
+                r"write \log\det(Σ) (or logdet(Σ)) for log |Σ|, or \log(abs(…))")
     else:
         t.error(f"{cmd} needs an argument in brackets here", i, i + 1, f"write {cmd}(…)")
     follow = src[t.i:t.i + 1]

@@ -17,6 +17,8 @@ question into another one in silence. After the program is typed by the conventi
 """
 from __future__ import annotations
 
+import re
+
 from ..core.errors import MatcalcError, ShapeError
 from ..core.nodes import Add, Call, ElemDiv, Hadamard, Neg, Symbol, walk
 from ..core.shapes import dims_text
@@ -95,6 +97,10 @@ def _scalar_hint(typer, free: list[str], found: list[str]) -> str:
             if kind == conventional_kind(n):
                 reasons.append(f"{n} was read as a {kind} ({CONVENTION[kind]})")
     because = f" because {', '.join(reasons)}" if reasons else ""
+    joined = [n for n in free if re.fullmatch(r"[A-ZΑ-Ω][a-zα-ω]", n)]
+    if joined:  # Ax, one name, where A x was meant
+        return (f"the function is {shape}, not a scalar{because}; "
+                f'did you mean "{joined[0][0]} {joined[0][1:]}"? ("{joined[0]}" is one name)')
     wrong = [n for n in free if n in typer.symbol_shapes and conventional_kind(n) == "scalar"][:2]
     declare = (" or ".join(_declaration(typer, n) for n in wrong)) if wrong else None
     return (f"the function is {shape}, not a scalar{because}"

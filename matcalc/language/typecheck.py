@@ -33,7 +33,7 @@ from ..core.build import rebuild
 from ..core.dims import dim as dim_of_text
 from ..core.errors import LimitError, ShapeError, Span, SymbolError
 from ..core.nodes import (
-    Call, Declaration, Definition, Expr,
+    Call, Declaration, Definition, Expr, Norm,
     ExprStatement, Identity, Ones, Power, Statement, Symbol, Transpose, depth as _depth, fold, walk,
 )
 from ..core.ops import CALLS
@@ -142,6 +142,8 @@ def typecheck(statements: list[Statement], source: str, kinds: dict[str, tuple] 
                 powered.add(node.left.name)
             elif isinstance(node, Transpose) and isinstance(node.arg, Symbol):
                 transposed_names.add(node.arg.name)
+            elif _normed(node, source):  # ‖θ‖: nobody writes a norm of a scalar
+                transposed_names.add(node.args[0].name)
             if isinstance(node, Power) and isinstance(node.right, Symbol):
                 powered.add(node.right.name)
     symbols = [n for n in dict.fromkeys(symbols) if n in used]
@@ -329,6 +331,15 @@ def _check_run_together(symbols, known, declared, defs, exprs, source):
                          if isinstance(s, Symbol) and s.name == name), None)
             raise SymbolError(f'unknown symbol "{name}"', source, span,
                               f'did you mean "{" ".join(parts)}"?')
+
+
+def _normed(node, source: str) -> bool:
+    """‖θ‖ or norm(θ) of a bare name (|θ| of a Greek name stays its absolute value)."""
+    if isinstance(node, Call) and node.name == "norm" and len(node.args) == 1:
+        return isinstance(node.args[0], Symbol)
+    if isinstance(node, Norm) and isinstance(node.arg, Symbol) and node.span is not None:
+        return source[node.span.start:node.span.start + 1] in ("‖", "\\")
+    return False
 
 
 def _run_together_hint(error: ShapeError, symbols, declared, exprs) -> ShapeError:
