@@ -305,3 +305,32 @@ def test_pasted_input_gives_the_intended_derivative_or_names_what_to_declare(cas
         expected = (np.asarray(plus, dtype=float) - np.asarray(minus, dtype=float)) / (2 * eps)
         got = apply_derivative(d, got_value, direction)
         assert np.allclose(got, expected, rtol=1e-4, atol=1e-6), (str(d), got, expected)
+
+
+@pytest.mark.parametrize("name", ["ŷ", "x̂", "θ̂", "x̄", "x̃", "W_hh", "h_tm1", "h_tp1", "W_a_b", "Uneg", "xδ",
+                                  "δ_2", "Σ", "W_1"])
+def test_the_latex_of_a_name_reads_back_as_the_name(name):
+    from matcalc.core.nodes import Symbol
+    from matcalc.language.latex import latex_name
+    assert matcalc.parse(latex_name(name)).expr == Symbol(name)
+
+
+def test_explain_types_says_what_was_inferred_and_why():
+    lines = matcalc.explain_types("-(y^T log(σ(X θ)) + (1 - y)^T log(1 - σ(X θ)))")
+    assert any(line.startswith("θ : ") and "vector" in line for line in lines)
+    program = read("-(y^T log(σ(X θ)) + (1 - y)^T log(1 - σ(X θ)))", prefer_scalar=True)
+    assert len(program.shapes["θ"]) == 1 and "θ" in program.notes
+
+
+def test_cli_explain_types_and_json_types(capsys):
+    import json
+
+    from matcalc.cli import main
+    assert main(["grad", "max(0, 1 - y w^T x)", "--wrt", "w", "--explain-types"]) == 0
+    captured = capsys.readouterr()
+    assert "y : scalar" in captured.err
+    assert main(["grad", "λ ‖w‖^2", "--wrt", "w", "--format", "json"]) == 0
+    (entry,) = json.loads(capsys.readouterr().out)
+    assert any(t.startswith("λ : scalar") for t in entry["types"])
+    assert main(["grad", "tanh(W x)", "--wrt", "x"]) == 2
+    assert "not a scalar" in capsys.readouterr().err

@@ -582,8 +582,8 @@ def _argument(t: _Text, cmd: str) -> str:
             body = "(" + body[1:-1] + ")"
     elif src.startswith((r"\frac", r"\dfrac", r"\tfrac"), i):  # \log \frac{a}{b}
         after = _COMMAND.match(src, i).end()
-        top, after = _group(t, after)
-        bottom, after = _group(t, after)
+        _, after = _group(t, after)  # numerator
+        _, after = _group(t, after)  # denominator
         sub = _Text(src[:after])
         sub.i, sub.decl = i, t.decl
         while sub.i < after:
