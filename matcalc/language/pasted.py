@@ -368,9 +368,16 @@ def _command(t: _Text) -> None:
         return
     if cmd in (r"\max", r"\min", r"\sum", r"\softmax", r"\relu", r"\sigmoid", r"\diag") \
             and _next_is_bracket(t, end):
-        t.out.append(cmd[1:])
         rest = src[end:]
-        t.i = end + (len(rest) - len(rest.lstrip(" ")))
+        start = end + (len(rest) - len(rest.lstrip(" ")))
+        if cmd == r"\sum" and src[start] == "(":
+            close = _matching(src, start)
+            follow = src[close + 1:].lstrip(" ")[:1] if close is not None else ""
+            if follow and follow not in "+-)=;\n,}&" and not src[close + 1:].lstrip(" ").startswith("\\"):
+                t.error(r"\sum (…)" + follow + "…: is the sum of the power, or the power of the sum?", i, close + 2,
+                        "write sum((…) .^ 2) for the sum of squares, or sum(…)^2 for the square of the sum")
+        t.out.append(cmd[1:])
+        t.i = start
         return
     if cmd in SIMPLE:
         if cmd == r"\times" and t.decl:

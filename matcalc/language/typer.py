@@ -120,14 +120,18 @@ class Typer(CallRules):
             return self.source[span.start:span.end]
         return "this expression"
 
-    def error(self, message: str, node: Expr, hint: str | None = None, retry_from: Expr | None = None):
+    def error(self, message: str, node: Expr, hint: str | None = None, retry_from: Expr | None = None,
+              matrices: bool = False):
+        """Raise a ShapeError, or Retry with the names whose kind might be the cause (with
+        ``matrices``, upper-case names too: nobody divides by a matrix, so 1/N has a scalar N)."""
         err = ShapeError(message, self.source, getattr(node, "span", None), hint)
         if retry_from is not None:
+            demotable = ("vector", "matrix") if matrices else ("vector",)
             candidates = [s.name for s in walk(retry_from) if isinstance(s, Symbol)
                           and s.name in self.variables and s.name not in self.declared
                           and s.name not in self.scalars and s.name not in self.kinds
                           and s.name not in self.promoted
-                          and ((conventional_kind(s.name) == "vector" and s.name not in self.never_demoted)
+                          and ((conventional_kind(s.name) in demotable and s.name not in self.never_demoted)
                                or conventional_kind(s.name) == "scalar")]
             if candidates:
                 raise Retry(err, sorted(set(candidates), key=candidates.index))
@@ -215,7 +219,7 @@ class Typer(CallRules):
                 if sizes:  # / sqrt(d), 1/N: a size or a count, read as a vector or matrix by its name
                     hint = f'if {sizes[0]} is a number (a size, a count), declare "{sizes[0]} : scalar"; ' + hint
                 self.error(f"{self.text(node)}: division by {self.text(node.right)}, which is "
-                           f"{self.show(shapes[1])}, not a scalar", node, hint, retry_from=node.right)
+                           f"{self.show(shapes[1])}, not a scalar", node, hint, retry_from=node.right, matrices=True)
             return _with_span(build.div(exprs[0], exprs[1]), node), shapes[0]
         if t is ElemDiv:
             shape = self.elementwise(node, exprs, shapes, "./")
