@@ -450,6 +450,9 @@ def _character_hint(source: str, index: int) -> str | None:
         return f"write powers with ^, as in x^{'2' if char == '²' else '3'} (or x .^ 2 elementwise)"
     if char in "[]":
         return "use ( ) for grouping"
+    if char in "≥≤<>≠":
+        return ("constraints are not part of the language; a declaration can promise positive entries "
+                '(e.g. "λ : scalar positive")')
     if char == "!":
         return "matcalc has no factorial or negation with !"
     if char == "\\":

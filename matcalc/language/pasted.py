@@ -57,7 +57,7 @@ SIMPLE = {
     r"\R": "ℝ", r"\in": r" \in ", r"\prime": "'", r"\T": "T",
 }
 UNICODE = {"−": "-", "–": "-", "∗": "*", "·": "*", "⋅": "*", "×": " × ", "⊘": " ./ ", "′": "'", "″": "''",
-           "ᵀ": "^T", "\u00a0": " ", "⊺": "⊤", "⁄": "/", "½": "(1/2)", "⅓": "(1/3)", "¼": "(1/4)",
+           "ᵀ": "^T ", "\u00a0": " ", "⊺": "⊤", "⁄": "/", "½": "(1/2)", "⅓": "(1/3)", "¼": "(1/4)",
            "¾": "(3/4)", "⅔": "(2/3)"}
 SUPERSCRIPTS = {"⁰": "0", "¹": "1", "²": "2", "³": "3", "⁴": "4", "⁵": "5", "⁶": "6", "⁷": "7", "⁸": "8",
                 "⁹": "9", "⁻": "-", "⁺": "+", "ⁿ": "n", "ᵐ": "m", "ᵏ": "k", "ᵈ": "d", "ˣ": " x ", "ᵖ": "p",
@@ -121,7 +121,7 @@ def normalize(source: str) -> str:
     return unicodedata.normalize("NFKC", result)
 
 
-_NEEDS_WORK = re.compile(r"[\\|$&{]|\^T[^\W\d_]|(?<![\w'])e\^|^\s*\w+\s*\([^()]*\)\s*=(?!=)", re.MULTILINE)
+_NEEDS_WORK = re.compile(r"[\\|$&{]|log\s+det|\^T[^\W\d_]|(?<![\w'])e\^|^\s*\w+\s*\([^()]*\)\s*=(?!=)", re.MULTILINE)
 _DEFINES_E = re.compile(r"(?<![\w\\])e\s*(:|=|∈|\\in(?![A-Za-z]))")
 
 
@@ -129,6 +129,7 @@ def _rewrite_forms(source: str) -> str:
     """Forms LaTeX gives a meaning the language's grammar would not: x^TAx is x^T A x (a bare
     superscript is one character), e^{…} is exp(…) (unless e is declared or defined), and
     J(θ) = … defines J."""
+    source = re.sub(r"(?<![\w\\])log\s+det(?=\s*\()", "logdet", source)  # log det(X)
     source = re.sub(r"\^T([A-Z])([a-z])(?!\w)", r"^T \1 \2", source)  # x^TAx: x^T A x
     source = re.sub(r"\^T(?=[^\W\d_]|\\(?!top|intercal))", "^T ", source)
     if not _DEFINES_E.search(source):
@@ -237,7 +238,7 @@ def _step(t: _Text) -> None:
         t.i += 1
         return
     if ch == "⊤" and t.last() != "^":
-        t.out.append("^T")
+        t.out.append("^T ")
         t.i += 1
         return
     if ch in SUPERSCRIPTS:
