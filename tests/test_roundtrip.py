@@ -35,6 +35,8 @@ def test_program_text_parses_back(case, other):
 
 # ---------------------------------------------------------------- LaTeX reads back
 
+import re  # noqa: E402
+
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from hypothesis import HealthCheck  # noqa: E402
@@ -67,6 +69,15 @@ def assert_latex_reads_back(program, result, seed: int = 0, domain="any") -> str
     if got.shape != want.shape and got.size == want.size:
         got = got.reshape(want.shape)
     assert np.allclose(got, want, rtol=1e-8, atol=1e-8, equal_nan=True), source
+    # the whole of result.latex(), its left-hand side ∂s/∂W dropped: the aligned definitions and the body
+    braced = r"\{\\partial[^{}]*(?:\{[^{}]*\}[^{}]*)*\}"
+    shown = re.sub(r"\\frac" + braced + braced + r"\s*&?=\s*", "", result.latex())
+    whole = read("\n".join(_declarations(result.shapes, skip=result.definitions)) + "\n" + shown,
+                 functions=program.functions)
+    got = np.asarray(evaluate_program(whole, env), dtype=float)
+    if got.shape != want.shape and got.size == want.size:
+        got = got.reshape(want.shape)
+    assert np.allclose(got, want, rtol=1e-8, atol=1e-8, equal_nan=True), result.latex()
     return source
 
 
