@@ -8,6 +8,7 @@ from .calculus.verify import Verdict
 from .core.evaluate import evaluate_program, kinds_of
 from .core.program import Program
 from .core.errors import ShapeError
+from .language import pasted
 from .language.readings import explain
 from .language.typecheck import read
 from .results import Derivative, Gradients
@@ -21,6 +22,7 @@ def parse(text: str | Program) -> Program:
 
 def derive(program: str | Program, wrt, layout: str = "shape") -> Derivative | Gradients:
     """∂F/∂wrt for the program's function F; a list of names gives several from one pass."""
+    wrt = _names(wrt)
     found = engine.derive(parse(program), wrt, layout)
     return Derivative.of(found) if isinstance(wrt, str) else Gradients.of(found)
 
@@ -33,7 +35,16 @@ def grad(program: str | Program, wrt, layout: str = "shape") -> Derivative | Gra
 
 def hessian(program: str | Program, wrt: str, layout: str = "shape") -> Derivative:
     """Second derivatives of a scalar function with respect to one variable (read as grad reads it)."""
-    return Derivative.of(engine.hessian(_scalar_program(program), wrt, layout))
+    return Derivative.of(engine.hessian(_scalar_program(program), _names(wrt), layout))
+
+
+def _names(wrt):
+    """Variable names as the program reads them: --wrt '\\theta' or 'W_{hh}' is θ or W_hh."""
+    if isinstance(wrt, str):
+        return pasted.normalize(wrt).strip() if wrt.strip() else wrt
+    if isinstance(wrt, (list, tuple)):
+        return [_names(w) if isinstance(w, str) else w for w in wrt]
+    return wrt
 
 
 def _scalar_program(program: str | Program) -> Program:
