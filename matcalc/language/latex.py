@@ -14,8 +14,8 @@ import unicodedata
 from . import greek
 from .printing import Printer
 from ..core.functions import FUNCTIONS
-from ..core.nodes import Div, ElemPower, Expr, Func, Identity, Inverse, Norm, Number, Ones, Power, Symbol, Trace, \
-    Transpose, walk
+from ..core.nodes import Div, ElemPower, Expr, Func, Identity, Inverse, Neg, Norm, Number, Ones, Power, Scale, \
+    Symbol, Trace, Transpose, walk
 from ..core.ops import OPS, Op
 from ..core.program import needed_definitions
 
@@ -147,7 +147,10 @@ class LatexPrinter(Printer):
 def latex(e: Expr) -> str:
     """e in LaTeX (math mode, without the dollars)."""
     printer = LatexPrinter()
-    printer.sized = not any(isinstance(n, Symbol) for n in walk(e))  # I alone is I_{n}
+    core = e
+    while isinstance(core, (Scale, Neg, Div)):  # α I, -I, I / c: nothing around I gives its size
+        core = core.right if isinstance(core, Scale) else core.left if isinstance(core, Div) else core.arg
+    printer.sized = isinstance(core, Identity) or not any(isinstance(n, Symbol) for n in walk(e))
     return printer.doprint(e)
 
 

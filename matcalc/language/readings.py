@@ -25,7 +25,7 @@ from ..core.shapes import dims_text
 from .kinds import conventional_kind
 
 MAX_SIZE = 3000
-"""Programs larger than this (in nodes) are not searched for other readings."""
+"""Programs longer than this (in characters) are not searched for other readings."""
 
 CONVENTION = {
     "matrix": "names that start with an upper-case letter are matrices",
@@ -42,6 +42,9 @@ def choose(attempt, chosen, free: list[str], transposed: set[str], exprs, source
     """The reading to take, notes on names read against the convention, and the scalar hint."""
     typer = chosen[0]
     base = typer.flipped
+    if len(free) > 200 or len(source) > MAX_SIZE:  # big programs: the convention's reading
+        hint = _scalar_hint(typer, free[:200], []) if typer.target_shape != () else None
+        return chosen, {n: _flip_note(n, "the one way the program types") for n in base}, hint
     notes = {n: _flip_note(n, "the one way the program types") for n in base}
     for n in typer.promoted:
         if n not in base:

@@ -195,7 +195,7 @@ def typecheck(statements: list[Statement], source: str, kinds: dict[str, tuple] 
     free = [n for n in symbols if n not in declared and n not in kinds and n not in defs]
     (typer, typed_defs, typed_target), notes, scalar_hint = readings.choose(
         attempt, (typer, typed_defs, typed_target), free, transposed_names, all_exprs, source,
-        prefer_scalar and size <= readings.MAX_SIZE)
+        prefer_scalar)
     for e in [*typed_defs.values(), typed_target]:
         if (d := _depth(e)) > limits.MAX_DEPTH:
             raise LimitError(f"the typed expression nests {d} levels deep; matcalc accepts at most {limits.MAX_DEPTH}",
