@@ -461,8 +461,9 @@ def _character_hint(source: str, index: int) -> str | None:
             return f"write the name alone: x, not {command}{{x}}"
         if command in ("\\partial", "\\nabla", "\\sum", "\\int", "\\begin"):
             return f"{command} is not part of the language; write the function and use derive(…, wrt=…)"
-        return (f"{command or chr(92)} is not part of the language; the LaTeX it reads is \\top \\odot "
-                "\\cdot \\frac \\sqrt \\left( \\right) \\| \\lVert \\in \\mathbb{R} and function names")
+        return (f"{command or chr(92)} is not part of the language; the LaTeX it reads is Greek letters, "
+                "\\mathbf{x} \\hat{y} W_{hh}, \\top \\odot \\cdot \\times \\frac \\sqrt \\left( \\right) \\|x\\|_2 "
+                "\\lVert \\log\\det \\operatorname{tr} \\in \\mathbb{R} and function names (README, pasted LaTeX)")
     return None
 
 
