@@ -196,6 +196,8 @@ CASES = [
     Pasted("LogSumExp(W x)", "W", {"W": (N, M), "x": (M,)}, lambda v: np.log(np.sum(np.exp(v["W"] @ v["x"])))),
     Pasted("u^T sigmiod(W x)", "W", error='"sigmoid"'),
     Pasted("sofmax(x)", "x", error='"softmax"'),
+    Pasted("u^T tahn(W x)", "W", error='"tanh"'),
+    Pasted("u^T sigma(W x)", "W", error='"sigmoid"'),
     Pasted("u^T rellu(W x)", "W", error='"relu"'),
     Pasted("u^T act(W x)", "W", error='"act : function"'),
     Pasted("act : function\nu^T act(W x)", "W", NET, lambda v: v["u"] @ np.tanh(v["W"] @ v["x"]),

@@ -67,5 +67,9 @@ def known_function(word: str) -> str | None:
 def suggest_function(word: str) -> str | None:
     """The known function a misspelled name is closest to (sigmiod → sigmoid), if one is close."""
     import difflib
-    close = difflib.get_close_matches(_squash(word), list(KNOWN_CALLS), n=1, cutoff=0.7)
+    if _squash(word) in ("sigma", "sig", "logit"):  # sigma(x) is not σ(x): it may be a product
+        return "sigmoid"
+    key = _squash(word)
+    swapped = [k for k in KNOWN_CALLS if sorted(k) == sorted(key)]  # tahn: two letters swapped
+    close = swapped or difflib.get_close_matches(key, list(KNOWN_CALLS), n=1, cutoff=0.7)
     return KNOWN_CALLS[close[0]] if close else None
