@@ -160,11 +160,20 @@ def _add_graph_command(sub) -> None:
                         "and backward gradient to every edge")
     p.add_argument("-o", "--output", metavar="FILE",
                    help="write FILE.svg, .png, .pdf or .dot (default: DOT on standard output)")
+    p.add_argument("--explain-types", action="store_true",
+                   help="show the kind and dims inferred for every symbol, and why (on standard error)")
     p.set_defaults(run=_cmd_graph)
+
+
+def _explain(args, text: str) -> None:
+    """--explain-types: the inferred kinds and dims, on standard error, before anything can fail."""
+    if getattr(args, "explain_types", False):
+        print("\n".join(explain(parse(text))), file=sys.stderr)
 
 
 def _cmd_graph(args) -> int:
     text = _read_program(args)
+    _explain(args, text)
     at = None
     if args.at:
         at = {}
@@ -262,11 +271,15 @@ def _add_verify_command(sub) -> None:
     p.add_argument("--layout", choices=("shape", "numerator", "denominator"), default="shape",
                    help="the layout the claim is written in (default: the shape of the variable)")
     p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--explain-types", action="store_true",
+                   help="show the kind and dims inferred for every symbol, and why (on standard error)")
     p.set_defaults(run=_cmd_verify)
 
 
 def _cmd_verify(args) -> int:
-    v = verify(_read_program(args), args.wrt, args.claim, layout=args.layout)
+    text = _read_program(args)
+    _explain(args, text)
+    v = verify(text, args.wrt, args.claim, layout=args.layout)
     if args.format == "json":
         print(json.dumps({"ok": v.ok, "reason": v.reason, "message": v.message, "claim": v.claim,
                           "expected": v.expected, "fix": v.fix, "factor": v.factor},
