@@ -66,6 +66,9 @@ def evaluate(program: str | Program, env: dict):
     Text is typed with the ranks of the env values (a number makes a name a scalar, a 1-D
     array a vector, a 2-D array a matrix), overriding the naming convention.
     """
+    if isinstance(env, dict):  # names as the program reads them: "𝐱" or "\\theta" is x or θ
+        env = {(_names(k) if isinstance(k, str) and (not k.isascii() or "\\" in k or "{" in k) else k): v
+               for k, v in env.items()}
     typed = program if isinstance(program, Program) else \
         read(program, kinds_of(env), functions={n for n, v in env.items() if callable(v)})
     return evaluate_program(typed, env)

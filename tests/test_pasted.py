@@ -348,3 +348,9 @@ def test_cli_explain_types_and_json_types(capsys):
     assert any(t.startswith("λ : scalar") for t in entry["types"])
     assert main(["grad", "tanh(W x)", "--wrt", "x"]) == 2
     assert "not a scalar" in capsys.readouterr().err
+
+
+def test_env_names_are_read_as_the_program_reads_them():
+    assert matcalc.evaluate("𝐱ᵀ𝐱", {"𝐱": np.array([1.0, 2.0])}) == 5.0
+    assert matcalc.evaluate(r"\theta^T x", {r"\theta": np.array([1.0, 2.0]), "x": np.array([3.0, 4.0])}) == 11.0
+    assert str(matcalc.grad(r"\|X\theta - y\|^2", r"\theta")) == "2 X^T (X θ - y)"
