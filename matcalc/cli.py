@@ -282,7 +282,8 @@ def _cmd_verify(args) -> int:
     v = verify(text, args.wrt, args.claim, layout=args.layout)
     if args.format == "json":
         print(json.dumps({"ok": v.ok, "reason": v.reason, "message": v.message, "claim": v.claim,
-                          "expected": v.expected, "fix": v.fix, "factor": v.factor},
+                          "expected": v.expected, "fix": v.fix, "factor": v.factor,
+                          "types": explain(parse(text))},
                          ensure_ascii=False, indent=2))
     else:
         print(v.message)
