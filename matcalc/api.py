@@ -12,6 +12,9 @@ from .calculus.verify import Verdict
 from .core.evaluate import evaluate_program, kinds_of
 from .core.limits import guarded
 from .core.program import Program
+from .core.errors import ShapeError
+from .language import pasted
+from .language.readings import explain
 from .language.typecheck import read
 from .results import Derivative, Gradients
 from .views import graph as graphs
@@ -26,14 +29,45 @@ def parse(text: str | Program) -> Program:
 @guarded("derivation")
 def derive(program: str | Program, wrt, layout: str = "shape") -> Derivative | Gradients:
     """∂F/∂wrt for the program's function F; a list of names gives several from one pass."""
+    wrt = _names(wrt)
     found = engine.derive(parse(program), wrt, layout)
     return Derivative.of(found) if isinstance(wrt, str) else Gradients.of(found)
 
 
+@guarded("derivation")
+def grad(program: str | Program, wrt, layout: str = "shape") -> Derivative | Gradients:
+    """The gradient of a scalar function: names are read so that the function is a scalar, or a
+    ShapeError says what was inferred and what to declare (see matcalc.language.readings)."""
+    return derive(_scalar_program(program), wrt, layout)
+
+
 @guarded("Hessian")
 def hessian(program: str | Program, wrt: str, layout: str = "shape") -> Derivative:
-    """Second derivatives of a scalar function with respect to one variable."""
-    return Derivative.of(engine.hessian(parse(program), wrt, layout))
+    """Second derivatives of a scalar function with respect to one variable (read as grad reads it)."""
+    return Derivative.of(engine.hessian(_scalar_program(program), _names(wrt), layout))
+
+
+def _names(wrt):
+    """Variable names as the program reads them: --wrt '\\theta' or 'W_{hh}' is θ or W_hh."""
+    if isinstance(wrt, str):
+        return pasted.normalize(wrt).strip() if wrt.strip() else wrt
+    if isinstance(wrt, (list, tuple)):
+        return [_names(w) if isinstance(w, str) else w for w in wrt]
+    return wrt
+
+
+def _scalar_program(program: str | Program) -> Program:
+    typed = program if isinstance(program, Program) else read(program, prefer_scalar=True)
+    if typed.scalar_hint is not None:
+        raise ShapeError(typed.scalar_hint.split(";")[0], typed.source, getattr(typed.expr, "span", None),
+                         typed.scalar_hint.split("; ", 1)[1] if "; " in typed.scalar_hint else None)
+    return typed
+
+
+@guarded("typing")
+def explain_types(program: str | Program) -> list[str]:
+    """The kind and dims of every symbol of the program, and why it has them."""
+    return explain(parse(program))
 
 
 @guarded("evaluation")
@@ -43,7 +77,11 @@ def evaluate(program: str | Program, env: dict):
     Text is typed with the ranks of the env values (a number makes a name a scalar, a 1-D
     array a vector, a 2-D array a matrix), overriding the naming convention.
     """
-    typed = program if isinstance(program, Program) else read(program, kinds_of(env))
+    if isinstance(env, dict):  # names as the program reads them: "𝐱" or "\\theta" is x or θ
+        env = {(_names(k) if isinstance(k, str) and (not k.isascii() or "\\" in k or "{" in k) else k): v
+               for k, v in env.items()}
+    typed = program if isinstance(program, Program) else \
+        read(program, kinds_of(env), functions={n for n, v in env.items() if callable(v)})
     return evaluate_program(typed, env)
 
 

@@ -11,8 +11,10 @@ import argparse
 import json
 import sys
 
-from . import LimitError, MatcalcError, derive, hessian, parse, verify
+from . import LimitError, MatcalcError, derive, grad, hessian, parse, verify
 from .core import limits
+from .language.readings import explain
+from .language.typecheck import read
 from .views import codegen
 from .views.graph import graph as _graph
 from .views import gallery as _gallery
@@ -99,16 +101,24 @@ def _label(d, several: bool) -> str:
 
 def _cmd_derive(args, kind: str) -> int:
     text = _read_program(args)
-    program = parse(text)
-    wrt = args.wrt or _default_wrt(program)
+    # grad and hessian read names so that the function is a scalar (matcalc.language.readings)
+    program = read(text, prefer_scalar=True) if kind in ("grad", "hessian") else parse(text)
+    types = explain(program)
     fmt = _format(args)
+    if args.explain_types and fmt != "json":
+        print("\n".join(types), file=sys.stderr)  # before any error, so the reading is seen
+    wrt = args.wrt or _default_wrt(program)
     if kind == "hessian":
         results = {w: hessian(program, w, layout=args.layout) for w in wrt}
     else:
-        grads = derive(program, list(wrt), layout=args.layout)
+        grads = (grad if kind == "grad" else derive)(program, list(wrt), layout=args.layout)
         results = dict(grads)
-    print(_show(results, fmt, args.steps))
+    shown = _show(results, fmt, args.steps)
+    if fmt == "json":  # the inferred kinds and dims are always part of the answer
+        shown = json.dumps([{**entry, "types": types} for entry in json.loads(shown)], ensure_ascii=False, indent=2)
+    print(shown)
     return EXIT_OK
+
 
 
 def _default_wrt(program) -> list[str]:
@@ -137,7 +147,9 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--layout", choices=("shape", "numerator", "denominator"), default="shape",
                        help="shape: the shape of the variable (default); numerator or denominator layout")
         p.add_argument("--steps", action="store_true", help="show the chain rule step by step")
-        p.set_defaults(run=lambda a, k=name: _cmd_derive(a, "hessian" if k == "hessian" else "derive"))
+        p.add_argument("--explain-types", action="store_true",
+                       help="show the kind and dims inferred for every symbol, and why (on standard error)")
+        p.set_defaults(run=lambda a, k=name: _cmd_derive(a, {"grad": "grad", "hessian": "hessian"}.get(k, "derive")))
     _add_more_commands(sub)
     return parser
 
@@ -161,11 +173,20 @@ def _add_graph_command(sub) -> None:
                         "and backward gradient to every edge")
     p.add_argument("-o", "--output", metavar="FILE",
                    help="write FILE.svg, .png, .pdf or .dot (default: DOT on standard output)")
+    p.add_argument("--explain-types", action="store_true",
+                   help="show the kind and dims inferred for every symbol, and why (on standard error)")
     p.set_defaults(run=_cmd_graph)
+
+
+def _explain(args, text: str) -> None:
+    """--explain-types: the inferred kinds and dims, on standard error, before anything can fail."""
+    if getattr(args, "explain_types", False):
+        print("\n".join(explain(parse(text))), file=sys.stderr)
 
 
 def _cmd_graph(args) -> int:
     text = _read_program(args)
+    _explain(args, text)
     at = None
     if args.at:
         at = {}
@@ -267,16 +288,21 @@ def _add_verify_command(sub) -> None:
     p.add_argument("--layout", choices=("shape", "numerator", "denominator"), default="shape",
                    help="the layout the claim is written in (default: the shape of the variable)")
     p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--explain-types", action="store_true",
+                   help="show the kind and dims inferred for every symbol, and why (on standard error)")
     p.set_defaults(run=_cmd_verify)
 
 
 def _cmd_verify(args) -> int:
     if args.claims:
         return _cmd_verify_claims(args)
-    v = verify(_read_program(args), args.wrt, args.claim, layout=args.layout)
+    text = _read_program(args)
+    _explain(args, text)
+    v = verify(text, args.wrt, args.claim, layout=args.layout)
     if args.format == "json":
         print(json.dumps({"ok": v.ok, "reason": v.reason, "message": v.message, "claim": v.claim,
-                          "expected": v.expected, "fix": v.fix, "factor": v.factor},
+                          "expected": v.expected, "fix": v.fix, "factor": v.factor,
+                          "types": explain(parse(text))},
                          ensure_ascii=False, indent=2))
     else:
         print(v.message)

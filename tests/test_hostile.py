@@ -358,6 +358,7 @@ def test_a_bug_in_the_cli_exits_2_not_1(monkeypatch, capsys):
         raise ValueError("a bug")
 
     monkeypatch.setattr(cli, "derive", fail)
+    monkeypatch.setattr(cli, "grad", fail)
     assert main(["grad", "x : n; sum(x)", "--wrt", "x"]) == 2
     err = capsys.readouterr().err
     assert "Traceback" not in err and "please report" in err

@@ -169,7 +169,7 @@ def check_grad(source, wrt: str, domain="any", seed: int = 0, layout: str = "sha
                                  f"{d}\nalong a random direction it gives {got}, central differences "
                                  f"give {expected}")
     if reparse and d.kind != "tensor":
-        again = evaluate_program(read(str(d), kinds_of(env)), env)
+        again = evaluate_program(read(str(d), kinds_of(env), functions=program.functions), env)
         if not np.allclose(np.asarray(again, dtype=float), np.asarray(value, dtype=float), atol=1e-9, rtol=1e-9):
             raise AssertionError(f"the text of the derivative, {str(d)!r}, evaluates differently")
     return d

@@ -34,6 +34,10 @@ class Program:
     """the declared names in the order the program declares them"""
     properties: dict[str, frozenset[str]] = field(default_factory=dict)
     """name -> what its declaration adds: symmetric, spd, positive, onehot, simplex"""
+    notes: dict[str, str] = field(default_factory=dict)
+    """name -> why it has the kind it has, where inference went against the naming convention"""
+    scalar_hint: str | None = None
+    """why the function is not a scalar and what to declare, for grad and hessian (None: it is one)"""
     _shape_memo: dict = field(default_factory=dict, repr=False)
 
     def __repr__(self) -> str:

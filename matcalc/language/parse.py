@@ -15,7 +15,7 @@ from pathlib import Path
 from lark import Lark, Token, Transformer
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
-from . import greek
+from . import greek, pasted
 from ..core import limits
 from ..core.errors import LimitError, MatcalcError, ParseError, Span
 from ..core.nodes import (
@@ -349,8 +349,12 @@ def _parser() -> Lark:
     return _PARSER
 
 
-def parse_statements(source: str) -> list[Statement]:
-    """The statements of a program, untyped. Raises :class:`ParseError` or :class:`LimitError`."""
+def parse_statements(source: str, rewrite: bool = True) -> list[Statement]:
+    """The statements of a program, untyped. Raises :class:`ParseError` or :class:`LimitError`.
+
+    The text is first rewritten from pasted LaTeX and Unicode (:func:`pasted.normalize`) unless
+    ``rewrite`` is false (the caller did it, and positions refer to the rewritten text).
+    """
     if not isinstance(source, str):
         raise ParseError(f"a program is text, not {type(source).__name__}")
     if len(source) > limits.MAX_INPUT:
@@ -360,6 +364,11 @@ def parse_statements(source: str) -> list[Statement]:
     if "\x00" in source:
         index = source.index("\x00")
         raise ParseError("the program contains a NUL character", source, _span_at(source, index))
+    if rewrite:
+        source = pasted.normalize(source)
+    if len(source) > limits.MAX_INPUT:
+        raise LimitError(f"the program is {len(source):,} characters long once read; matcalc reads at most "
+                         f"{limits.MAX_INPUT:,}")
     try:
         raw = _parser().parse(source)
     except UnexpectedInput as error:
@@ -464,6 +473,9 @@ def _character_hint(source: str, index: int) -> str | None:
         return f"write powers with ^, as in x^{'2' if char == '²' else '3'} (or x .^ 2 elementwise)"
     if char in "[]":
         return "use ( ) for grouping"
+    if char in "≥≤<>≠":
+        return ("constraints are not part of the language; a declaration can promise positive entries "
+                '(e.g. "λ : scalar positive")')
     if char == "!":
         return "matcalc has no factorial or negation with !"
     if char == "\\":
@@ -472,8 +484,9 @@ def _character_hint(source: str, index: int) -> str | None:
             return f"write the name alone: x, not {command}{{x}}"
         if command in ("\\partial", "\\nabla", "\\sum", "\\int", "\\begin"):
             return f"{command} is not part of the language; write the function and use derive(…, wrt=…)"
-        return (f"{command or chr(92)} is not part of the language; the LaTeX it reads is \\top \\odot "
-                "\\cdot \\frac \\sqrt \\left( \\right) \\| \\lVert \\in \\mathbb{R} and function names")
+        return (f"{command or chr(92)} is not part of the language; the LaTeX it reads is Greek letters, "
+                "\\mathbf{x} \\hat{y} W_{hh}, \\top \\odot \\cdot \\times \\frac \\sqrt \\left( \\right) \\|x\\|_2 "
+                "\\lVert \\log\\det \\operatorname{tr} \\in \\mathbb{R} and function names (README, pasted LaTeX)")
     return None
 
 
