@@ -18,7 +18,8 @@ from . import dims as dimlib, kernels
 from .errors import EvaluationError
 from .functions import FUNCTIONS
 from .lazy import LazyModule, np
-from .nodes import Expr, Func, Identity, Number, Ones, Symbol, fold, walk
+from .indexed import IndexEvaluator
+from .nodes import INDEX_NODES, Expr, Func, Identity, Number, Ones, Symbol, Tensor, Zeros, fold, walk
 from .ops import OPS
 from .program import Program, needed_definitions
 from .shapes import describe_shape, shape_of
@@ -249,6 +250,10 @@ def _derivative_tree(name: str, order: int, rank: int) -> Expr:
     return symbolic.derivative_tree(name, order, Symbol("t"), rank == 0)
 
 
+INDEXED = object()
+"""The value of a node inside a tensor's body that has free indices (computed by the tensor)."""
+
+
 class _Evaluator:
     """fn(node, values of its args) for nodes.fold: one node's value, in its representation."""
 
@@ -271,7 +276,13 @@ class _Evaluator:
         if t is Number:
             return np.float64(node.value)
         op = OPS[t]
-        if t in (Identity, Ones):
+        if t is Tensor:
+            return self.tensor(node)
+        if t in INDEX_NODES or any(k is INDEXED for k in kids):
+            return INDEXED  # a scalar with free indices: its tensor computes it
+        if t is Zeros:
+            value = op.numpy(*(self.dims.require(d, "a zero", node.span) for d in node.dims))
+        elif t in (Identity, Ones):
             value = op.numpy(self.dims.require(node.dim, op.name, node.span))
         elif (z := logsumexp_arg(node)) is not None and z in self.memo:
             value = kernels.logsumexp(self.memo[z])
@@ -289,6 +300,19 @@ class _Evaluator:
                 raise EvaluationError(f"{op.label}: values that do not fit ({exc})", self.source,
                                       getattr(node, "span", None)) from None
         return _conform(value, self.shape(node), self.dims, t.__name__)
+
+    def tensor(self, node: Tensor):
+        """∂F_ij/∂x_k = …: the body's entries by einsum (matcalc.core.indexed), in index order."""
+        def value(e):
+            v = self.memo.get(e, INDEXED)
+            if v is INDEXED:
+                raise EvaluationError("an index expression has no value outside its tensor", self.source,
+                                      getattr(e, "span", None))
+            return v
+        evaluator = IndexEvaluator(value, lambda d: self.dims.require(d, "an index range", node.span),
+                                   self.function)
+        with np.errstate(all="ignore"):
+            return evaluator.tensor(node)
 
     def function(self, node: Func, z):
         if node.name in FUNCTIONS:

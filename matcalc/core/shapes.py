@@ -80,6 +80,11 @@ RULES = {
     "diag": lambda node, kids, shapes: (kids[0][0], kids[0][0]) if kids[0] else (),
     "diagpart": lambda node, kids, shapes: (kids[0][0],) if kids[0] else (),
     "broadcast": _first_shaped,
+    # index notation: an entry (x_i, δ_ij, Σ_a …) is a scalar; a tensor has the ranges of its
+    # free indices; a sized zero its own shape
+    "entry": _SCALAR,
+    "tensor": lambda node, kids, shapes: tuple(node.dims),
+    "zeros": lambda node, kids, shapes: normalize(tuple(node.dims)),
     "matmul": _matmul,
 }
 """shape rule name -> (node, shapes of its args, symbol shapes) -> the node's shape"""

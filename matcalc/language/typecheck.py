@@ -31,12 +31,13 @@ from ..core.build import rebuild
 from ..core.dims import dim as dim_of_text
 from ..core.errors import LimitError, ShapeError, Span, SymbolError
 from ..core.nodes import (
-    Call, Declaration, Definition, Expr,
+    Call, Declaration, Definition, Delta, Expr, IndexSum, Tensor, Zeros, with_args,
     ExprStatement, Identity, Ones, Power, Statement, Symbol, Transpose, depth as _depth, fold, walk,
 )
 from ..core.ops import CALLS
 from ..core.program import Program
 from ..core.shapes import dims_text, normalize
+from . import indexing
 from .parse import parse_statements
 from .kinds import RESERVED, conventional_kind
 from .typer import Retry, Typer, Var, _with_span
@@ -83,6 +84,10 @@ def typecheck(statements: list[Statement], source: str, kinds: dict[str, tuple] 
             def_spans[st.name] = st.span
         else:
             exprs.append(st)
+    if exprs and isinstance(exprs[0].value, Tensor):  # ∂F_ij/∂x_k = …: read x_j, δ_ik, Σ_a
+        t = exprs[0].value
+        exprs[0] = ExprStatement(span=exprs[0].span, value=with_args(t, [indexing.resolve(
+            t.arg, set(declared) | set(defs))]))
     if len(exprs) > 1:
         raise SymbolError("a program has one expression to differentiate, but this one has "
                           f"{len(exprs)}", source, exprs[1].span,
@@ -185,6 +190,8 @@ def typecheck(statements: list[Statement], source: str, kinds: dict[str, tuple] 
         shapes[n] = tuple(final(d) for d in typer.def_shapes[n])
 
     def fix_dims(node, kids):
+        if isinstance(node, (Delta, IndexSum, Tensor, Zeros)):
+            return indexing.fixed(with_args(node, kids) if kids else node, final)
         if isinstance(node, (Identity, Ones)) and isinstance(node.dim, Var):
             d = final(node.dim)
             return type(node)(d, getattr(node, "span", None))
