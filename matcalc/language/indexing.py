@@ -7,7 +7,8 @@ the program's own names (a declared or defined ``x_j`` stays a name): ``x_j`` is
 of x, ``δ_ik`` (two index letters) the Kronecker delta, and ``Σ_a`` at a place in a product
 the sum over a of the rest of that product. :class:`IndexRules` (mixed into the typer) types
 them: an entry is a scalar whose indices range over its expression's dims, a delta unifies
-its two ranges, a Σ closes its index's scope, a tensor's shape is the ranges of its free
+its two ranges, a letter has one range throughout its tensor (Σ_a in two terms sums over
+the same range, as matcalc prints them), a tensor's shape is the ranges of its free
 indices in order (F's, then V's, which also range over the variable's own dims).
 
 Indices are single letters; ``1`` is the one position of an axis of size 1.
@@ -172,8 +173,7 @@ class IndexRules:
                              "term is a number: write its entries, as in x_i or (W x)_i",
                              self.source, getattr(node.arg, "span", None))
         if t is IndexSum:
-            d = self.index_dim(node.index)
-            del self.index_ranges[node.index]  # its scope ends here
+            d = self.index_dim(node.index)  # (a letter has one range throughout its tensor)
             return IndexSum(node.index, arg, d, node.span), ()
         return self.tensor(node, arg)
 
