@@ -200,7 +200,9 @@ def _factors(e: Expr) -> list[Expr]:
     out, stack = [], [e]
     while stack:
         node = stack.pop()
-        if isinstance(node, Scale):
+        if not is_indexed(node):  # u^T X v: one value, whatever products it holds
+            out.append(node)
+        elif isinstance(node, Scale):
             stack.extend([node.right, node.left])
         elif isinstance(node, (MatMul, Hadamard)):
             stack.extend(reversed(node.terms))

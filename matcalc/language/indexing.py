@@ -191,15 +191,18 @@ class IndexRules:
 
     def tensor(self, node: Tensor, body: Expr) -> tuple[Expr, tuple]:
         f, v = node.indices[:node.split], node.indices[node.split:]
-        wrt = self.known_shape(node.wrt)
-        if wrt is not None:
-            for half in ([f, v] if node.hessian else [v]):
-                axes = wrt if len(half) == len(wrt) else tuple(d for d in wrt if not is_one(self.find(d)))
-                if len(axes) != len(half):
-                    raise ShapeError(f"{node.wrt} is {self.show(wrt)}, so ∂{node.wrt} takes {len(wrt)} "
-                                     f"ind{'ex' if len(wrt) == 1 else 'ices'}", self.source, node.span)
-                for i, d in zip(half, axes):
-                    self.bind_index(node, i, d)
+        wrt = self.known_shape(node.wrt, v)
+        for half in ([f, v] if node.hessian else [v]):
+            if len(half) != len(wrt):  # a row's ∂x_1k against a vector x, or the other way round
+                half = tuple(i for i in half if i != ONE)
+                axes = tuple(d for d in wrt if not is_one(self.find(d)))
+            else:
+                axes = wrt
+            if len(axes) != len(half):
+                raise ShapeError(f"{node.wrt} is {self.show(wrt)}, so ∂{node.wrt} takes {len(wrt)} "
+                                 f"ind{'ex' if len(wrt) == 1 else 'ices'}", self.source, node.span)
+            for i, d in zip(half, axes):
+                self.bind_index(node, i, d)
         free = set(node.indices)
         stray = [i for i in free_indices(body) if i not in free]
         if stray:
@@ -209,14 +212,13 @@ class IndexRules:
         typed = Tensor(body, node.indices, dims, node.function, node.wrt, node.split, node.hessian, node.span)
         return typed, dims
 
-    def known_shape(self, name: str):
+    def known_shape(self, name: str, indices: tuple[str, ...]):
+        """The variable's shape; one the program does not say is read off its indices (∂x_1k: 1 x n)."""
         if name in self.def_shapes:
             return self.def_shapes[name]
-        if name in self.symbol_shapes:
-            return self.symbol_shapes[name]
-        if name in self.declared:
-            return self.symbol(Symbol(name))[1]
-        return None
+        if name not in self.symbol_shapes and name not in self.declared:
+            self.symbol_shapes[name] = tuple(1 if i == ONE else self.var() for i in indices)
+        return self.symbol(Symbol(name))[1]
 
 
 def fixed(node: Expr, final) -> Expr:

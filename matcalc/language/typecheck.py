@@ -132,6 +132,12 @@ def typecheck(statements: list[Statement], source: str, kinds: dict[str, tuple] 
                 transposed_names.add(node.arg.name)
             if isinstance(node, Power) and isinstance(node.right, Symbol):
                 powered.add(node.right.name)
+    if isinstance(target, Tensor) and target.wrt not in defs:  # ∂x_k: x is a variable, of the rank it has indices
+        symbols.append(target.wrt)
+        used.add(target.wrt)
+        if target.wrt not in declared and not (kinds or {}).get(target.wrt):
+            rank = sum(1 for i in target.indices[target.split:] if i != "1")
+            kinds = {**(kinds or {}), target.wrt: rank}
     symbols = [n for n in dict.fromkeys(symbols) if n in used]
     variables = set(symbols) | set(declared)
     _check_run_together(symbols, variables | set(defs), declared, defs, all_exprs, source)
