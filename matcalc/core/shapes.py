@@ -108,6 +108,8 @@ def shape_words(shape: tuple, article: bool = False) -> str:
     """scalar, n x 1, n x m: the shape as a matrix's (a vector is a column)."""
     if not shape:
         return "a scalar" if article else "scalar"
+    if len(shape) > 2:  # a tensor (index notation)
+        return " x ".join(str(d) for d in shape)
     r, c = as_matrix(shape)
     return f"{r} x {c}"
 
