@@ -12,7 +12,7 @@ from fractions import Fraction
 from ..core import build
 from ..core.dims import is_fixed
 from ..core.nodes import (
-    Delta, Div, Entry as EntryNode, Expr, IndexSum, Neg, Number, Ones, Power, Scale, Sum, Symbol, Tensor,
+    Delta, Div, Entry as EntryNode, Expr, IndexSum, Neg, Number, Ones, Power, Scale, Sum, Symbol, Tensor, Zeros,
 )
 from ..language.printing import text
 from .index_terms import (
@@ -228,10 +228,10 @@ def to_tensor(terms, f_idx: tuple, v_idx: tuple, letters: dict[str, str], ranges
               wrt: str, hessian: bool) -> Tensor:
     """∂F_ij/∂x_k = Σ terms, as the language's Tensor node (its free indices F's, then V's)."""
     nodes = [term_node(t, letters, ranges) for t in terms]
-    body = nodes[0] if len(nodes) == 1 else build.add(*nodes) if nodes else Number(Fraction(0))
     name = _letter(letters)
     free = f_idx + v_idx
     dims = tuple(1 if i == ONE else ranges[i] for i in free)
+    body = nodes[0] if len(nodes) == 1 else build.add(*nodes) if nodes else Zeros(dims)  # 0_{n x 1 x n}
     return Tensor(body, tuple(name(i) for i in free), dims, function, wrt, len(f_idx), hessian)
 
 

@@ -282,6 +282,8 @@ class _Evaluator:
             return INDEXED  # a scalar with free indices: its tensor computes it
         if t is Zeros:
             value = op.numpy(*(self.dims.require(d, "a zero", node.span) for d in node.dims))
+            if len(node.dims) > 2:  # a tensor's zero
+                return value
         elif t in (Identity, Ones):
             value = op.numpy(self.dims.require(node.dim, op.name, node.span))
         elif (z := logsumexp_arg(node)) is not None and z in self.memo:

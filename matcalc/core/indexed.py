@@ -15,7 +15,7 @@ from .errors import EvaluationError
 from .lazy import np
 from .nodes import (
     Add, Delta, Div, ElemDiv, ElemPower, Entry, Expr, Func, Hadamard, IndexSum, MatMul, Neg, Number, Power,
-    Scale, Tensor, fold,
+    Scale, Tensor, Zeros, fold,
 )
 
 ONE = "1"
@@ -183,6 +183,8 @@ class IndexEvaluator:
     def tensor(self, e: Tensor):
         """The array of a tensor: its body over its free indices in order (a fixed 1 for ONE)."""
         sizes = [self.size(d) for d in e.dims]
+        if isinstance(e.arg, Zeros):  # ∂F_ij/∂x_k = 0_{n x n x n}
+            return np.zeros(sizes)
         for i, n in zip(e.indices, sizes):
             if i != ONE:
                 self.sizes.setdefault(i, n)

@@ -43,8 +43,8 @@ def zeros(token: str, span) -> Zeros:
     """``0_{k x m}`` (or ``0_{k \\times m}``, ``0_{n}``): the zero of that shape."""
     inner = token[token.index("{") + 1:-1].strip()
     parts = [p for p in _DIMS.split(inner) if p]
-    if not parts or len(parts) > 2 or not all(re.fullmatch(r"[0-9]+|[A-Za-z][A-Za-z0-9_]*", p) for p in parts):
-        raise ParseError(f"{token}: a sized zero is 0_{{n}} or 0_{{n x m}}, with dims that are names or integers",
+    if not parts or not all(re.fullmatch(r"[0-9]+|[A-Za-z][A-Za-z0-9_]*", p) for p in parts):
+        raise ParseError(f"{token}: a sized zero is 0_{{n}} or 0_{{n x m}} (a tensor's 0_{{n x m x k}}), with dims that are names or integers",
                          None, span)
     return Zeros(tuple(int(p) if p.isdigit() else p for p in parts), span)
 
@@ -168,7 +168,10 @@ class IndexRules:
             for i, d in zip(indices, shape):
                 self.bind_index(node, i, d)
             return Entry(arg, indices, node.span), ()
-        if shape:
+        if t is Tensor and isinstance(arg, Zeros) and len(arg.dims) == len(node.indices):
+            for i, d in zip(node.indices, arg.dims):  # ∂F_ij/∂x_k = 0_{n x m x p}: a zero of that shape
+                self.bind_index(node, i, d)
+        elif shape:
             raise ShapeError(f"{self.text(node.arg)} is {self.show(shape)}, but in index notation every "
                              "term is a number: write its entries, as in x_i or (W x)_i",
                              self.source, getattr(node.arg, "span", None))

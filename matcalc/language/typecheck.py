@@ -25,6 +25,7 @@ unused names of n, m, k, p, ….
 """
 from __future__ import annotations
 
+import dataclasses
 
 from ..core import limits
 from ..core.build import rebuild
@@ -86,8 +87,8 @@ def typecheck(statements: list[Statement], source: str, kinds: dict[str, tuple] 
             exprs.append(st)
     if exprs and isinstance(exprs[0].value, Tensor):  # ∂F_ij/∂x_k = …: read x_j, δ_ik, Σ_a
         t = exprs[0].value
-        exprs[0] = ExprStatement(span=exprs[0].span, value=with_args(t, [indexing.resolve(
-            t.arg, set(declared) | set(defs))]))
+        exprs[0] = ExprStatement(span=exprs[0].span, value=dataclasses.replace(t, arg=indexing.resolve(
+            t.arg, set(declared) | set(defs))))
     if len(exprs) > 1:
         raise SymbolError("a program has one expression to differentiate, but this one has "
                           f"{len(exprs)}", source, exprs[1].span,

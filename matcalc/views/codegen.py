@@ -37,6 +37,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from fractions import Fraction
 
+from . import einsum_code
 from ..calculus.simplify import Simplifier
 from ..core.dims import is_fixed, is_one
 from ..core.errors import MatcalcError
@@ -46,8 +47,9 @@ from ..core.ops import OPS
 from ..core.nodes import (
     Add, Det, Diag, DiagPart, Div, ElemDiv, ElemPower, Expr, Func, Hadamard, Identity, Inverse,
     LogDet, LogSoftmax, MatMul, Neg, Norm, Number, Ones, Power, Scale, Softmax, Sum,
-    Symbol, Trace, Transpose, fold, walk, with_args,
+    Symbol, Tensor, Trace, Transpose, Zeros, fold, walk, with_args,
 )
+from ..core import build
 from ..core.program import Program
 from ..core.shapes import shape_of
 from ..core.stable import logsumexp_arg, logsumexp_columns_arg, stable
@@ -403,6 +405,11 @@ def _matmul(w: _Writer, node: MatMul, vals: dict) -> str:
 def _expr(w: _Writer, node: Expr, vals: dict) -> tuple[str, bool, list | None]:
     """(code, atom, lines) for node; ``lines`` (a function of the temp name) forces a temporary."""
     t = type(node)
+    if einsum_code.is_index_code(node, w.__dict__.setdefault("index_memo", {})):
+        return "", True, None  # below a tensor: written by the tensor's einsum lines
+    if t is Tensor:
+        return "", True, einsum_code.tensor_lines(node, lambda e: vals[e].get(), w.dim,
+                                                  lambda f: einsum_code.function_format(f, w.fparams))
     kid = [vals[c] for c in node.args]
     shape = w.shape(node)
     if t is Number:
@@ -413,6 +420,8 @@ def _expr(w: _Writer, node: Expr, vals: dict) -> tuple[str, bool, list | None]:
         return f"np.eye({w.dim(node.dim)})", True, None
     if t is Ones:
         return f"np.ones({w.dim(node.dim)})", True, None
+    if t is Zeros:  # 0_{k x m}
+        return f"np.zeros(({', '.join(w.dim(d) for d in node.dims)},))", True, None
     if t is Neg:
         if w.dead(node.arg, kid[0], shape):
             x = kid[0].get()
@@ -545,7 +554,8 @@ def _intern(e: Expr, mapping: dict[str, Expr], canon: dict) -> Expr:
             done[id(node)] = mapping[node.name]
             continue
         kids = [done[id(c)] for c in node.args]
-        fields = tuple(getattr(node, k) for k in node._keys if not isinstance(getattr(node, k), (Expr, tuple)))
+        fields = tuple(v for v in (getattr(node, k) for k in node._keys)  # children are in kids; x_i ≠ x_j
+                       if not isinstance(v, Expr) and not (isinstance(v, tuple) and v and isinstance(v[0], Expr)))
         key = (type(node), fields, tuple(id(k) for k in kids))
         found = canon.get(key)
         if found is None:
@@ -602,9 +612,8 @@ def generate(program: Program, results=(), name: str = FUNCTION_NAME) -> Generat
             and not keyword.iskeyword(name) and name not in USED_BY_GENERATED - {FUNCTION_NAME}):
         raise CodegenError(f"{name!r} cannot name the generated function", hint="use an ASCII identifier")
     items = _results(results)
-    for _, d in items:
-        if d.kind == "tensor":
-            raise CodegenError(f"∂/∂{d.wrt} is a tensor in index notation; only matrix forms become code")
+    # a generalized Jacobian becomes code as its Tensor node (np.einsum: matcalc.views.einsum_code)
+    items = [(label, einsum_code.as_code_result(d) if d.kind == "tensor" else d) for label, d in items]
     shapes = dict(program.shapes)
     for _, d in items:
         shapes.update({k: v for k, v in d.shapes.items() if k not in shapes})
@@ -612,6 +621,8 @@ def generate(program: Program, results=(), name: str = FUNCTION_NAME) -> Generat
     simp = Simplifier(lambda e: shape_of(e, shapes, simp_memo))
     simp_memo: dict = {}
     value = simp(value)
+    if build.is_zero(value) and program.shape(program.inline()):  # the function's zero keeps its shape
+        value = Zeros(tuple(program.shape(program.inline())))
     canon: dict = {}
     roots = [_intern(value, {}, canon)] + _inline_results([d for _, d in items], canon)
     stable_memo: dict = {}
@@ -638,7 +649,17 @@ def generate(program: Program, results=(), name: str = FUNCTION_NAME) -> Generat
     taken: set[str] = set()
     names: dict[str, str] = {}
     free = [s.name for s in order if type(s) is Symbol]
-    inputs = [v for v in program.variables if v in set(free)] + sorted(set(free) - set(program.variables))
+    wrts = {d.wrt for _, d in items}  # a variable derived by is a parameter even where the result is 0
+    wanted = set(free) | wrts
+    shown = {str(d) for v in wanted if v in shapes for d in shapes[v]}
+    for n in order:  # and so is one that alone shows the size of a zero (0_{k x m} of (Y - Y) v)
+        for d in (n.dims if type(n) in (Zeros, Tensor) else ()):
+            if str(d) not in shown and not is_fixed(d):
+                v = next((v for v in program.variables if str(d) in map(str, shapes[v])), None)
+                if v is not None:
+                    wanted.add(v)
+                    shown.update(str(x) for x in shapes[v])
+    inputs = [v for v in program.variables if v in wanted] + sorted(set(free) - set(program.variables))
     for v in inputs:
         py = safe_name(v)
         if py in taken:
