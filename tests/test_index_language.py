@@ -25,6 +25,7 @@ EXTRA = [
     ("G : k x m; K : n x k; (K G)^T", "G", "any"),         # a user symbol named G
     ("a a^T a a^T", "a", "any"),                            # Σ letters avoid symbol names
     ("z = W x; h = tanh(z); V h", "W", "any"),              # placeholders stay named
+    ("W : n x m; r : 1 x n; x : n; t1 = r x; 2 t1 + W", "r", "any"),  # F_ij = 2 r x + W_ij: F : n x m says i, j
 ]
 HESSIANS = ["tr(X^T X X)", "‖X‖^2", "u^T X v", "sum(exp(X))", "logdet(X)"]
 CASES = [(s, w, "any") for s, w, _ in EXACT] + list(AGREE) + EXTRA
@@ -57,7 +58,9 @@ def _reads_back(program, d, domain):
         np.testing.assert_allclose(matcalc.evaluate(again, env), expected, rtol=1e-10, atol=1e-12)
         # alone, without declarations: the conventions and the indices say the shapes
         alone = matcalc.parse(str(d))
-        inputs = {k: v for k, v in env.items() if k in program.variables or callable(v)}
+        t = alone.expr  # a first line F : n x m names the dims it states
+        stated = {str(x) for x in t.dims[:t.split]} if str(d).startswith(f"{t.function} : ") else set()
+        inputs = {k: v for k, v in env.items() if k in program.variables or callable(v) or k in stated}
         np.testing.assert_allclose(matcalc.evaluate(alone, inputs), expected, rtol=1e-10, atol=1e-12)
 
 
@@ -160,6 +163,13 @@ def test_entries_of_expressions_sums_and_their_text():
     text = str(matcalc.language.printing.text(program.expr))
     again = matcalc.parse("A : n x m; X : m x p; B : p x q\n" + text)
     assert again.expr == program.expr
+
+
+def test_indices_the_body_leaves_out_range_over_the_functions_declared_shape():
+    d = matcalc.derive("W : n x m; r : 1 x n; x : n; t1 = r x; 2 t1 + W", "r")
+    assert str(d) == "F : n x m\n∂F_ij/∂r_1k = 2 x_k"  # ∂(2 r x + W_ij)/∂r_1k = 2 x_k for every i, j
+    again = matcalc.parse("x : n\n" + str(d))
+    assert again.expr.dims == ("n", "m", 1, "n") and "F" not in again.shapes
 
 
 def test_a_declared_name_with_a_subscript_stays_a_name():

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..core.evaluate import evaluate_expr
+from ..core.indexed import free_indices
 from ..core.lazy import np
 from ..core.nodes import Expr, Symbol, Tensor, fold, walk
 from ..core.program import substitute
@@ -46,8 +47,16 @@ class IndexForm:
                     stack.append(self.definitions[n.name])
         return {n: v for n, v in self.definitions.items() if n in needed}
 
+    def unmentioned(self) -> bool:
+        """Does the body leave some of F's indices out (F_ij = 2 (r x) + W_ij by r: 2 x_k)?"""
+        t = self.node
+        return not t.hessian and bool(set(t.indices[:t.split]) - {ONE} - set(free_indices(t.arg)))
+
     def __str__(self) -> str:
-        lines = [f"{n} = {text(v)}" for n, v in self.needed_definitions().items()]
+        lines = []
+        if self.unmentioned():  # F's shape says their ranges: F : n x m
+            lines.append(f"{self.node.function} : {' x '.join(str(d) for d in self.node.dims[:self.node.split])}")
+        lines += [f"{n} = {text(v)}" for n, v in self.needed_definitions().items()]
         lines.append(text(self.node))
         return "\n".join(lines)
 

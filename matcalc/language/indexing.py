@@ -195,6 +195,19 @@ class IndexRules:
     def tensor(self, node: Tensor, body: Expr) -> tuple[Expr, tuple]:
         f, v = node.indices[:node.split], node.indices[node.split:]
         wrt = self.known_shape(node.wrt, v)
+        declared = getattr(self, "function_dims", None)
+        if declared is not None:  # F : n x m, for indices the body does not mention
+            dims = tuple(self.dim_of(d) for d in declared)
+            if len(dims) != len(f) and len([i for i in f if i != ONE]) == len([d for d in dims if d != 1]):
+                dims = tuple(d for d in dims if d != 1)
+                f_real = tuple(i for i in f if i != ONE)
+            else:
+                f_real = f
+            if len(dims) != len(f_real):
+                raise ShapeError(f"{node.function} is declared {' x '.join(map(str, declared))}, so "
+                                 f"∂{node.function} takes {len(declared)} indices", self.source, node.span)
+            for i, d in zip(f_real, dims):
+                self.bind_index(node, i, d)
         for half in ([f, v] if node.hessian else [v]):
             if len(half) != len(wrt):  # a row's ∂x_1k against a vector x, or the other way round
                 half = tuple(i for i in half if i != ONE)

@@ -85,8 +85,12 @@ def typecheck(statements: list[Statement], source: str, kinds: dict[str, tuple] 
             def_spans[st.name] = st.span
         else:
             exprs.append(st)
+    function_dims = None
     if exprs and isinstance(exprs[0].value, Tensor):  # ∂F_ij/∂x_k = …: read x_j, δ_ik, Σ_a
         t = exprs[0].value
+        if t.function in declared and not t.hessian:  # F : n x m says the ranges of F's indices
+            function_dims = declared.pop(t.function)
+            properties.pop(t.function, None)
         exprs[0] = ExprStatement(span=exprs[0].span, value=dataclasses.replace(t, arg=indexing.resolve(
             t.arg, set(declared) | set(defs))))
     if len(exprs) > 1:
@@ -151,6 +155,7 @@ def typecheck(statements: list[Statement], source: str, kinds: dict[str, tuple] 
         promoted = frozenset(n for n in flipped if conventional_kind(n) == "scalar")
         demoted = flipped - promoted
         typer = Typer(source, declared, defs, scalars | demoted, set(), variables, kinds, demoted)
+        typer.function_dims = function_dims
         typer.never_demoted = transposed_names
         # a Greek name written transposed (θ^T x) is a vector: nobody transposes a scalar
         typer.promoted = set(promoted) | {n for n in transposed_names
