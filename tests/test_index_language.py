@@ -172,6 +172,14 @@ def test_indices_the_body_leaves_out_range_over_the_functions_declared_shape():
     assert again.expr.dims == ("n", "m", 1, "n") and "F" not in again.shapes
 
 
+def test_a_tensor_that_is_one_matrix_is_said_in_matrix_notation():
+    # F = x W (a row by a row): ∂F_1i/∂x_1k = W_ki, the Jacobian Wᵀ
+    d = matcalc.derive("x : 1 x n; W : n x m; x W", "x")
+    assert str(d) == "∂F_1i/∂x_1k = (W^T)_ik"
+    W = np.arange(6.0).reshape(2, 3)
+    np.testing.assert_allclose(d.evaluate({"x": np.ones((1, 2)), "W": W}), W.T.reshape(1, 3, 1, 2))
+
+
 def test_a_declared_name_with_a_subscript_stays_a_name():
     # x_j declared: a scalar of its own, not the entry j of x
     program = matcalc.parse("x : n; x_j : scalar; ∂F_i/∂x_k = x_j δ_ik")

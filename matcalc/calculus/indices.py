@@ -21,8 +21,11 @@ from ..language.latex import LatexPrinter, latex, latex_name
 from ..language.printing import text
 from .index_contract import _sum_order, simplify_terms, substitute_basis, to_tensor
 from .index_terms import (  # noqa: F401 — the translator's names, for tests and callers
-    F_LETTERS, ONE, SUM_LETTERS, V_LETTERS, Dim, Term, Terms, Translator, Unsupported, _is_one,
+    F_LETTERS, ONE, SUM_LETTERS, V_LETTERS, Dim, Term, Terms, Translator, Unsupported, _is_one, indices_of,
 )
+from .index_terms import Entry as IndexEntry
+from ..core import build
+from ..core.shapes import shape_of
 from .naming import COTANGENT, cotangent_name
 
 
@@ -118,7 +121,7 @@ def index_form(d) -> IndexForm:
     raw = tr.terms(expr, v_idx)
     raw = substitute_basis(raw, g, f_shape, f_idx)
     rank = {i: n for n, i in enumerate(x for x in f_idx + v_idx if x != ONE)}
-    terms = simplify_terms(raw, rank, tr.ranges)
+    terms = _in_matrix_notation(simplify_terms(raw, rank, tr.ranges), f_idx + v_idx, shapes)
 
     program = d.program
     hessian_of = None
@@ -134,6 +137,26 @@ def index_form(d) -> IndexForm:
                      hessian=hessian_of is not None)
     return IndexForm(node=node, terms=tuple(terms), letters=letters, shapes=shapes, definitions=definitions,
                      function_expr=d.function, cotangent=g)
+
+
+def _in_matrix_notation(terms: list, free: tuple, shapes: dict) -> list:
+    """A tensor that is one matrix, said in matrix notation: ∂F_1i/∂x_1k = W_ki is (W^T)_ik.
+
+    When the whole result is c × M_ki with (i, k) its two free indices in order, the Jacobian is
+    the matrix c Mᵀ: the entry is written of the transpose, so the body reads J = Mᵀ."""
+    free = [i for i in free if i != ONE]
+    if len(free) != 2 or len(terms) != 1 or terms[0].sums:
+        return terms
+    t = terms[0]
+    hits = [n for n, f in enumerate(t.factors) if isinstance(f, IndexEntry) and list(f.indices) == free[::-1]]
+    others = [f for n, f in enumerate(t.factors) if n not in hits]
+    if len(hits) != 1 or any(indices_of(f) for f in others):
+        return terms
+    e = t.factors[hits[0]]
+    if len(shape_of(e.expr, shapes)) != 2:
+        return terms
+    flipped = IndexEntry(build.transpose(e.expr), tuple(free))
+    return [Term(t.coef, t.sums, tuple(others[:hits[0]]) + (flipped,) + tuple(others[hits[0]:]))]
 
 
 def _letters(f_idx, v_idx, terms, expr, definitions, shapes) -> dict[str, str]:
