@@ -202,6 +202,11 @@ def test_kronecker_delta_and_the_backprop_temporaries_do_not_clash():
     ("x : n; ∂F_i/∂x_k = x_i Σ_a", "sums nothing"),
     ("x : n; ∂F_i/∂x_k = x", "every term is a number"),
     ("X : n x m; ∂F_i/∂X_k = X_ik", "takes 2 indices"),
+    ("x : n; (x)_i", "stands only in a tensor"),             # never a silent non-value
+    ("x : n; y = (x)_i; y", "stands only in a tensor"),
+    ("0_{n x m x k}", "a tensor's"),
+    ("0_{n x 2.5}", "a sized zero is"),
+    ("∂²s/∂x_i ∂y_k = x_i", "one scalar by one variable twice"),
 ])
 def test_bad_index_notation_is_a_clear_error(source, message):
     with pytest.raises(matcalc.MatcalcError, match=message):

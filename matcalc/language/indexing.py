@@ -237,6 +237,22 @@ class IndexRules:
         return self.symbol(Symbol(name))[1]
 
 
+def check_placement(target: Expr, definitions: dict, source: str) -> None:
+    """Index notation stands only in a tensor's body; a zero of three or more dims only as a body."""
+    from ..core.nodes import INDEX_NODES, walk
+    roots = list(definitions.values()) + [target.arg if isinstance(target, Tensor) else target]
+    for root in roots:
+        inside = isinstance(target, Tensor) and root is target.arg
+        for node in walk(root):
+            if isinstance(node, INDEX_NODES) and not inside:
+                raise ShapeError("index notation (x_i, δ_ij, Σ_a) stands only in a tensor: write the whole "
+                                 "statement as ∂F_i/∂x_k = …", source, getattr(node, "span", None),
+                                 "or write the expression in matrix notation")
+            if isinstance(node, Zeros) and len(node.dims) > 2 and not (inside and node is root):
+                raise ShapeError(f"a zero of {len(node.dims)} dims is a tensor's: ∂F_ij/∂x_k = "
+                                 f"0_{{{' x '.join(map(str, node.dims))}}}", source, getattr(node, "span", None))
+
+
 def fixed(node: Expr, final) -> Expr:
     """A typed index node with its dims final (the typer's unknowns named)."""
     t = type(node)

@@ -178,6 +178,7 @@ def typecheck(statements: list[Statement], source: str, kinds: dict[str, tuple] 
 
     size = sum(len(walk(e)) for e in all_exprs)
     typer, typed_defs, typed_target = _type_with_demotion(attempt, size)
+    indexing.check_placement(typed_target, typed_defs, source)
     for e in [*typed_defs.values(), typed_target]:
         if (d := _depth(e)) > limits.MAX_DEPTH:
             raise LimitError(f"the typed expression nests {d} levels deep; matcalc accepts at most {limits.MAX_DEPTH}",

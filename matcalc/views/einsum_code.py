@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from ..core.errors import MatcalcError
 from ..core.functions import FUNCTIONS
 from ..core.indexed import ONE, is_indexed
+from ..core.nodes import INDEX_NODES
 from ..core.nodes import (
     Add, Delta, Div, ElemDiv, ElemPower, Entry, Expr, Func, Hadamard, IndexSum, MatMul, Neg, Number, Power,
     Scale, Tensor, Zeros,
@@ -50,9 +51,18 @@ def as_code_result(d) -> CodeResult:
 
 
 def is_index_code(node: Expr, memo: dict) -> bool:
-    """Index notation (below a tensor): written by :func:`tensor_lines`, not one node at a time."""
+    """Index notation (below a tensor): written by :func:`tensor_lines`, not one node at a time.
+
+    ``memo`` is shared over a walk children first, so each node costs its own children only."""
     if node not in memo:
-        memo[node] = not isinstance(node, Tensor) and is_indexed(node)
+        if isinstance(node, Tensor):
+            memo[node] = False
+        elif isinstance(node, INDEX_NODES):
+            memo[node] = True
+        elif all(c in memo for c in node.args):
+            memo[node] = any(memo[c] for c in node.args)
+        else:
+            memo[node] = is_indexed(node)
     return memo[node]
 
 
