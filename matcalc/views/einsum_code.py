@@ -73,13 +73,18 @@ class _Writer:
         self.function_of = function_of  # Func node -> a format string with {0}
         self.letters = letters
 
+    def ordered(self, indices) -> tuple:
+        """Indices in the tensor's order (its free ones first, as on the left), then as they came."""
+        rank = {i: n for n, i in enumerate(self.order)}
+        return tuple(sorted(dict.fromkeys(indices), key=lambda i: rank.get(i, len(rank))))
+
     def spec(self, indices) -> str:
         return "".join(self.letters[i] for i in indices)
 
     def einsum(self, parts: list[tuple[str, tuple]], keep: tuple) -> tuple[str, tuple]:
         scalars = [c for c, ix in parts if not ix]
         arrays = [(c, ix) for c, ix in parts if ix]
-        out = tuple(i for i in dict.fromkeys(i for _, ix in arrays for i in ix) if i in keep)
+        out = self.ordered(i for _, ix in arrays for i in ix if i in keep)
         if not arrays:
             code = " * ".join(_wrap(c) for c in scalars) or "1.0"
             return code, ()
@@ -101,7 +106,7 @@ class _Writer:
         return f"{_wrap(code)}[{', '.join(':' if i in ix else 'None' for i in target)}]"
 
     def combine(self, parts: list[tuple[str, tuple]], fmt: str) -> tuple[str, tuple]:
-        union = tuple(dict.fromkeys(i for _, ix in parts for i in ix))
+        union = self.ordered(i for _, ix in parts for i in ix)
         return fmt.format(*(self.aligned(c, ix, union) for c, ix in parts)), union
 
     def piece(self, e: Expr) -> tuple[str, tuple]:
@@ -212,6 +217,7 @@ def tensor_lines(node: Tensor, code_of, dim_of, function_of):
         raise EinsumCodeError(f"a tensor with {len(names)} indices is too large for einsum")
     w = _Writer(code_of, dim_of, function_of, {i: _LETTERS[k] for k, i in enumerate(names)})
     w.ranges = _ranges(node)
+    w.order = [i for i in node.indices if i != ONE] + [i for i in names if i not in node.indices]
     if isinstance(node.arg, Zeros):  # ∂F_ij/∂x_k = 0_{n x n x n}
         return lambda t: [f"{t} = np.zeros(({', '.join(dim_of(d) for d in node.dims)},))"]
     code, ix = w.piece(node.arg)
@@ -219,7 +225,9 @@ def tensor_lines(node: Tensor, code_of, dim_of, function_of):
     stray = [i for i in ix if i not in free]
     if stray:
         raise EinsumCodeError(f"the index {stray[0]} is neither on the left nor summed")
-    fresh = code.startswith("np.einsum(") and _wrap(code) == code  # a new array of its own
+    # a new array of its own, unless a name, a view or a broadcast
+    fresh = not (re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.]*", code) or code.endswith("]")
+                 or code.startswith(("np.reshape(", "np.broadcast_to(")))
     if ix != free:
         sizes = ", ".join(dim_of(w.ranges[i]) for i in free)
         code = f"np.broadcast_to({w.aligned(code, ix, free)}, ({sizes}{',' if len(free) == 1 else ''}))"
