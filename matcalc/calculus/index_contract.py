@@ -14,7 +14,6 @@ from ..core.dims import is_fixed
 from ..core.nodes import (
     Delta, Div, Entry as EntryNode, Expr, IndexSum, Neg, Number, Ones, Power, Scale, Sum, Symbol, Tensor, Zeros,
 )
-from ..language.printing import text
 from .index_terms import (
     ONE, Dim, Entry, Kronecker, Num, Plus, Pow, Term, Times, _pow, indices_of, rename,
 )
@@ -152,9 +151,28 @@ def _factor_key(f, rank: dict[str, int]):
     return (min(ranks, default=-1), 0 if isinstance(f, Kronecker) else 1, sorted(ranks), _plain_text(f))
 
 
-def _plain_text(f) -> str:
-    """A factor's text, the last key of the canonical order of factors (a tie-break only)."""
-    return text(factor_node(f, {}, {}))
+def _plain_text(f) -> tuple:
+    """A factor's structural key, the last key of the canonical order of factors (a tie-break only;
+    made of class names, symbol names, numbers and indices, never of rendered text)."""
+    if isinstance(f, Entry):
+        return ("entry", _node_key(f.expr), f.indices)
+    if isinstance(f, Kronecker):
+        return ("delta", f.a, f.b)
+    if isinstance(f, Num):
+        return ("number", str(f.value))
+    if isinstance(f, Dim):
+        return ("dim", str(f.dim))
+    if isinstance(f, Pow):
+        return ("power", _plain_text(f.base), str(f.exp))
+    return (type(f).__name__, tuple(_plain_text(x) for x in (f.terms if isinstance(f, Plus) else f.factors)))
+
+
+def _node_key(e: Expr) -> tuple:
+    """A node as nested tuples of its class, its fields and its children (iterative)."""
+    from ..core.nodes import fold
+    return fold(e, lambda n, kids: (type(n).__name__, tuple(str(getattr(n, k)) for k in n._keys
+                                                            if not isinstance(getattr(n, k), (Expr, tuple))),
+                                    tuple(kids)))
 
 
 # ---------------------------------------------------------------- to the language's nodes
