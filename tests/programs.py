@@ -498,9 +498,7 @@ def _compare(what: str, got, expected, gp_text: str, wrt: str, d, spread: float 
 
 def _check_text(d, env: dict, value, gp_text: str) -> None:
     """str(d) read back by matcalc.evaluate gives the same numbers as d.evaluate."""
-    if d.kind == "tensor":  # printed in index notation, not in the language
-        return
-    try:
+    try:  # a tensor too: its index notation is part of the language
         again = matcalc.evaluate(declared(d) + str(d), env)
     except matcalc.EvaluationError as error:
         if "which no input array shows" in str(error):
@@ -646,12 +644,12 @@ def _check_program(gp: GeneratedProgram, program: Program, seed: int, layouts, h
     fn = _verify_fn() if verify else None
     if fn is not None and checked:
         d = matcalc.derive(program, v)
-        if d.kind != "tensor":
-            for claim in (str(d), print_text(d.inlined())):
-                result = fn(text, wrt=v, claim=claim)
-                if not result.ok:
-                    raise WrongDerivative(f"verify refutes the engine's own derivative of\n{text}\nwrt {v}:\n"
-                                          f"{claim}\n{result.message}")
+        claims = (str(d),) if d.kind == "tensor" else (str(d), print_text(d.inlined()))  # index notation is a claim
+        for claim in claims:
+            result = fn(text, wrt=v, claim=claim)
+            if not result.ok:
+                raise WrongDerivative(f"verify refutes the engine's own derivative of\n{text}\nwrt {v}:\n"
+                                      f"{claim}\n{result.message}")
     return checked
 
 

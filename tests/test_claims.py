@@ -58,9 +58,13 @@ def test_summary_counts():
                  "by_reason": {"symbolic": 3, "shape": 1, "sign": 1, "factor": 1, "value": 1, UNREADABLE: 1}}
 
 
-def test_a_program_verify_cannot_check_is_one_error():
-    with pytest.raises(matcalc.DerivativeError, match="generalized Jacobian"):
-        grade("x x^T", "x", [("a", "x")])
+def test_a_generalized_jacobian_is_graded_in_index_notation():
+    # ∂(x xᵀ)_ij/∂x_k = δ_ik x_j + x_i δ_jk (product rule, entry by entry); half of it is wrong in value,
+    # and a vector is the wrong shape for a 3-index tensor
+    rows = grade("x x^T", "x", [("a", "∂F_ij/∂x_k = δ_ik x_j + x_i δ_jk"), ("b", "∂F_ij/∂x_k = δ_ik x_j"),
+                                ("c", "x")]).rows
+    assert [(r.id, r.ok, r.reason) for r in rows] == [("a", True, "numeric"), ("b", False, "value"),
+                                                      ("c", False, "shape")]
 
 
 def _csv(rows) -> str:

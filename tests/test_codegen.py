@@ -35,6 +35,19 @@ CASES = [
 ]
 
 
+# generalized Jacobians (index notation, compiled with np.einsum) and sized zeros
+TENSOR_CASES = [
+    ("x x^T", ["x"], "any"),
+    ("tanh(W x)", ["W"], "any"),
+    ("x x^T x x^T", ["x"], "any"),
+    ("A X B", ["X"], "any"),
+    ("X^{-1}", ["X"], "spd"),
+    ("diag(X)", ["X"], "any"),
+    ("Y : k x m; v : m; (Y + (-Y)) v", ["v"], "any"),
+    ("r : 1 x n; t1 = r^T; t1 - t1", ["r"], "any"),
+]
+
+
 def _env(program, domain, seed=0):
     env = random_env(program, seed=seed, domain=domain)
     return env
@@ -75,13 +88,21 @@ def test_generated_code_matches_evaluate(source, wrt, domain):
             _close(got, d.evaluate(env))
 
 
+@pytest.mark.parametrize("source,wrt,domain", TENSOR_CASES, ids=[c[0] for c in TENSOR_CASES])
+def test_generated_tensor_code_matches_evaluate(source, wrt, domain):
+    test_generated_code_matches_evaluate(source, wrt, domain)
+
+
 def test_the_cases_cover_every_node_class():
+    from matcalc.calculus.indices import index_form
     seen = set()
-    for source, wrt, _ in CASES:
+    for source, wrt, _ in CASES + TENSOR_CASES:
         program = matcalc.parse(source)
         seen.update(type(n) for n in walk(program.inline()))
         for d in matcalc.derive(program, wrt).values():
             seen.update(type(n) for n in walk(d.inlined()))
+            if d.kind == "tensor":  # what becomes code: its Tensor node
+                seen.update(type(n) for n in walk(index_form(d).node))
     assert set(NODE_CLASSES) - seen == set()
 
 
@@ -205,11 +226,23 @@ def test_function_name_is_validated():
             d.to_numpy(bad)
 
 
-def test_index_notation_results_are_refused():
+def test_index_notation_results_become_einsum():
+    # ∂F_i/∂W_kl = δ_ik x_l (F = W x): one einsum over the identity and x
     d = matcalc.derive("W x", "W")
-    if d.kind == "tensor":
-        with pytest.raises(CodegenError, match="index notation"):
-            d.to_numpy()
+    assert d.kind == "tensor"
+    assert "np.einsum('ab,c->abc', np.eye(dim_n), x, optimize=True)" in d.to_numpy()
+    W, x = np.arange(6.0).reshape(2, 3), np.array([1.0, -2.0, 0.5])
+    _, got = d.compile()(W, x)
+    np.testing.assert_allclose(got, np.einsum("ik,l->ikl", np.eye(2), x))
+
+
+def test_a_hessian_by_a_matrix_becomes_code():
+    h = matcalc.hessian("tr(X^T X X)", "X")
+    assert h.kind == "tensor"
+    gen = codegen.generate(h.program, h)
+    env = _env(h.program, "any")
+    _, got = codegen.compile_source(gen)(*_args(gen, h.program, env))
+    _close(got, h.evaluate(env))
 
 
 def test_generated_source_calls_no_eval():

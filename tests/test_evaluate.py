@@ -99,6 +99,10 @@ CASES = [
     Case("definitions", "z1 = W x + b\nh = tanh(z1)\nu^T h + sum(h)",
          lambda e: e["u"] @ np.tanh(e["W"] @ e["x"] + e["b"]) + np.sum(np.tanh(e["W"] @ e["x"] + e["b"]))),
     Case("last_definition_is_the_function", "a1 = W x; s = u^T a1", lambda e: e["u"] @ e["W"] @ e["x"]),
+    # index notation: Σ_a V_ia W_aj x_k + δ_jk (V b)_i, by einsum written here; a sized zero
+    Case("index_notation", "∂F_ij/∂x_k = Σ_a V_ia W_aj x_k + δ_jk (V b)_i",
+         lambda e: np.einsum("ia,aj,k->ijk", e["V"], e["W"], e["x"]) + np.einsum("jk,i->ijk", np.eye(M), e["V"] @ e["b"])),
+    Case("sized_zero", "max(x, 0_{m})", lambda e: np.maximum(e["x"], 0.0)),
 ]
 
 

@@ -145,9 +145,9 @@ def test_names_the_frameworks_use_are_refused():
 
 
 def test_generic_functions_named_like_framework_calls():
-    """A generic f may be called anything, even a word the spelling table uses (pow, where)."""
+    """A declared function may be called anything, even a word the spelling table uses (pow, where)."""
     torch = pytest.importorskip("torch")
-    d = matcalc.derive("u^T pow(W x)", "x")
+    d = matcalc.derive("pow : function\nu^T pow(W x)", "x")  # declared: only f g h φ ψ are generic unasked
     fn = d.compile(target="torch")
     u, W, x = (torch.tensor(a, dtype=torch.float64) for a in ([1.0, 2.0], [[1.0, 0.0], [0.0, 3.0]], [2.0, 1.0]))
     value, grad = fn(u, W, x, torch.tanh, lambda z: 1 - torch.tanh(z) ** 2)

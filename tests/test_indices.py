@@ -71,8 +71,8 @@ EXACT = [
     ("X^{-1}", "X", "∂F_ij/∂X_kl = -(X^{-1})_ik (X^{-1})_lj"),
     # the program's own name for its function
     ("f = x x^T", "x", "∂f_ij/∂x_k = δ_ik x_j + x_i δ_jk"),
-    # a row: F_j = Σ_a x_a X_aj
-    ("x^T X", "X", "∂F_i/∂X_kl = δ_il x_k"),
+    # a row: F_1j = Σ_a x_a X_aj (the 1 is the row's one position: the tensor keeps its shape 1 x m x n x m)
+    ("x^T X", "X", "∂F_1i/∂X_kl = δ_il x_k"),
     # a scalar times the matrix: tr(X) δ_ik δ_jl + X_ij δ_kl
     ("tr(X) X", "X", "∂F_ij/∂X_kl = tr(X) δ_ik δ_jl + X_ij δ_kl"),
 ]

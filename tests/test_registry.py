@@ -18,7 +18,7 @@ from matcalc.core.functions import FUNCTIONS
 from matcalc.core.nodes import (
     NODE_CLASSES, Add, Det, Diag, DiagPart, Div, ElemDiv, ElemPower, Func, Hadamard, Identity, Inverse,
     LogDet, LogSoftmax, MatMul, Max, Min, Neg, Norm, Number, Ones, Power, Scale, Softmax, Sum, Symbol, Trace,
-    Transpose, walk,
+    Transpose, walk, Entry, Delta, IndexSum, Tensor, Zeros,
 )
 from matcalc.core.ops import CALLS, FORMS, OPS, ROWS
 from matcalc.core.shapes import RULES as SHAPE_RULES
@@ -57,6 +57,18 @@ EXAMPLES: dict[type, tuple[str, str, str]] = {
     LogSoftmax: ("x : n; y : n; y^T logsoftmax(x)", "x", "any"),
     Max: ("x : n; y : n; sum(max(x, y))", "x", "any"),
     Min: ("x : n; y : n; sum(min(x, y))", "x", "any"),
+    Zeros: ("x : n; sum(max(x, 0_{n}))", "x", "any"),
+}
+INDEX_NOTATION = (Entry, Delta, IndexSum, Tensor)
+"""Index notation: a tensor's body is valued by einsum as a whole (matcalc.core.indexed) and written
+as einsum code as a whole (matcalc.views.codegen.einsum), so these rows have no numpy value or source
+of their own, and a rule that says they are not differentiated; INDEX_EXAMPLES checks them."""
+INDEX_EXAMPLES: dict[type, tuple[str, str]] = {
+    # (program, its value by hand with np.einsum given the env)
+    Entry: ("A : n x m; B : m x k; ∂F_ij/∂c = (A B)_ij", "AB"),
+    Delta: ("x : n; ∂F_ij/∂x_k = δ_ik x_j + x_i δ_jk", "xxT"),
+    IndexSum: ("A : n x m; X : m x p; ∂F_i/∂X_kl = Σ_a A_ia X_al δ_ak", "sum"),
+    Tensor: ("s : scalar; X : n x n; ∂²s/∂X_ij ∂X_kl = δ_ik X_lj", "hess"),
 }
 LEAVES = (Symbol, Number, Identity, Ones)
 FUNCTION_DOMAINS = {"log": "positive", "sqrt": "positive"}
@@ -76,12 +88,14 @@ def _facets(cls) -> dict[str, str | None]:
         out[f"{printer.__name__}"] = None if has else f"{printer.__name__} prints neither the class nor its form"
     token = op.text and op.latex
     out["text and LaTeX"] = None if token or op.form in ("leaf", "function") else "no text or LaTeX token"
-    numeric = cls not in (Symbol, Number, Func)  # leaves read env, functions have rows of their own
+    # leaves read env, functions have rows of their own, index notation is valued by its tensor
+    numeric = cls not in (Symbol, Number, Func, *INDEX_NOTATION)
     out["numpy"] = None if not numeric or callable(op.numpy) else "no numpy value"
     out["code"] = None if not numeric or op.code else "no numpy source"
     out["label"] = None if not numeric or op.label else "no graph label"
     out["rule"] = None if cls in LEAVES or cls in RULES else "no derivative rule in matcalc/calculus/rules.py"
-    out["test row"] = None if cls in EXAMPLES else "no row in tests/test_registry.py EXAMPLES"
+    out["test row"] = None if cls in EXAMPLES or cls in INDEX_EXAMPLES else \
+        "no row in tests/test_registry.py EXAMPLES"
     if op.calls:
         has = hasattr(CallRules, f"call_{op.shape}")
         out["call rule"] = None if has else f"the typer has no call_{op.shape} for its calls {op.calls}"
@@ -103,7 +117,7 @@ def test_the_table_covers_every_node_class_once():
     assert set(nodes) == set(NODE_CLASSES)
 
 
-@pytest.mark.parametrize("cls", NODE_CLASSES, ids=lambda c: c.__name__)
+@pytest.mark.parametrize("cls", [c for c in NODE_CLASSES if c not in INDEX_NOTATION], ids=lambda c: c.__name__)
 def test_the_example_of_each_operation_works_end_to_end(cls):
     source, wrt, domain = EXAMPLES[cls]
     program = read(source)
@@ -127,7 +141,44 @@ def _arguments(d, env: dict) -> dict:
     return {p: env[names[p]] for p in generated.parameters}
 
 
-@pytest.mark.parametrize("cls", [c for c in NODE_CLASSES if c not in LEAVES], ids=lambda c: c.__name__)
+def _by_hand(key: str, env: dict):
+    if key == "AB":
+        return env["A"] @ env["B"]
+    if key == "xxT":
+        x = env["x"]
+        eye = np.eye(len(x))
+        return np.einsum("ik,j->ijk", eye, x) + np.einsum("i,jk->ijk", x, eye)
+    if key == "sum":  # Σ_a A_ia X_al δ_ak = A_ik X_kl
+        return np.einsum("ik,kl->ikl", env["A"], env["X"])
+    X = env["X"]
+    return np.einsum("ik,lj->ijkl", np.eye(len(X)), X)
+
+
+@pytest.mark.parametrize("cls", INDEX_NOTATION, ids=lambda c: c.__name__)
+def test_the_example_of_each_index_notation_node_works_end_to_end(cls):
+    """Typed, printed in text and LaTeX, read back, evaluated and compiled (np.einsum), against einsum by hand."""
+    source, key = INDEX_EXAMPLES[cls]
+    program = read(source)
+    assert any(isinstance(n, cls) for n in walk(program.expr)), f"{source!r} has no {cls.__name__}"
+    decls = "\n".join(f"{n} : {' x '.join(map(str, s)) or 'scalar'}" for n, s in program.shapes.items())
+    again = read(decls + "\n" + TextPrinter().doprint(program.expr))
+    assert again.expr == program.expr
+    assert LatexPrinter().doprint(program.expr)
+    env = random_env(program, seed=3)
+    expected = _by_hand(key, env)
+    value = matcalc.evaluate(program, env)
+    assert np.allclose(value.reshape(expected.shape), expected)
+    generated = generate(program)
+    args = [env[p] for p in generated.parameters]
+    got, = matcalc.views.codegen.compile_source(generated)(*args)
+    assert "np.einsum" in generated.source or key == "AB"
+    assert np.allclose(got, value)
+    with pytest.raises(matcalc.DerivativeError, match="not differentiated"):  # said, never wrong
+        matcalc.derive(program, next(iter(program.variables)))
+
+
+@pytest.mark.parametrize("cls", [c for c in NODE_CLASSES if c not in LEAVES and c not in INDEX_NOTATION],
+                         ids=lambda c: c.__name__)
 def test_the_text_and_latex_of_each_operation_read_back(cls):
     source, _, _ = EXAMPLES[cls]
     program = read(source)

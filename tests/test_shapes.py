@@ -6,7 +6,7 @@ from matcalc import ShapeError
 from matcalc.core.nodes import (
     NODE_CLASSES, Add, Det, Diag, DiagPart, Div, ElemDiv, ElemPower, Func, Hadamard, Identity,
     Inverse, LogDet, LogSoftmax, MatMul, Max, Min, Neg, Norm, Number, Ones, Power, Scale, Softmax,
-    Sum, Symbol, Trace, Transpose, walk,
+    Sum, Symbol, Trace, Transpose, walk, Entry, Delta, IndexSum, Tensor, Zeros,
 )
 from matcalc.language.kinds import conventional_kind
 from matcalc.core.dims import dim as dim_expr
@@ -140,11 +140,18 @@ SHAPE_CASES = {
     Add: ("W + V", (n, m)),
     MatMul: ("W B", (n, k)),
     Hadamard: ("W ⊙ V", (n, m)),
+    Zeros: ("0_{n x m}", (n, m)),
+    Tensor: ("∂F_ij/∂W_kl = Σ_a δ_ia W_al δ_jk", (n, n, n, m)),
 }
+INDEX_BODY = {Entry, Delta, IndexSum}
+"""Scalars with free indices, inside a tensor's body only: their shapes are checked under Tensor."""
 
 
 def test_every_node_class_has_a_shape_case():
-    assert set(SHAPE_CASES) == set(NODE_CLASSES)
+    assert set(SHAPE_CASES) | INDEX_BODY == set(NODE_CLASSES)
+    body = matcalc.parse(SHAPE_CASES[Tensor][0]).expr.arg
+    assert INDEX_BODY <= {type(x) for x in walk(body)}
+    assert all(shape_of(x, {"W": (n, m)}) == () for x in walk(body) if type(x) in INDEX_BODY)
 
 
 @pytest.mark.parametrize("cls", list(SHAPE_CASES), ids=lambda c: c.__name__)

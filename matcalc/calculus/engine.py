@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from ..core import build, limits
 from ..core.errors import DerivativeError, LimitError
-from ..core.nodes import Expr, Scale, Symbol, fold, walk
+from ..core.nodes import Expr, Scale, Symbol, Zeros, fold, walk
 from ..core.program import Program, inline_definitions, needed_definitions, substitute
 from ..core.shapes import shape_of
 from .jacobian import linear_coefficient
@@ -150,6 +150,8 @@ def _derive_many(program: Program, names: list[str], layout: str, keep: str | No
                    layout=layout, trace=trace, shapes=shapes, function=f, function_shape=f_shape)
         if lin is not None:
             d.linear = lin
+        elif build.is_zero(e) and d.target_shape:  # a zero keeps its shape: 0_{k x m}, not 0
+            d.expr = Zeros(tuple(d.target_shape))
         out[n] = d
     return out
 

@@ -12,13 +12,13 @@ from typing import Callable
 
 from ..core import build
 from ..core.dims import is_one
-from ..core.errors import MissingRuleError
+from ..core.errors import DerivativeError, MissingRuleError
 from ..core.functions import FUNCTIONS
 from ..core.lazy import LazyModule
 from ..core.nodes import (
-    Add, Det, Diag, DiagPart, Div, ElemDiv, ElemPower, Expr, Func, Hadamard, Inverse,
-    LogDet, LogSoftmax, MatMul, Max, Min, Neg, Norm, Number, Power, Scale, Softmax, Sum,
-    Trace, Transpose,
+    Add, Delta, Det, Diag, DiagPart, Div, ElemDiv, ElemPower, Entry, Expr, Func, Hadamard, IndexSum, Inverse,
+    LogDet, LogSoftmax, MatMul, Max, Min, Neg, Norm, Number, Power, Scale, Softmax, Sum, Tensor,
+    Trace, Transpose, Zeros,
 )
 
 symbolic = LazyModule("matcalc.core.symbolic")
@@ -310,3 +310,24 @@ def _max(node: Max, g: Expr, ctx: Context):
 def _min(node: Min, g: Expr, ctx: Context):
     """d min(a, b) = step(b - a) da + step(a - b) db: the gradient goes to the smaller argument"""
     return _routed(node, g, ctx, False)
+
+
+@vjp(Zeros)
+def _zeros(node: Zeros, g: Expr, ctx: Context):
+    """d 0_{k x m} = 0: a constant (no inputs)"""
+    return ()
+
+
+@vjp(Delta)
+def _delta(node: Delta, g: Expr, ctx: Context):
+    """d δ_ij = 0: a constant (no inputs)"""
+    return ()
+
+
+def _index_notation(node, g, ctx):
+    raise DerivativeError("a tensor in index notation is read, evaluated, verified and compiled, not "
+                          "differentiated", hint="differentiate the program it came from (a higher derivative)")
+
+
+for _cls in (Entry, IndexSum, Tensor):  # d x_i, d Σ_a …: no index-level backpropagation (yet): said, not wrong
+    vjp(_cls)(_index_notation)

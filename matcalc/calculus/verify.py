@@ -17,7 +17,9 @@ import numpy as np
 from ..core import limits
 from ..core.errors import DerivativeError, EvaluationError, MatcalcError, ShapeError, SymbolError
 from ..core.evaluate import evaluate_expr
-from ..core.nodes import Declaration, Definition, Expr, ExprStatement, MatMul, Number, Symbol, Transpose, walk
+from ..core.nodes import (
+    Declaration, Definition, Expr, ExprStatement, MatMul, Number, Symbol, Tensor, Transpose, walk,
+)
 from ..core.program import Program, short, substitute
 from ..core.shapes import normalize, shape_of, shape_words
 from ..language.parse import parse_statements
@@ -90,9 +92,7 @@ def _verify(text, wrt: str, claim: str, layout: str, domain, points: int, seed: 
         program = freed(program, wrt)
     d = derivative if derivative is not None else derive(program, wrt, layout)  # given: many claims, one derivation
     if d.kind == "tensor":
-        raise DerivativeError(f"∂{d.function_name}/∂{wrt} is a generalized Jacobian (shape "
-                              f"{' x '.join(map(str, d.shape))}); verify checks gradients and Jacobians",
-                              hint="check one entry, or differentiate a scalar such as u^T F")
+        return _verify_tensor(program, d, claim, domain, points, seed)
     label = f"∂{d.function_name}/∂{wrt}"
     expected = _expected_text(d)
     want = normalize(tuple(d.target_shape))
@@ -133,6 +133,44 @@ def _verify(text, wrt: str, claim: str, layout: str, domain, points: int, seed: 
                               hint="check a smaller case, where the values stay within float64")
     noun = {"gradient": "gradient", "jacobian": "Jacobian", "hessian": "Hessian"}.get(d.kind, "derivative")
     return _diagnose(trials, label, expected, noun, verdict)
+
+
+def _verify_tensor(program: Program, d: Result, claim: str, domain, points: int, seed: int) -> Verdict:
+    """A generalized Jacobian claimed in index notation (∂F_ij/∂x_k = …), compared entry by entry."""
+    from ..language.printing import TextPrinter
+    from .indices import Unsupported, index_form, index_text
+    label, expected = f"∂{d.function_name}/∂{d.wrt}", index_text(d)
+    try:
+        form = index_form(d)
+        where = "; ".join(f"{n} = {text(v)}" for n, v in form.needed_definitions().items())
+        label = TextPrinter().tensor_lhs(form.node)
+        expected = text(form.node.arg) + (f" (where {where})" if where else "")
+    except Unsupported:
+        pass
+    verdict = partial(Verdict, claim=claim, expected=expected, derivative=d)
+    statements = parse_statements(claim)
+    try:
+        claimed = typecheck(_declarations(program, statements) + statements, claim)
+    except ShapeError as error:
+        return verdict(ok=False, reason="shape", message=f"your answer has no shape: {error.bare_message}; "
+                       f"{label} = {expected}")
+    _check_names(claimed, program, statements, claim)
+    tensor = claimed.expr
+    if not isinstance(tensor, Tensor):
+        return verdict(ok=False, reason="shape", message=f"∂{d.function_name}/∂{d.wrt} is a generalized Jacobian "
+                       f"(shape {' x '.join(map(str, d.shape))}): write it in index notation, as {label} = {expected}")
+    if tensor.wrt != d.wrt:
+        raise DerivativeError(f"your answer is a derivative by {tensor.wrt}, not by {d.wrt}", claim,
+                              getattr(tensor, "span", None), f"write ∂{d.function_name}…/∂{d.wrt}… = …")
+    got = [x for x in tensor.dims if x != 1]
+    want = [x for x in d.target_shape if x != 1]
+    if got != want:
+        return verdict(ok=False, reason="shape", message=f"your answer is {' x '.join(map(str, tensor.dims))}, "
+                       f"{label} is {' x '.join(map(str, d.target_shape))}: {label} = {expected}")
+    definitions = {n: v for n, v in program.definitions.items() if n not in claimed.definitions}
+    definitions.update(claimed.definitions)
+    trials = _trials(program, d, tensor, {**d.shapes, **claimed.shapes}, definitions, domain, points, seed)
+    return _diagnose(trials, label, expected, "derivative", verdict)
 
 
 def _typed_as(decls, statements, claim: str, want: tuple) -> Program | None:
@@ -270,6 +308,8 @@ def _trials(program, d, claim_expr, shapes, definitions, domain, points, seed) -
             try:
                 value = np.asarray(evaluate_expr(claim_expr, shapes, env, definitions=definitions), dtype=float)
                 value = np.broadcast_to(value, true.shape) if value.ndim == 0 else value
+                if value.shape != true.shape and value.size == true.size and value.ndim > 2:
+                    value = value.reshape(true.shape)  # a tensor written without a row's axis of size 1
                 trials.append(_Trial(env, dims, true, value))
             except EvaluationError as error:
                 trials.append(_Trial(env, dims, true, None, error.bare_message))

@@ -15,7 +15,7 @@ from fractions import Fraction
 from . import limits
 from .nodes import (
     Add, Diag, DiagPart, Div, ElemDiv, ElemPower, Expr, Func, Hadamard, Identity, Inverse, MatMul, Neg,
-    Number, Ones, Power, Scale, Softmax, Sum, Symbol, Trace, Transpose, with_args,
+    Number, Ones, Power, Scale, Softmax, Sum, Symbol, Trace, Transpose, Zeros, with_args,
 )
 
 ZERO = Number(Fraction(0))
@@ -54,7 +54,8 @@ def number(value) -> Number:
 
 
 def is_zero(e: Expr) -> bool:
-    return isinstance(e, Number) and e.value == 0
+    """0, or a sized zero 0_{k x m} (which folds like 0: it keeps its shape only where it stands alone)."""
+    return (isinstance(e, Number) and e.value == 0) or isinstance(e, Zeros)
 
 
 def is_one(e: Expr) -> bool:

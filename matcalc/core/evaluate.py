@@ -20,7 +20,8 @@ from . import dims as dimlib, kernels, limits
 from .errors import EvaluationError
 from .functions import FUNCTIONS
 from .lazy import LazyModule, np
-from .nodes import Expr, Func, Identity, Number, Ones, Symbol, fold, walk
+from .indexed import IndexEvaluator
+from .nodes import INDEX_NODES, Expr, Func, Identity, Number, Ones, Symbol, Tensor, Zeros, fold, walk
 from .ops import OPS
 from .program import Program, needed_definitions
 from .shapes import describe_shape, shape_of
@@ -256,6 +257,10 @@ def _derivative_tree(name: str, order: int, rank: int) -> Expr:
     return symbolic.derivative_tree(name, order, Symbol("t"), rank == 0)
 
 
+INDEXED = object()
+"""The value of a node inside a tensor's body that has free indices (computed by the tensor)."""
+
+
 class _Evaluator:
     """fn(node, values of its args) for nodes.fold: one node's value, in its representation."""
 
@@ -280,7 +285,15 @@ class _Evaluator:
             return np.float64(kernels.number(node.value, self.source, getattr(node, "span", None)))
         self.check_size(node)
         op = OPS[t]
-        if t in (Identity, Ones):
+        if t is Tensor:
+            return self.tensor(node)
+        if t in INDEX_NODES or any(k is INDEXED for k in kids):
+            return INDEXED  # a scalar with free indices: its tensor computes it
+        if t is Zeros:
+            value = op.numpy(*(self.dims.require(d, "a zero", node.span) for d in node.dims))
+            if len(node.dims) > 2:  # a tensor's zero
+                return value
+        elif t in (Identity, Ones):
             value = op.numpy(self.dims.require(node.dim, op.name, node.span))
         elif (z := logsumexp_arg(node)) is not None and z in self.memo:
             value = kernels.logsumexp(self.memo[z])
@@ -309,6 +322,19 @@ class _Evaluator:
             count *= size
         if count > 1:
             limits.check_elements(count, f"the value of {OPS[type(node)].name} here")
+
+    def tensor(self, node: Tensor):
+        """∂F_ij/∂x_k = …: the body's entries by einsum (matcalc.core.indexed), in index order."""
+        def value(e):
+            v = self.memo.get(e, INDEXED)
+            if v is INDEXED:
+                raise EvaluationError("an index expression has no value outside its tensor", self.source,
+                                      getattr(e, "span", None))
+            return v
+        evaluator = IndexEvaluator(value, lambda d: self.dims.require(d, "an index range", node.span),
+                                   self.function)
+        with np.errstate(all="ignore"):
+            return evaluator.tensor(node)
 
     def function(self, node: Func, z):
         if node.name in FUNCTIONS:

@@ -300,6 +300,76 @@ class Hadamard(Nary):
     span: Span | None = _span()
 
 
+# ---------------------------------------------------------------- index notation and sized zeros
+
+@node
+class Entry(Expr):
+    """x_i, (W x)_i, (X^{-1})_kl: an entry of a vector or matrix expression, a scalar with free indices.
+
+    ``indices`` has one name per axis of ``arg`` (the index ``1`` for an axis of size 1)."""
+    arg: Expr
+    indices: tuple[str, ...]
+    span: Span | None = _span()
+
+    @property
+    def args(self) -> tuple[Expr, ...]:
+        return (self.arg,)
+
+
+@node
+class Delta(Expr):
+    """δ_ij, the Kronecker delta: 1 where the indices agree, else 0 (``dim``: their range)."""
+    a: str
+    b: str
+    dim: Dim | None = None
+    span: Span | None = _span()
+
+
+@node
+class IndexSum(Expr):
+    """Σ_a body: the sum of an index expression over a = 1 … dim."""
+    index: str
+    arg: Expr
+    dim: Dim | None = None
+    span: Span | None = _span()
+
+    @property
+    def args(self) -> tuple[Expr, ...]:
+        return (self.arg,)
+
+
+@node
+class Tensor(Expr):
+    """∂F_ij/∂x_k = body: the array whose entry (i, j, k) is body, its free indices in order.
+
+    ``dims`` are the ranges of ``indices`` (its shape). The first ``split`` indices are F's,
+    the others V's (``wrt``); ``hessian`` marks F as the gradient of the scalar ``function``
+    (printed ∂²s/∂X_ij ∂X_kl). Only a whole statement is a tensor."""
+    arg: Expr
+    indices: tuple[str, ...]
+    dims: tuple = ()
+    function: str = "F"
+    wrt: str = "x"
+    split: int = 0
+    hessian: bool = False
+    span: Span | None = _span()
+
+    @property
+    def args(self) -> tuple[Expr, ...]:
+        return (self.arg,)
+
+
+@node
+class Zeros(Expr):
+    """0_{k x m}: the zero of a shape (a zero that keeps its shape; ``dims`` as a shape's)."""
+    dims: tuple = ()
+    span: Span | None = _span()
+
+
+INDEX_NODES = (Entry, Delta, IndexSum)
+"""The nodes of index notation inside a tensor's body (scalars with free indices)."""
+
+
 # ---------------------------------------------------------------- untyped only
 
 @node
@@ -358,7 +428,7 @@ class ExprStatement(Statement):
 NODE_CLASSES: tuple[type[Expr], ...] = (
     Symbol, Number, Identity, Ones, Neg, Transpose, Inverse, Sum, Norm, Trace, Det,
     LogDet, Diag, DiagPart, Softmax, LogSoftmax, Func, Div, ElemDiv, Power, ElemPower,
-    Scale, Max, Min, Add, MatMul, Hadamard,
+    Scale, Max, Min, Add, MatMul, Hadamard, Entry, Delta, IndexSum, Tensor, Zeros,
 )
 """Every node class of a typed tree (the registry that each module must cover)."""
 

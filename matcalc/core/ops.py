@@ -24,7 +24,7 @@ from typing import Callable
 from . import kernels
 from .lazy import np
 from .nodes import (
-    Add, Det, Diag, DiagPart, Div, ElemDiv, ElemPower, Expr, Func, Hadamard, Identity, Inverse, LogDet,
+    Add, Delta, Det, Diag, DiagPart, Div, Entry, IndexSum, Tensor, Zeros, ElemDiv, ElemPower, Expr, Func, Hadamard, Identity, Inverse, LogDet,
     LogSoftmax, MatMul, Max, Min, Neg, Norm, Number, Ones, Power, Scale, Softmax, Sum, Symbol, Trace,
     Transpose,
 )
@@ -38,9 +38,13 @@ PRODUCT = 40     # W x, c A (juxtaposition)
 POSTFIX = 50     # A^T, A^{-1}, c^2, a.^2
 ATOM = 60        # names, numbers, calls, ‖x‖
 
-FORMS = ("leaf", "call", "function", "bars", "prefix", "infix", "sum", "product", "quotient", "postfix", "power")
+TENSOR = 0       # ∂F_ij/∂x_k = …, a whole statement
+
+FORMS = ("leaf", "call", "function", "bars", "prefix", "infix", "sum", "product", "quotient", "postfix", "power",
+         "index")
 """How the printers write a node: a name or number, name(args), an elementwise function, ‖x‖,
--a, a ⊙ b ⊙ …, a + b - …, a run of factors, a / c, A^T, c^p."""
+-a, a ⊙ b ⊙ …, a + b - …, a run of factors, a / c, A^T, c^p, index notation (x_i, δ_ij, Σ_a,
+∂F_ij/∂x_k = …, each printed by its own method)."""
 
 
 @dataclass(frozen=True)
@@ -118,6 +122,14 @@ ROWS: tuple[Op, ...] = (
        lambda a, b: np.maximum(a, b), "np.maximum({0}, {1})", "max"),
     Op(Min, "min", ("min",), (), 2, "broadcast", ATOM, "call", "min", r"\min",
        lambda a, b: np.minimum(a, b), "np.minimum({0}, {1})", "min"),
+    # ---------------------------------------------------------------- index notation, sized zeros
+    # (an index expression's value is its tensor's, computed by einsum: matcalc.core.indexed)
+    Op(Zeros, "zeros", (), ("0_{",), 0, "zeros", ATOM, "leaf", "0", "0", lambda *dims: np.zeros(dims),
+       "np.zeros({0})", "0"),
+    Op(Entry, "entry", (), ("_",), 1, "entry", ATOM, "index", "_", "_", None, None, "entry"),
+    Op(Delta, "delta", (), ("δ",), 0, "entry", ATOM, "index", "δ", r"\delta", None, None, "δ"),
+    Op(IndexSum, "indexsum", (), ("Σ",), 1, "entry", PRODUCT, "index", "Σ", r"\sum", None, None, "Σ"),
+    Op(Tensor, "tensor", (), ("∂",), 1, "tensor", TENSOR, "index", "∂", r"\partial", None, None, "tensor"),
     # ---------------------------------------------------------------- spellings of other nodes
     Op(None, "logsumexp", ("logsumexp", "lse"), (), 1, "lse", ATOM, "call", "", "", None, None, ""),
 )

@@ -80,6 +80,11 @@ RULES = {
     "diag": lambda node, kids, shapes: (kids[0][0], kids[0][0]) if kids[0] else (),
     "diagpart": lambda node, kids, shapes: (kids[0][0],) if kids[0] else (),
     "broadcast": _first_shaped,
+    # index notation: an entry (x_i, δ_ij, Σ_a …) is a scalar; a tensor has the ranges of its
+    # free indices; a sized zero its own shape
+    "entry": _SCALAR,
+    "tensor": lambda node, kids, shapes: tuple(node.dims),
+    "zeros": lambda node, kids, shapes: normalize(tuple(node.dims)),
     "matmul": _matmul,
 }
 """shape rule name -> (node, shapes of its args, symbol shapes) -> the node's shape"""
@@ -103,6 +108,8 @@ def shape_words(shape: tuple, article: bool = False) -> str:
     """scalar, n x 1, n x m: the shape as a matrix's (a vector is a column)."""
     if not shape:
         return "a scalar" if article else "scalar"
+    if len(shape) > 2:  # a tensor (index notation)
+        return " x ".join(str(d) for d in shape)
     r, c = as_matrix(shape)
     return f"{r} x {c}"
 

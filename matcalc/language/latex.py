@@ -12,10 +12,11 @@ import re
 import unicodedata
 
 from . import greek
+from .index_printing import IndexLatex
 from .printing import Printer
 from ..core.functions import FUNCTIONS
-from ..core.nodes import Div, ElemPower, Expr, Func, Identity, Inverse, Neg, Norm, Number, Ones, Power, Scale, \
-    Symbol, Trace, Transpose, walk
+from ..core.nodes import Div, ElemPower, Expr, Func, Identity, IndexSum, Inverse, Neg, Norm, Number, Ones, Power, \
+    Scale, Symbol, Trace, Transpose, walk
 from ..core.ops import OPS, Op
 from ..core.program import needed_definitions
 
@@ -53,7 +54,7 @@ def _letter(ch: str) -> str:
     return "{" + command + "}" if command else ch
 
 
-class LatexPrinter(Printer):
+class LatexPrinter(IndexLatex, Printer):
     """LaTeX in the cheatsheet's notation, as KaTeX renders it."""
 
     LPAREN = r"\left("
@@ -72,8 +73,12 @@ class LatexPrinter(Printer):
 
     def product(self, factors: list[Expr]) -> str:
         first, *rest = factors
-        parts = [self.first_factor(first)]
-        for f in rest:
+        parts = [self.bracket(self.doprint(first)) if rest and isinstance(first, IndexSum)
+                 else self.first_factor(first)]
+        for n, f in enumerate(rest):
+            if isinstance(f, IndexSum) and n == len(rest) - 1:  # Σ_a reaches to the end of its product
+                parts.append(self.TIMES + self.doprint(f))
+                continue
             # a \frac is self-delimiting, so it may follow juxtaposition unbracketed
             s = self.paren(f, self.FRAC)
             sep = self.TIMES

@@ -15,11 +15,11 @@ from pathlib import Path
 from lark import Lark, Token, Transformer
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
-from . import greek, pasted
+from . import greek, indexing, pasted
 from ..core import limits
 from ..core.errors import LimitError, MatcalcError, ParseError, Span
 from ..core.nodes import (
-    Add, Call, Declaration, Definition, ElemDiv, ElemPower, Expr, ExprStatement, Hadamard, Identity,
+    Add, Call, Declaration, Definition, ElemDiv, ElemPower, Entry, Expr, ExprStatement, Hadamard, Identity,
     Inverse, MatMul, Neg, Paren, Norm, Number, Power, Statement, Symbol, Transpose, Div,
 )
 
@@ -30,7 +30,8 @@ TERMINAL_TEXT = {
     "INVERSE_T": '"^{-T}"', "_HADAMARD": '"⊙"', "REALS": '"R"', "_IN": '"in"', "_TIMES": '"x"',
     "RPAR": '")"', "RBRACE": '"}"', "BAR": '"|"', "DBAR": '"‖"', "LBAR": '"\\left|"', "RBAR": '"\\right|"',
     "LNORM": '"\\lVert"', "RNORM": '"\\rVert"', "FRAC": '"\\frac"', "SQRT": '"\\sqrt"', "OPNAME": '"\\operatorname"',
-    "_STAR": '"*"', "PRIME": '"\'"',
+    "_STAR": '"*"', "PRIME": '"\'"', "SUBSCRIPT": 'an index subscript "_i"', "ZEROS": '"0_{n x m}"',
+    "PARTIAL": '"∂"', "PARTIAL2": '"∂²"',
 }
 # the order in which to mention them: closing brackets first, then operators, then operands
 PREFERRED = ['")"', '"}"', '"\\right)"', '"\\right|"', '"+"', "a name", "a number", '"-"', '"("']
@@ -252,11 +253,31 @@ class _ToTree(Transformer):
             span = _span_of(base, exponent)
             return (Power if kind == "power" else ElemPower)(base, exponent, span)
         span = _span_of(base, op)
+        if op.type == "SUBSCRIPT":  # (W x)_i, tanh(z)_i: an entry (index notation)
+            return Entry(base, indexing.subscript_indices(str(op)), span)
         if op.type in ("TRANSPOSE", "PRIME"):
             return Transpose(base, span)
         if op.type == "INVERSE":
             return Inverse(base, span)
         return Transpose(Inverse(base, span), span)  # X^{-T}
+
+    # index notation (grammar's last block; the typer resolves names: matcalc.language.indexing)
+    def zeros(self, items):
+        (tok,) = items
+        return indexing.zeros(str(tok), _span_of(tok))
+
+    def indexed_name(self, items):
+        return indexing.lhs_name([it for it in items if isinstance(it, Token)])
+
+    @_done_all
+    def tensor(self, items):
+        _, f, _, v, body = items
+        return ExprStatement(span=_span_of(items[0], body), value=indexing.tensor(f, v, body, items[0]))
+
+    @_done_all
+    def hessian_tensor(self, items):
+        _, s, _, v1, _, v2, body = items
+        return ExprStatement(span=_span_of(items[0], body), value=indexing.hessian(s, v1, v2, body, items[0]))
 
     @_done_all
     def bars(self, items):

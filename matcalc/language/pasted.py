@@ -42,8 +42,8 @@ def normalize(source: str) -> str:
         t.src = source.replace("$", " ")
     while t.i < len(t.src):
         _step(t)
-    result = "".join(t.out)
-    return unicodedata.normalize("NFKC", result)
+    result = "".join(t.out)  # NFKC, but ∂² (index notation's second derivative) stays as printed
+    return "∂²".join(unicodedata.normalize("NFKC", part) for part in result.split("∂²"))
 
 
 _NEEDS_WORK = re.compile(r"[\\|$&{]|log\s+det|\^T[^\W\d_]|(?<![\w'])e\^|^\s*\w+\s*\([^()]*\)\s*=(?!=)", re.MULTILINE)
@@ -148,6 +148,10 @@ def _step(t: _Text) -> None:
         return
     if ch == "⊤" and t.last() != "^":
         t.out.append("^T ")
+        t.i += 1
+        return
+    if ch in SUPERSCRIPTS and t.last() == "∂":  # ∂²s/∂X_ij ∂X_kl: index notation, read by the grammar
+        t.out.append(ch)
         t.i += 1
         return
     if ch in SUPERSCRIPTS:
@@ -348,6 +352,10 @@ def _braced_subscript(t: _Text) -> None:
     """_{…} after a name: part of the name (W_{hh} → W_hh, h_{t-1} → h_tm1)."""
     body, after = _group(t, t.i + 1)
     if t.last() == "‖" or t.last() == "|":  # ‖x‖_{2}
+        t.i = after
+        return
+    if re.search(r"(?<![\w.])0\s*$", "".join(t.out)):  # a sized zero, 0_{k x m}: the grammar reads it
+        t.out.append("_{" + body + "}")
         t.i = after
         return
     t.out.append("_" + _plain_name(t, body, t.i) if body.strip() else "")

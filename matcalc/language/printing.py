@@ -31,8 +31,9 @@ recursion), so trees thousands of levels deep print. LaTeX is :mod:`matcalc.lang
 from __future__ import annotations
 
 from ..core.functions import FUNCTIONS
+from .index_printing import IndexText
 from ..core.nodes import (
-    Add, Div, ElemPower, Expr, Func, Identity, Inverse, MatMul, Neg, Norm, Number, Ones, Power, Scale,
+    Add, Div, IndexSum, ElemPower, Expr, Func, Identity, Inverse, MatMul, Neg, Norm, Number, Ones, Power, Scale,
     Symbol, Trace, Transpose, fold, walk,
 )
 from ..core.ops import ADD, DIV, HADAMARD, NEG, OPS, POSTFIX, PRODUCT, Op
@@ -161,8 +162,12 @@ class Printer:
 
     def product(self, factors: list[Expr]) -> str:
         first, *rest = factors
-        parts = [self.first_factor(first)]
-        for f in rest:
+        parts = [self.bracket(self.doprint(first)) if rest and isinstance(first, IndexSum)
+                 else self.first_factor(first)]
+        for n, f in enumerate(rest):
+            if isinstance(f, IndexSum) and n == len(rest) - 1:  # Σ_a reaches to the end of its product
+                parts.append(self.TIMES + self.doprint(f))
+                continue
             s = self.paren(f, POSTFIX)
             sep = self.TIMES
             if not self.is_bracketed(f, POSTFIX) and self.needs_star(self.leftmost(f)):
@@ -218,7 +223,7 @@ class Printer:
         return op.join([self.paren(first, HADAMARD)] + [self.paren(t, HADAMARD, strict=True) for t in rest])
 
 
-class TextPrinter(Printer):
+class TextPrinter(IndexText, Printer):
     """The text of the language: what :func:`matcalc.parse` reads back to the same tree."""
 
     def token(self, op: Op) -> str:

@@ -25,6 +25,7 @@ unused names of n, m, k, p, ….
 """
 from __future__ import annotations
 
+import dataclasses
 import re
 
 
@@ -33,13 +34,13 @@ from ..core.build import rebuild
 from ..core.dims import dim as dim_of_text
 from ..core.errors import LimitError, ShapeError, Span, SymbolError
 from ..core.nodes import (
-    Call, Declaration, Definition, Expr, Norm,
+    Call, Declaration, Definition, Delta, Expr, IndexSum, Norm, Tensor, Zeros, with_args,
     ExprStatement, Identity, Ones, Power, Statement, Symbol, Transpose, depth as _depth, fold, walk,
 )
 from ..core.ops import CALLS
 from ..core.program import Program
 from ..core.shapes import dims_text, normalize
-from . import pasted, readings
+from . import indexing, pasted, readings
 from .parse import parse_statements
 from .kinds import GREEK_SPELLINGS, RESERVED, conventional_kind
 from .typer import Retry, Typer, Var, _sized_identity, _with_span
@@ -100,6 +101,14 @@ def typecheck(statements: list[Statement], source: str, kinds: dict[str, tuple] 
             def_spans[st.name] = st.span
         else:
             exprs.append(st)
+    function_dims = None
+    if exprs and isinstance(exprs[0].value, Tensor):  # ∂F_ij/∂x_k = …: read x_j, δ_ik, Σ_a
+        t = exprs[0].value
+        if t.function in declared and not t.hessian:  # F : n x m says the ranges of F's indices
+            function_dims = declared.pop(t.function)
+            properties.pop(t.function, None)
+        exprs[0] = ExprStatement(span=exprs[0].span, value=dataclasses.replace(t, arg=indexing.resolve(
+            t.arg, set(declared) | set(defs))))
     if len(exprs) > 1:
         raise SymbolError("a program has one expression to differentiate, but this one has "
                           f"{len(exprs)}", source, exprs[1].span,
@@ -146,6 +155,12 @@ def typecheck(statements: list[Statement], source: str, kinds: dict[str, tuple] 
                 transposed_names.add(node.args[0].name)
             if isinstance(node, Power) and isinstance(node.right, Symbol):
                 powered.add(node.right.name)
+    if isinstance(target, Tensor) and target.wrt not in defs:  # ∂x_k: x is a variable, of the rank it has indices
+        symbols.append(target.wrt)
+        used.add(target.wrt)
+        if target.wrt not in declared and not (kinds or {}).get(target.wrt):
+            rank = sum(1 for i in target.indices[target.split:] if i != "1")
+            kinds = {**(kinds or {}), target.wrt: rank}
     symbols = [n for n in dict.fromkeys(symbols) if n in used]
     variables = set(symbols) | set(declared)
     for n in GREEK_SPELLINGS & set(symbols) & calls:
@@ -164,6 +179,7 @@ def typecheck(statements: list[Statement], source: str, kinds: dict[str, tuple] 
         promoted = frozenset(n for n in flipped if conventional_kind(n) == "scalar")
         demoted = flipped - promoted
         typer = Typer(source, declared, defs, scalars | demoted, set(), variables, kinds, demoted)
+        typer.function_dims = function_dims
         typer.never_demoted = transposed_names
         typer.declared_functions = declared_functions
         # a Greek name written transposed (θ^T x) is a vector: nobody transposes a scalar
@@ -196,6 +212,7 @@ def typecheck(statements: list[Statement], source: str, kinds: dict[str, tuple] 
     (typer, typed_defs, typed_target), notes, scalar_hint = readings.choose(
         attempt, (typer, typed_defs, typed_target), free, transposed_names, all_exprs, source,
         prefer_scalar)
+    indexing.check_placement(typed_target, typed_defs, source)
     for e in [*typed_defs.values(), typed_target]:
         if (d := _depth(e)) > limits.MAX_DEPTH:
             raise LimitError(f"the typed expression nests {d} levels deep; matcalc accepts at most {limits.MAX_DEPTH}",
@@ -220,6 +237,8 @@ def typecheck(statements: list[Statement], source: str, kinds: dict[str, tuple] 
         shapes[n] = tuple(final(d) for d in typer.def_shapes[n])
 
     def fix_dims(node, kids):
+        if isinstance(node, (Delta, IndexSum, Tensor, Zeros)):
+            return indexing.fixed(with_args(node, kids) if kids else node, final)
         if isinstance(node, (Identity, Ones)) and isinstance(node.dim, Var):
             d = final(node.dim)
             return type(node)(d, getattr(node, "span", None))

@@ -13,13 +13,17 @@ import itertools
 from ..core import build
 from ..core.errors import ShapeError, SymbolError
 from ..core.nodes import (
-    Add, Call, Div, ElemDiv, ElemPower, Expr,
+    Add, Call, Delta, Div, ElemDiv, ElemPower, Entry, Expr, IndexSum, Tensor, Zeros,
     Func, Hadamard, Identity, Inverse, MatMul, Neg, Paren, Norm, Number, Ones, Power, Scale,
     Symbol, Transpose, walk,
 )
 from ..core.shapes import describe_shape, normalize, transposed
 from .calls import CallRules
+from .indexing import IndexRules
 from .kinds import DIM_NAMES, GREEK_SPELLINGS, RESERVED, conventional_kind
+
+
+INDEXING = (Entry, Delta, IndexSum, Tensor, Zeros)
 
 
 class Var:
@@ -42,7 +46,7 @@ class Retry(Exception):
         self.candidates = candidates
 
 
-class Typer(CallRules):
+class Typer(IndexRules, CallRules):
     """One attempt at typing a program, with a fixed set of names taken as scalars."""
 
     def __init__(self, source: str, declared: dict[str, tuple], defs: dict[str, Expr],
@@ -171,6 +175,8 @@ class Typer(CallRules):
     # the typing of one node, given its typed children -----------------------
     def type_node(self, node: Expr, kids: list) -> tuple[Expr, tuple]:
         t = type(node)
+        if t in INDEXING:
+            return self.type_index(node, kids)
         if t is Symbol:
             if node.name == "I" and node.name not in self.declared and node.name not in self.defs:
                 v = self.var()

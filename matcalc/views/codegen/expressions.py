@@ -9,10 +9,11 @@ from __future__ import annotations
 from ...core.functions import FUNCTIONS
 from ...core.nodes import (
     Add, Div, ElemDiv, ElemPower, Expr, Func, Hadamard, Identity, MatMul, Neg, Norm, Number, Ones, Power,
-    Scale, Symbol, Transpose,
+    Scale, Symbol, Tensor, Transpose, Zeros,
 )
 from ...core.ops import OPS
 from ...core.stable import logsumexp_arg, logsumexp_columns_arg
+from . import einsum
 from .names import CodegenError
 from .products import matmul
 from .source import indexed, name, number
@@ -107,6 +108,11 @@ def _function(w, node: Func, kid: list, vals: dict, shape: tuple):
 def expression(w, node: Expr, vals: dict) -> tuple[str, bool, object]:
     """(code, atom, lines) for node; ``lines`` (a function of the temp name) forces a temporary."""
     t = type(node)
+    if einsum.is_index_code(node, w.index_memo):
+        return "", True, None  # below a tensor: written by the tensor's einsum lines
+    if t is Tensor:
+        return "", True, einsum.tensor_lines(node, lambda e: vals[e].get(), w.dim,
+                                             lambda f: einsum.function_format(f, w.fparams))
     kid = [vals[c] for c in node.args]
     shape = w.shape(node)
     if t is Number:
@@ -117,6 +123,8 @@ def expression(w, node: Expr, vals: dict) -> tuple[str, bool, object]:
         return f"np.eye({w.dim(node.dim)})", True, None
     if t is Ones:
         return f"np.ones({w.dim(node.dim)})", True, None
+    if t is Zeros:  # 0_{k x m}
+        return f"np.zeros(({', '.join(w.dim(d) for d in node.dims)},))", True, None
     if t is Neg:
         if w.dead(node.arg, kid[0], shape):
             x = kid[0].get()

@@ -13,10 +13,12 @@ from ...calculus.simplify import Simplifier
 from ...core.dims import is_fixed, is_one
 from ...core.functions import FUNCTIONS
 from ...core.lazy import LazyModule
-from ...core.nodes import Expr, Func, Number, Symbol, fold, with_args
+from ...core import build
+from ...core.nodes import Expr, Func, Number, Symbol, Tensor, Zeros, fold, with_args
 from ...core.program import Program
 from ...core.shapes import shape_of
 from ...core.stable import stable
+from . import einsum
 from .names import FUNCTION_NAME, CodegenError, ascii_name, check_function_name, safe_name
 from .plan import Writer, dag, inline_results, intern, values
 from .source import number
@@ -57,15 +59,14 @@ def _results(results) -> list[tuple[str, object]]:
 
 def roots_of(program: Program, items: list) -> tuple[list[Expr], dict]:
     """The function's value and every result as one interned DAG in stable form, and the shapes."""
-    for _, d in items:
-        if d.kind == "tensor":
-            raise CodegenError(f"∂/∂{d.wrt} is a tensor in index notation; only matrix forms become code")
     shapes = dict(program.shapes)
     for _, d in items:
         shapes.update({k: v for k, v in d.shapes.items() if k not in shapes})
     simp_memo: dict = {}
     simp = Simplifier(lambda e: shape_of(e, shapes, simp_memo))
     value = simp(program.inline())
+    if build.is_zero(value) and program.shape(program.inline()):  # the function's zero keeps its shape
+        value = Zeros(tuple(program.shape(program.inline())))
     canon: dict = {}
     roots = [intern(value, {}, canon)] + inline_results([d for _, d in items], canon)
     stable_memo: dict = {}
@@ -74,14 +75,16 @@ def roots_of(program: Program, items: list) -> tuple[list[Expr], dict]:
     return roots, shapes
 
 
-def signature(program: Program, order: list[Expr], taken: set[str], reserved: frozenset = frozenset()):
+def signature(program: Program, order: list[Expr], taken: set[str], reserved: frozenset = frozenset(),
+              wrts: set = frozenset(), shapes: dict | None = None):
     """(inputs in order, program name -> Python name, (function, order) -> parameter name).
 
     Inputs in the program's order: the declared ones as declared, then the others by first
     appearance (then any a result alone brings in, by name).
     """
     names: dict[str, str] = {}
-    free = {s.name for s in order if type(s) is Symbol}
+    free = {s.name for s in order if type(s) is Symbol} | set(wrts)  # derived by: a parameter even where 0
+    free |= _showing_sizes(program, order, free, shapes or program.shapes)
     inputs = [v for v in program.declaration_order if v in free]
     inputs += [v for v in program.variables if v in free and v not in inputs]
     inputs += sorted(free - set(inputs))
@@ -103,6 +106,20 @@ def signature(program: Program, order: list[Expr], taken: set[str], reserved: fr
             taken.add(py)
             fparams[(n.name, n.order)] = py
     return inputs, names, dict(sorted(fparams.items()))
+
+
+def _showing_sizes(program: Program, order: list[Expr], free: set, shapes: dict) -> set:
+    """Variables that alone show the size of a zero or a tensor (0_{k x m} of (Y - Y) v)."""
+    shown = {str(d) for v in free if v in shapes for d in shapes[v]}
+    wanted: set = set()
+    for n in order:
+        for d in (n.dims if type(n) in (Zeros, Tensor) else ()):
+            if str(d) not in shown and not is_fixed(d):
+                v = next((v for v in program.variables if str(d) in map(str, shapes[v])), None)
+                if v is not None:
+                    wanted.add(v)
+                    shown.update(str(x) for x in shapes[v])
+    return wanted
 
 
 def _body(target: Target, roots, order, uses, shapes, names, taken, fparams, dims, final=None):
@@ -144,11 +161,12 @@ def generate(program: Program, results=(), name: str = FUNCTION_NAME, target: st
     tgt = TARGETS[target]
     if name in tgt.reserved:
         raise CodegenError(f"{name!r} cannot name the generated function", hint="it names a module the code uses")
-    items = _results(results)
+    # a generalized Jacobian becomes code as its Tensor node (np.einsum: codegen.einsum)
+    items = [(label, einsum.as_code_result(d) if d.kind == "tensor" else d) for label, d in _results(results)]
     roots, shapes = roots_of(program, items)
     order, uses = dag(roots)
     taken: set[str] = set()
-    inputs, names, fparams = signature(program, order, taken, tgt.reserved)
+    inputs, names, fparams = signature(program, order, taken, tgt.reserved, {d.wrt for _, d in items}, shapes)
     dims: dict[str, str] = {}
     checks: list[str] = []
     for v in inputs:

@@ -52,7 +52,8 @@ def intern(e: Expr, mapping: dict[str, Expr], canon: dict) -> Expr:
             done[id(node)] = mapping[node.name]
             continue
         kids = [done[id(c)] for c in node.args]
-        fields = tuple(getattr(node, k) for k in node._keys if not isinstance(getattr(node, k), (Expr, tuple)))
+        fields = tuple(v for v in (getattr(node, k) for k in node._keys)  # children are in kids; x_i ≠ x_j
+                       if not isinstance(v, Expr) and not (isinstance(v, tuple) and v and isinstance(v[0], Expr)))
         key = (type(node), fields, tuple(id(k) for k in kids))
         found = canon.get(key)
         if found is None:
@@ -130,6 +131,7 @@ class Writer:
         self.seq = 0
         self.counter = 0
         self.shape_memo: dict = {}
+        self.index_memo: dict = {}  # which nodes lie below a tensor (einsum.is_index_code)
 
     # ------------------------------------------------------------ names and shapes
     def shape(self, e: Expr) -> tuple:
