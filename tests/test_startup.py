@@ -23,3 +23,13 @@ def test_an_unwritable_cache_folder_means_no_cache(tmp_path, monkeypatch):
     monkeypatch.setattr(parse, "_PARSER", None)
     assert parse._cache_file("grammar") is False
     assert matcalc.parse("x^T x").expr == matcalc.parse("x^\\top x").expr
+
+
+def test_import_and_the_headline_derivation_load_neither_numpy_nor_sympy():
+    # in a fresh interpreter: what the CLI's headline call pays for
+    import subprocess
+    import sys
+    code = ("import sys, matcalc; d = matcalc.derive('u^T f(W x + b)', 'W'); str(d); "
+            "print('numpy' in sys.modules, 'sympy' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False"]

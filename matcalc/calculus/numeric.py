@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
+from ..core.lazy import np
 
 from ..core import limits
 from ..core.dims import is_fixed

@@ -12,7 +12,7 @@ from fractions import Fraction
 from functools import partial
 from html import escape
 
-import numpy as np
+from ..core.lazy import np
 
 from ..core import limits
 from ..core.errors import DerivativeError, EvaluationError, MatcalcError, ShapeError, SymbolError

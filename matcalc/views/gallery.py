@@ -15,7 +15,7 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass, field
 
-import numpy as np
+from ..core.lazy import np
 
 from ..calculus.numeric import random_env
 from ..core.errors import MatcalcError

@@ -17,7 +17,7 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
+from ..core.lazy import np
 
 from ..calculus.engine import backprop
 from ..calculus.result import Step
