@@ -32,6 +32,7 @@ CASES = [
     ("u^T tanh(W2 tanh(W1 x))", ["W1", "W2", "x"], "any"),
     ("λ - x^T y", ["λ", "x"], "any"),
     ("sum(W^T W)", ["W"], "any"),
+    ("W : n x m; mean(W) + var(x) + max(W x) - min(x) + sum(W, 2)^T u / n", ["W", "x", "u"], "any"),
 ]
 
 

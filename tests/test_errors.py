@@ -85,10 +85,10 @@ EXACT = [
         "  ^^^^^",
         id="cycle"),
     pytest.param(
-        "max(x)", SymbolError,
-        "error: max(x): max takes two arguments, not 1\n"
-        "  max(x)\n"
-        "  ^^^^^^",
+        "max(x, y, z)", SymbolError,
+        "error: max(x, y, z): max takes two arguments, not 3\n"
+        "  max(x, y, z)\n"
+        "  ^^^^^^^^^^^^",
         id="arity-max"),
     pytest.param(
         "exp(x, y)", SymbolError,

@@ -98,6 +98,14 @@ CASES = [
     Case("gram", "W^T W", lambda e: e["W"].T @ e["W"]),
     Case("definitions", "z1 = W x + b\nh = tanh(z1)\nu^T h + sum(h)",
          lambda e: e["u"] @ np.tanh(e["W"] @ e["x"] + e["b"]) + np.sum(np.tanh(e["W"] @ e["x"] + e["b"]))),
+    # batches and reductions (issue 12): the sizes n = 3, m = 4 of W
+    Case("size_of_a_dim", "W : n x m; sum(W) / (n m) + 1/m", lambda e: np.mean(e["W"]) + 1 / M),
+    Case("mean_var", "mean(x) + var(x)", lambda e: np.mean(e["x"]) + np.var(e["x"])),
+    Case("largest_smallest", "max(W) - min(x)", lambda e: np.max(e["W"]) - np.min(e["x"])),
+    Case("argmax", "argmax(W) + argmin(x)^T ones(m)",
+         lambda e: (e["W"] == e["W"].max()) * 1.0 + np.sum(e["x"] == e["x"].min())),
+    Case("row_and_column_sums", "rowsum(W)^T u + sum(W, 1) x + colsum(W) x + sum(W, 2)^T u",
+         lambda e: 2 * e["W"].sum(axis=1) @ e["u"] + 2 * e["W"].sum(axis=0) @ e["x"]),
     Case("last_definition_is_the_function", "a1 = W x; s = u^T a1", lambda e: e["u"] @ e["W"] @ e["x"]),
 ]
 

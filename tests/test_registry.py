@@ -20,6 +20,7 @@ from matcalc.core.nodes import (
     LogDet, LogSoftmax, MatMul, Max, Min, Neg, Norm, Number, Ones, Power, Scale, Softmax, Sum, Symbol, Trace,
     Transpose, walk,
 )
+from matcalc.core.nodes import ArgMax, ArgMin, Largest, Size, Smallest
 from matcalc.core.ops import CALLS, FORMS, OPS, ROWS
 from matcalc.core.shapes import RULES as SHAPE_RULES
 from matcalc.language.calls import CallRules
@@ -57,8 +58,14 @@ EXAMPLES: dict[type, tuple[str, str, str]] = {
     LogSoftmax: ("x : n; y : n; y^T logsoftmax(x)", "x", "any"),
     Max: ("x : n; y : n; sum(max(x, y))", "x", "any"),
     Min: ("x : n; y : n; sum(min(x, y))", "x", "any"),
+    # batches and reductions (issue 12)
+    Size: ("X : N x D; u : D; sum(X u) / N", "X", "any"),
+    Largest: ("x : n; y : n; max(x ⊙ y)", "x", "any"),
+    Smallest: ("X : n x m; min(exp(X))", "X", "any"),
+    ArgMax: ("x : n; y : n; y^T argmax(x) + sum(y)", "y", "any"),
+    ArgMin: ("X : n x m; Y : n x m; tr(Y^T argmin(X)) + sum(Y)", "Y", "any"),
 }
-LEAVES = (Symbol, Number, Identity, Ones)
+LEAVES = (Symbol, Number, Identity, Ones, Size)
 FUNCTION_DOMAINS = {"log": "positive", "sqrt": "positive"}
 
 
@@ -139,7 +146,7 @@ def test_the_text_and_latex_of_each_operation_read_back(cls):
 @pytest.mark.parametrize("name", sorted(CALLS))
 def test_every_call_spelling_types_as_its_operation(name):
     op = CALLS[name]
-    arg = {"ones": "n", "inv": "X", "inverse": "X"}.get(name, "X" if op.shape in ("square_to_scalar",) else "x")
+    arg = {"ones": "n", "inv": "X", "inverse": "X"}.get(name, "X" if op.shape in ("square_to_scalar", "rowsum", "colsum") else "x")
     args = ", ".join([arg] * (op.arity or 1))
     program = read(f"X : n x n; x : n; {name}({args})")
     if op.node is not None:

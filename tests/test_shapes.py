@@ -2,6 +2,7 @@
 import pytest
 
 import matcalc
+from matcalc.core.nodes import ArgMax, ArgMin, Largest, Size, Smallest
 from matcalc import ShapeError
 from matcalc.core.nodes import (
     NODE_CLASSES, Add, Det, Diag, DiagPart, Div, ElemDiv, ElemPower, Func, Hadamard, Identity,
@@ -140,6 +141,11 @@ SHAPE_CASES = {
     Add: ("W + V", (n, m)),
     MatMul: ("W B", (n, k)),
     Hadamard: ("W ⊙ V", (n, m)),
+    Size: ("W : n x m; m", ()),
+    Largest: ("max(W)", ()),
+    Smallest: ("min(x)", ()),
+    ArgMax: ("argmax(W)", (n, m)),
+    ArgMin: ("argmin(x)", (n,)),
 }
 
 

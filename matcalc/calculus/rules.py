@@ -21,6 +21,8 @@ from ..core.nodes import (
     Trace, Transpose,
 )
 
+from ..core.nodes import ArgMax, ArgMin, Largest, Smallest
+
 symbolic = LazyModule("matcalc.core.symbolic")
 
 Rule = Callable[[Expr, Expr, "Context"], tuple]
@@ -288,3 +290,33 @@ def _max(node: Max, g: Expr, ctx: Context):
 def _min(node: Min, g: Expr, ctx: Context):
     """d min(a, b) = step(b - a) da + step(a - b) db: the gradient goes to the smaller argument"""
     return _routed(node, g, ctx, False)
+
+
+# ---------------------------------------------------------------- batches and reductions (issue 12)
+
+@vjp(Largest)
+def _largest(node: Largest, g: Expr, ctx: Context):
+    """d max(x) = <argmax(x), dx>: the gradient goes to the largest entry (ties share it)"""
+    if ctx.is_scalar(node.arg):
+        return (g,)
+    return (ctx.mul(g, ArgMax(node.arg)),)
+
+
+@vjp(Smallest)
+def _smallest(node: Smallest, g: Expr, ctx: Context):
+    """d min(x) = <argmin(x), dx>: the gradient goes to the smallest entry (ties share it)"""
+    if ctx.is_scalar(node.arg):
+        return (g,)
+    return (ctx.mul(g, ArgMin(node.arg)),)
+
+
+@vjp(ArgMax)
+def _argmax(node: ArgMax, g: Expr, ctx: Context):
+    """d argmax(x) = 0: the indicator is constant wherever the largest entry is unique"""
+    return (None,)
+
+
+@vjp(ArgMin)
+def _argmin(node: ArgMin, g: Expr, ctx: Context):
+    """d argmin(x) = 0: the indicator is constant wherever the smallest entry is unique"""
+    return (None,)

@@ -18,7 +18,7 @@ from . import dims as dimlib, kernels
 from .errors import EvaluationError
 from .functions import FUNCTIONS
 from .lazy import LazyModule, np
-from .nodes import Expr, Func, Identity, Number, Ones, Symbol, fold, walk
+from .nodes import Expr, Func, Identity, Number, Ones, Size, Symbol, fold, walk
 from .ops import OPS
 from .program import Program, needed_definitions
 from .shapes import describe_shape, shape_of
@@ -271,7 +271,7 @@ class _Evaluator:
         if t is Number:
             return np.float64(node.value)
         op = OPS[t]
-        if t in (Identity, Ones):
+        if t in (Identity, Ones, Size):
             value = op.numpy(self.dims.require(node.dim, op.name, node.span))
         elif (z := logsumexp_arg(node)) is not None and z in self.memo:
             value = kernels.logsumexp(self.memo[z])

@@ -113,6 +113,13 @@ class Ones(Expr):
     span: Span | None = _span()
 
 
+@node
+class Size(Expr):
+    """n, a dim's size used as a number (a scalar): sum(x) / n, 1/N."""
+    dim: Dim | None = None
+    span: Span | None = _span()
+
+
 # ---------------------------------------------------------------- unary
 
 @node
@@ -193,6 +200,30 @@ class Softmax(Unary):
 @node
 class LogSoftmax(Unary):
     """logsoftmax(x) = x - log(sum(exp(x)))"""
+    span: Span | None = _span()
+
+
+@node
+class Largest(Unary):
+    """max(x): the largest entry, a scalar."""
+    span: Span | None = _span()
+
+
+@node
+class Smallest(Unary):
+    """min(x): the smallest entry, a scalar."""
+    span: Span | None = _span()
+
+
+@node
+class ArgMax(Unary):
+    """argmax(x): the indicator of the largest entry, x's shape (ties share it equally)."""
+    span: Span | None = _span()
+
+
+@node
+class ArgMin(Unary):
+    """argmin(x): the indicator of the smallest entry, x's shape (ties share it equally)."""
     span: Span | None = _span()
 
 
@@ -354,6 +385,7 @@ NODE_CLASSES: tuple[type[Expr], ...] = (
     Symbol, Number, Identity, Ones, Neg, Transpose, Inverse, Sum, Norm, Trace, Det,
     LogDet, Diag, DiagPart, Softmax, LogSoftmax, Func, Div, ElemDiv, Power, ElemPower,
     Scale, Max, Min, Add, MatMul, Hadamard,
+    Size, Largest, Smallest, ArgMax, ArgMin,
 )
 """Every node class of a typed tree (the registry that each module must cover)."""
 

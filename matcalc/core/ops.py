@@ -28,6 +28,7 @@ from .nodes import (
     LogSoftmax, MatMul, Max, Min, Neg, Norm, Number, Ones, Power, Scale, Softmax, Sum, Symbol, Trace,
     Transpose,
 )
+from .nodes import ArgMax, ArgMin, Largest, Size, Smallest
 
 # binding strength, loosest first (the grammar's levels)
 ADD = 10         # a + b, a - b
@@ -120,6 +121,20 @@ ROWS: tuple[Op, ...] = (
        lambda a, b: np.minimum(a, b), "np.minimum({0}, {1})", "min"),
     # ---------------------------------------------------------------- spellings of other nodes
     Op(None, "logsumexp", ("logsumexp", "lse"), (), 1, "lse", ATOM, "call", "", "", None, None, ""),
+    # ---------------------------------------------------------------- batches and reductions (issue 12)
+    Op(Size, "size", (), (), 0, "scalar", ATOM, "leaf", "", "", lambda n: np.float64(n), "float({0})", "#"),
+    Op(Largest, "largest", (), (), 1, "reduce", ATOM, "call", "max", r"\max",
+       lambda a: np.max(a), "np.max({0})", "max"),
+    Op(Smallest, "smallest", (), (), 1, "reduce", ATOM, "call", "min", r"\min",
+       lambda a: np.min(a), "np.min({0})", "min"),
+    Op(ArgMax, "argmax", ("argmax",), (), 1, "same", ATOM, "call", "argmax", r"\operatorname{argmax}",
+       kernels.argmax_indicator, ("{t} = np.equal({0}, np.max({0})) * 1.0", "{t} = {t} / np.sum({t})"), "argmax"),
+    Op(ArgMin, "argmin", ("argmin",), (), 1, "same", ATOM, "call", "argmin", r"\operatorname{argmin}",
+       kernels.argmin_indicator, ("{t} = np.equal({0}, np.min({0})) * 1.0", "{t} = {t} / np.sum({t})"), "argmin"),
+    Op(None, "mean", ("mean",), (), 1, "mean", ATOM, "call", "", "", None, None, ""),
+    Op(None, "var", ("var",), (), 1, "var", ATOM, "call", "", "", None, None, ""),
+    Op(None, "rowsum", ("rowsum",), (), 1, "rowsum", ATOM, "call", "", "", None, None, ""),
+    Op(None, "colsum", ("colsum",), (), 1, "colsum", ATOM, "call", "", "", None, None, ""),
 )
 
 OPS: dict[type[Expr], Op] = {op.node: op for op in ROWS if op.node is not None}
@@ -127,6 +142,15 @@ OPS: dict[type[Expr], Op] = {op.node: op for op in ROWS if op.node is not None}
 
 CALLS: dict[str, Op] = {name: op for op in ROWS for name in op.calls}
 """a name that calls an operation (tr, trace, Tr, sum, …) -> its row"""
+
+_SUM_ALONG = Op(None, "sum_along", (), (), 2, "sum_along", ATOM, "call", "", "", None, None, "")
+
+OVERLOADS: dict[tuple[str, int], Op] = {
+    ("max", 1): OPS[Largest], ("min", 1): OPS[Smallest], ("sum", 2): _SUM_ALONG,
+}
+"""(call name, number of arguments) -> the row it calls where that differs from CALLS[name]:
+max(x) is the largest entry, max(a, b) the elementwise maximum; sum(X, 1) and sum(X, 2) sum along
+an axis."""
 
 
 def op_of(e: Expr) -> Op:

@@ -7,11 +7,12 @@ generic function f (acting elementwise). Each ``call_<rule>`` types one kind of 
 from __future__ import annotations
 
 
+from ..core import build
 from ..core.nodes import (
-    Call, Det, Diag, DiagPart, Func, Norm, Number, Ones, Sum, Symbol, Trace,
+    Call, Det, Diag, DiagPart, Func, Norm, Number, Ones, Size, Sum, Symbol, Trace, Transpose,
 )
 from ..core.errors import Span
-from ..core.ops import CALLS, Op
+from ..core.ops import CALLS, OVERLOADS, Op
 from .kinds import FUNCTION_SPELLINGS
 
 
@@ -28,6 +29,8 @@ class CallRules:
             typed_sym, sym_shape = self.symbol(sym)
             return self.product(node, [(typed_sym, sym_shape, sym), (exprs[0], shapes[0], node.call_args[0])])
         op = CALLS.get(name)
+        if op is not None and n != op.arity:
+            op = OVERLOADS.get((name, n), op)  # max(x) and max(a, b), sum(X) and sum(X, 2)
         if op is not None:
             if node.order:
                 self.misuse(f"{name}{chr(39) * node.order}: only elementwise functions have a derivative "
@@ -101,6 +104,64 @@ class CallRules:
         if not self.unify(s[0], s[1]):
             self.error(f"{self.text(node)}: {src} is {self.show(s)}, not square", node)
         return op.node(exprs[0], node.span), ()
+
+
+    # batches and reductions (issue 12) -------------------------------------
+    def call_same(self, node, op: Op, exprs, shapes):
+        return op.node(exprs[0], node.span), shapes[0]
+
+    def entries(self, shape) -> "Expr":
+        """The number of entries of a value of this shape, as a scalar expression (n, n m, 3)."""
+        count = build.ONE
+        for d in shape:
+            count = build.scale(count, size_of(self.find(d)))
+        return count
+
+    def call_mean(self, node, op: Op, exprs, shapes):
+        """mean(x) = sum(x) / n: the mean of all entries (n m of them for a matrix)."""
+        if not shapes[0]:
+            return exprs[0], ()
+        return build.div(Sum(exprs[0]), self.entries(shapes[0])), ()
+
+    def call_var(self, node, op: Op, exprs, shapes):
+        """var(x) = sum((x - mean(x)) .^ 2) / n: the population variance of all entries."""
+        if not shapes[0]:
+            self.error(f"{self.text(node)}: var takes a vector or a matrix, not a scalar", node)
+        count = self.entries(shapes[0])
+        centered = build.sub(exprs[0], build.div(Sum(exprs[0]), count))
+        return build.div(Sum(build.elempower(centered, build.number(2))), count), ()
+
+    def along(self, node, exprs, shapes, axis: int):
+        """Sums along an axis, as products with ones: 1ᵀ X (axis 1, the column sums, a row) or
+        X 1 (axis 2, the row sums, a column)."""
+        s, src = shapes[0], self.text(node.call_args[0])
+        if len(s) != 2:
+            self.error(f"{self.text(node)}: sums along an axis take a matrix, but {src} is {self.show(s)}", node,
+                       "sum(x) adds up every entry")
+        if axis == 1:
+            return build.matmul(Transpose(Ones(s[0])), exprs[0]), (1, s[1])
+        return build.matmul(exprs[0], Ones(s[1])), (s[0],)
+
+    def call_rowsum(self, node, op: Op, exprs, shapes):
+        return self.along(node, exprs, shapes, 2)
+
+    def call_colsum(self, node, op: Op, exprs, shapes):
+        return self.along(node, exprs, shapes, 1)
+
+    def call_sum_along(self, node, op: Op, exprs, shapes):
+        """sum(X, 1): the sum of each column, 1ᵀ X (a row); sum(X, 2): of each row, X 1 (a column)."""
+        axis = node.call_args[1]
+        if not (isinstance(axis, Number) and axis.value in (1, 2)):
+            self.error(f"{self.text(node)}: the axis of a sum is 1 (down the columns) or 2 (along the rows)",
+                       node)
+        return self.along(node, exprs, shapes, int(axis.value))
+
+
+def size_of(d):
+    """A dim as a number: an integer dim is a number, a named one its size."""
+    if isinstance(d, int):
+        return build.number(d)
+    return Size(d)
 
 
 def _count(k: int) -> str:

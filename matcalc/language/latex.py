@@ -90,6 +90,12 @@ class LatexPrinter(Printer):
     def token(self, op: Op) -> str:
         return op.latex
 
+    def _print_Size(self, e) -> str:
+        d = e.dim if e.dim is not None else "n"
+        if isinstance(d, str):
+            return latex_name(d)
+        return str(d) if isinstance(d, int) else rf"\left({d}\right)"
+
     def _print_Trace(self, e: Trace) -> str:
         if isinstance(e.arg, Identity) and e.arg.dim is not None:
             return rf"\operatorname{{tr}}(I_{{{e.arg.dim}}})"

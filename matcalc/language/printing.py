@@ -242,6 +242,10 @@ class TextPrinter(Printer):
     def _print_Ones(self, e: Ones) -> str:
         return f"ones({e.dim if e.dim is not None else 'n'})"
 
+    def _print_Size(self, e) -> str:
+        d = e.dim if e.dim is not None else "n"
+        return str(d) if isinstance(d, (int, str)) else f"({d})"
+
     def _print_Trace(self, e: Trace) -> str:
         if isinstance(e.arg, Identity) and e.arg.dim is not None:  # tr(I_n): nothing else says n
             return f"tr(I_{e.arg.dim})"

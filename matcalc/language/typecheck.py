@@ -30,6 +30,7 @@ from ..core import limits
 from ..core.build import rebuild
 from ..core.dims import dim as dim_of_text
 from ..core.errors import LimitError, ShapeError, Span, SymbolError
+from ..core.nodes import Size
 from ..core.nodes import (
     Call, Declaration, Definition, Expr,
     ExprStatement, Identity, Ones, Power, Statement, Symbol, Transpose, depth as _depth, fold, walk,
@@ -40,6 +41,7 @@ from ..core.shapes import dims_text, normalize
 from .parse import parse_statements
 from .kinds import RESERVED, conventional_kind
 from .typer import Retry, Typer, Var, _with_span
+from .calls import size_of
 
 
 # ---------------------------------------------------------------- the program
@@ -127,6 +129,12 @@ def typecheck(statements: list[Statement], source: str, kinds: dict[str, tuple] 
                 transposed_names.add(node.arg.name)
             if isinstance(node, Power) and isinstance(node.right, Symbol):
                 powered.add(node.right.name)
+    # names used as dims (ones(n), I_n): where they also stand as values, they are sizes
+    dims_used = {c.name for e in all_exprs for node in walk(e)
+                 if isinstance(node, Call) and CALLS.get(node.name) is CALLS["ones"]
+                 for c in node.args if isinstance(c, Symbol)}
+    dims_used |= {node.name[2:] for e in all_exprs for node in walk(e)
+                  if isinstance(node, Symbol) and node.name.startswith("I_")}
     symbols = [n for n in dict.fromkeys(symbols) if n in used]
     variables = set(symbols) | set(declared)
     _check_run_together(symbols, variables | set(defs), declared, defs, all_exprs, source)
@@ -140,6 +148,7 @@ def typecheck(statements: list[Statement], source: str, kinds: dict[str, tuple] 
         demoted = flipped - promoted
         typer = Typer(source, declared, defs, scalars | demoted, set(), variables, kinds, demoted)
         typer.never_demoted = transposed_names
+        typer.dim_names = typer.dim_names | (dims_used - set(declared) - set(defs))  # n in ones(n) / n
         # a Greek name written transposed (θ^T x) is a vector: nobody transposes a scalar
         typer.promoted = set(promoted) | {n for n in transposed_names
                                           if n not in declared and conventional_kind(n) == "scalar"}
@@ -188,6 +197,8 @@ def typecheck(statements: list[Statement], source: str, kinds: dict[str, tuple] 
         if isinstance(node, (Identity, Ones)) and isinstance(node.dim, Var):
             d = final(node.dim)
             return type(node)(d, getattr(node, "span", None))
+        if isinstance(node, Size) and isinstance(node.dim, Var):  # mean(x) of an inferred dim
+            return size_of(final(node.dim))
         if kids and any(k is not c for k, c in zip(kids, node.args)):
             return _with_span(rebuild(node, kids), node)
         return node

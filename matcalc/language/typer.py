@@ -17,6 +17,7 @@ from ..core.nodes import (
     Func, Hadamard, Identity, Inverse, MatMul, Neg, Paren, Norm, Number, Ones, Power, Scale,
     Symbol, Transpose, walk,
 )
+from ..core.nodes import Size
 from ..core.shapes import describe_shape, normalize, transposed
 from .calls import CallRules
 from .kinds import DIM_NAMES, RESERVED, conventional_kind
@@ -65,6 +66,7 @@ class Typer(CallRules):
         self.rigid: set[str] = set()
         for dims in declared.values():
             self.rigid.update(d for d in dims if isinstance(d, str))
+        self.dim_names = frozenset(self.rigid)  # the declared dims: their names are sizes too
 
     # union-find over dims ------------------------------------------------
     def var(self) -> Var:
@@ -173,6 +175,8 @@ class Typer(CallRules):
             if sized is not None and node.name not in self.declared and node.name not in self.defs:
                 d = self.dim_of(sized)
                 return Identity(d, node.span), (d, d)  # I_n: the n x n identity
+            if node.name in self.dim_names and node.name not in self.declared and node.name not in self.defs:
+                return Size(node.name, node.span), ()  # a dim used as a number: sum(x) / n, 1/N
             if node.name in RESERVED and node.name not in self.declared and node.name not in self.defs:
                 self.misuse(f"{node.name} is a function: write {node.name}(…)", node)
             return self.symbol(node)
