@@ -33,6 +33,7 @@ CASES = [
     ("λ - x^T y", ["λ", "x"], "any"),
     ("sum(W^T W)", ["W"], "any"),
     ("W : n x m; mean(W) + var(x) + max(W x) - min(x) + sum(W, 2)^T u / n", ["W", "x", "u"], "any"),
+    ("X : N x D; W : D x C; b : C; c : N; sum(tanh(X W + b^T + c)) + sum(exp(c - X W))", ["W", "b", "c"], "any"),
 ]
 
 

@@ -106,6 +106,8 @@ CASES = [
          lambda e: (e["W"] == e["W"].max()) * 1.0 + np.sum(e["x"] == e["x"].min())),
     Case("row_and_column_sums", "rowsum(W)^T u + sum(W, 1) x + colsum(W) x + sum(W, 2)^T u",
          lambda e: 2 * e["W"].sum(axis=1) @ e["u"] + 2 * e["W"].sum(axis=0) @ e["x"]),
+    Case("broadcast_row_and_column", "W V + b - u^T",
+         lambda e: e["W"] @ e["V"] + e["b"][:, None] - e["u"][None, :]),
     Case("last_definition_is_the_function", "a1 = W x; s = u^T a1", lambda e: e["u"] @ e["W"] @ e["x"]),
 ]
 

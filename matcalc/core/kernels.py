@@ -70,12 +70,25 @@ def transpose(v):
     return v.T
 
 
+def columns(terms):
+    """The terms of an elementwise operation with a matrix among them, a column (1-D) as an
+    (n, 1) array, so that numpy broadcasts it along the rows (it would along the columns)."""
+    if any(np.ndim(t) == 2 for t in terms):
+        return [np.reshape(t, (-1, 1)) if np.ndim(t) == 1 else t for t in terms]
+    return terms
+
+
 def add(*terms):
-    return reduce(np.add, terms)
+    return reduce(np.add, columns(terms))
 
 
 def multiply(*terms):
-    return reduce(np.multiply, terms)
+    return reduce(np.multiply, columns(terms))
+
+
+def divide(a, b):
+    a, b = columns([a, b])
+    return a / b
 
 
 def power(c, p):

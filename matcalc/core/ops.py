@@ -78,7 +78,7 @@ ROWS: tuple[Op, ...] = (
     Op(Hadamard, "hadamard", (), (".*", "⊙", r"\odot", "∘", r"\circ"), None, "broadcast", HADAMARD, "infix",
        " ⊙ ", r" \odot ", kernels.multiply, "{0} * {1}", "⊙"),
     Op(ElemDiv, "elemdiv", (), ("./",), 2, "broadcast", HADAMARD, "infix", " ./ ", r" \oslash ",
-       lambda a, b: a / b, "{0} / {1}", "⊘"),
+       kernels.divide, "{0} / {1}", "⊘"),
     Op(Div, "div", (), ("/", r"\frac", r"\dfrac", r"\tfrac"), 2, "first", DIV, "quotient", " / ", r"\frac",
        lambda a, c: a / c, "{0} / {1}", "÷"),
     Op(MatMul, "matmul", (), (" ", "*", r"\cdot"), None, "matmul", PRODUCT, "product", " ", " ",

@@ -43,7 +43,13 @@ def _node_dim(node) -> object:
 
 
 def _first_shaped(node, kids, shapes):
-    return next((k for k in kids if k), ())
+    """The shape of an elementwise combination: a matrix over the rows (1 x m) and columns (n)
+    broadcast along it, which are over the scalars."""
+    out = ()
+    for k in kids:
+        if len(k) > len(out) or (len(k) == 2 and is_one(out[0]) and not is_one(k[0])):
+            out = k
+    return out
 
 
 def _matmul(node, kids, shapes):

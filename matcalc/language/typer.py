@@ -274,6 +274,10 @@ class Typer(CallRules):
                 result, first = s, original
                 continue
             if len(s) != len(result) or not all(self.unify(a, b) for a, b in zip(s, result)):
+                spread = self.broadcast(s, result)
+                if spread is not None:  # X W + b^T: a row added to each row; X + b: a column to each column
+                    result, first = spread, (original if spread is s else first)
+                    continue
                 hint = None
                 if len(s) + len(result) == 3 or (len(s) == 2 and len(result) == 2):
                     hint = "a transpose may be missing"
@@ -281,6 +285,19 @@ class Typer(CallRules):
                            f"{self.text(original)} is {self.show(s)}", node, hint, retry_from=node)
         self.no_demoted_broadcast(node, exprs, shapes, result)
         return _with_span(build.add(*exprs), node), result
+
+    def broadcast(self, a: tuple, b: tuple) -> tuple | None:
+        """The shape of a + b where one is a matrix and the other a row (1 x m) or a column (n) of
+        it, broadcast along the other axis; None if they do not broadcast. (Equal shapes are
+        the caller's case.)"""
+        for row, mat in ((a, b), (b, a)):
+            if len(mat) != 2 or self.find(mat[0]) == 1:
+                continue
+            if len(row) == 2 and self.find(row[0]) == 1 and self.unify(row[1], mat[1]):
+                return mat
+            if len(row) == 1 and self.unify(row[0], mat[0]):
+                return mat
+        return None
 
     def product(self, node, factors) -> tuple[Expr, tuple]:
         """Left to right: scalars scale, everything else multiplies as matrices."""
@@ -349,6 +366,9 @@ class Typer(CallRules):
                 result = s
                 continue
             if len(s) != len(result) or not all(self.unify(a, b) for a, b in zip(s, result)):
+                if op in ("⊙", "./") and (spread := self.broadcast(s, result)) is not None:
+                    result = spread  # γ^T ⊙ X: a row times each row; b ⊙ X a column times each column
+                    continue
                 self.error(f"{self.text(node)}: {op} needs equal shapes, but the sides are "
                            f"{self.show(result)} and {self.show(s)}", node,
                            "a transpose may be missing" if len(s) != len(result) else None,

@@ -432,6 +432,11 @@ def _expr(w: _Writer, node: Expr, vals: dict) -> tuple[str, bool, list | None]:
         return f"{kid[0].op()}.T", True, None
     if t is MatMul:
         return _matmul(w, node, vals), False, None
+    if t in (Add, Hadamard, ElemDiv) and len(shape) == 2 and any(len(w.shape(c)) == 1 for c in node.args):
+        # a column added to (multiplying, dividing) each column of a matrix: as a (n, 1) array
+        sign = {Add: " + ", Hadamard: " * ", ElemDiv: " / "}[t]
+        code = sign.join(f"{v.op()}[:, None]" if len(w.shape(c)) == 1 else v.op() for c, v in zip(node.args, kid))
+        return code, False, None
     if t is Add:
         buf = next((i for i, (c, v) in enumerate(zip(node.terms, kid)) if w.dead(c, v, shape)), None)
         if buf is not None:  # accumulate into a temporary no one else reads
