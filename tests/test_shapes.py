@@ -188,7 +188,7 @@ def test_matmul_shapes():
     "W : n x m; diag(W)",
     "x : n; x^2",
     "W : n x m; W^2",
-    "W : n x m; softmax(W)",
+    "c : scalar; softmax(c)",
     "x : n; tr(x)",
     "x : n; y : n; x y",
     "x y",

@@ -260,14 +260,23 @@ def _diagpart(node: DiagPart, g: Expr, ctx: Context):
 
 @vjp(Softmax)
 def _softmax(node: Softmax, g: Expr, ctx: Context):
-    """d<g, s> = <(diag(s) - s sᵀ) g, dx>, s = softmax(x)"""
+    """d<g, s> = <(diag(s) - s sᵀ) g, dx>, s = softmax(x);
+    row by row, of a matrix: d<G, S> = <S ⊙ (G - (S ⊙ G) 1), dZ>, S = softmax(Z)"""
+    shape = ctx.shape(node)
+    if len(shape) == 2:  # a row (1 x m) too
+        row_sums = build.matmul(build.hadamard(node, g), build.ones(shape[1]))
+        return (build.hadamard(node, build.sub(g, row_sums)),)
     return (build.sub(build.hadamard(node, g), build.matmul(node, build.transpose(node), g)),)
 
 
 @vjp(LogSoftmax)
 def _logsoftmax(node: LogSoftmax, g: Expr, ctx: Context):
-    """d<g, logsoftmax(x)> = <g - softmax(x) 1ᵀ g, dx>"""
+    """d<g, logsoftmax(x)> = <g - softmax(x) 1ᵀ g, dx>;
+    row by row, of a matrix: d<G, logsoftmax(Z)> = <G - softmax(Z) ⊙ (G 1), dZ>"""
     s = build.softmax(node.arg)
+    shape = ctx.shape(node)
+    if len(shape) == 2:  # a row (1 x m) too
+        return (build.sub(g, build.hadamard(s, build.matmul(g, build.ones(shape[1])))),)
     return (build.sub(g, ctx.mul(build.total(g), s)),)
 
 

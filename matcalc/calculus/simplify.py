@@ -304,6 +304,9 @@ class Simplifier:
         if merged is not None:
             return merged
         terms = list(e.terms)
+        softmax = _row_softmax(terms, self.shape)
+        if softmax is not None:
+            return softmax
         for i, t in enumerate(terms):
             if isinstance(t, Scale):
                 return build.scale(t.left, build.hadamard(*terms[:i], t.right, *terms[i + 1:]))
@@ -674,3 +677,28 @@ def _signed(sign: int, coef: Expr | None, core: Expr) -> Expr:
 def simplify(e: Expr, shape: Callable[[Expr], tuple]) -> Expr:
     """e in textbook form (see the module docstring)."""
     return Simplifier(shape)(e)
+
+
+def _row_softmax(terms: list, shape) -> Expr | None:
+    """(c ./ (exp(Z) 1)) 1ᵀ ⊙ exp(Z) = (c 1ᵀ) ⊙ softmax(Z): the gradient of a row-wise log-sum-exp."""
+    for i, t in enumerate(terms):
+        if not (isinstance(t, Func) and t.name == "exp" and t.order == 0 and len(shape(t)) == 2):
+            continue
+        sums = MatMul((t, Ones(shape(t)[1])))
+        for j, f in enumerate(terms):
+            if not (isinstance(f, MatMul) and len(f.terms) == 2 and isinstance(f.terms[1], Transpose)
+                    and isinstance(f.terms[1].arg, Ones)):
+                continue
+            c = f.terms[0]
+            if isinstance(c, ElemDiv) and c.right == sums:
+                rest = c.left
+            elif isinstance(c, Hadamard) and ElemDiv(build.ONE, sums) in c.terms:
+                k = c.terms.index(ElemDiv(build.ONE, sums))
+                rest = build.hadamard(*c.terms[:k], *c.terms[k + 1:])
+            else:
+                continue
+            others = [x for k, x in enumerate(terms) if k not in (i, j)]
+            spread = build.matmul(rest, f.terms[1]) if not build.is_one(rest) else None
+            parts = [p for p in (spread, *others) if p is not None]
+            return build.hadamard(*parts, Softmax(t.arg)) if parts else Softmax(t.arg)
+    return None

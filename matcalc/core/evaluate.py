@@ -22,7 +22,7 @@ from .nodes import Expr, Func, Identity, Number, Ones, Size, Symbol, fold, walk
 from .ops import OPS
 from .program import Program, needed_definitions
 from .shapes import describe_shape, shape_of
-from .stable import logsumexp_arg, logsumexp_columns_arg, stable
+from .stable import logsumexp_arg, logsumexp_columns_arg, logsumexp_rows_arg, stable
 
 symbolic = LazyModule("matcalc.core.symbolic")
 
@@ -277,6 +277,8 @@ class _Evaluator:
             value = kernels.logsumexp(self.memo[z])
         elif (z := logsumexp_columns_arg(node)) is not None and z in self.memo and len(self.shape(z)) == 2:
             value = kernels.logsumexp_columns(self.memo[z])
+        elif (z := logsumexp_rows_arg(node)) is not None and z in self.memo and len(self.shape(z)) == 2:
+            value = kernels.logsumexp_rows(self.memo[z])
         elif t is Func:
             value = self.function(node, kids[0])
         else:

@@ -12,13 +12,21 @@ from .lazy import np
 
 
 def softmax(z):
-    e = np.exp(z - np.max(z))
-    return e / np.sum(e)
+    """softmax of a vector; of a matrix, of each row."""
+    e = np.exp(z - np.max(z, axis=-1, keepdims=True))
+    return e / np.sum(e, axis=-1, keepdims=True)
 
 
 def logsoftmax(z):
-    shifted = z - np.max(z)
-    return shifted - np.log(np.sum(np.exp(shifted)))
+    shifted = z - np.max(z, axis=-1, keepdims=True)
+    return shifted - np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True))
+
+
+def logsumexp_rows(z):
+    """log(exp(Z) 1): the log-sum-exp of each row, as a column."""
+    m = np.max(z, axis=1)
+    m = np.where(np.isfinite(m), m, 0.0)
+    return m + np.log(np.sum(np.exp(z - m[:, None]), axis=1))
 
 
 def logsumexp(z):

@@ -72,3 +72,12 @@ def logsumexp_columns_arg(node: Expr) -> Expr | None:
     return None
 
 
+
+
+def logsumexp_rows_arg(node: Expr) -> Expr | None:
+    """Z, where node is log(exp(Z) 1): the log-sum-exp of each row (logsumexp(Z)), max subtracted."""
+    if _is_log(node) and type(node.arg) is MatMul and len(node.arg.terms) == 2:
+        e, ones = node.arg.terms
+        if type(ones) is Ones and is_exp(e):
+            return e.arg
+    return None

@@ -60,9 +60,14 @@ class CallRules:
         return op.node(exprs[0], node.span), ()
 
     def call_lse(self, node, op: Op, exprs, shapes):
-        """logsumexp(x) = log(sum(exp(x))), x a vector."""
-        if len(shapes[0]) != 1:
-            self.error(f"{self.text(node)}: logsumexp takes a vector, not {self.show(shapes[0])}", node)
+        """logsumexp(x) = log(sum(exp(x))), x a vector; of a matrix, row by row:
+        logsumexp(S) = log(exp(S) 1), a column (the batch convention)."""
+        s = shapes[0]
+        if len(s) == 2:
+            return Func("log", build.matmul(Func("exp", exprs[0]), Ones(s[1])), 0, node.span), \
+                ((s[0],) if self.find(s[0]) != 1 else ())
+        if len(s) != 1:
+            self.error(f"{self.text(node)}: logsumexp takes a vector or a matrix, not {self.show(shapes[0])}", node)
         return Func("log", Sum(Func("exp", exprs[0])), 0, node.span), ()
 
     def call_norm(self, node, op: Op, exprs, shapes):
@@ -79,9 +84,9 @@ class CallRules:
 
     def call_vector(self, node, op: Op, exprs, shapes):
         s = shapes[0]
-        if len(s) != 1:
-            self.error(f"{self.text(node)}: {op.name} takes a vector, but {self.text(node.call_args[0])} is "
-                       f"{self.show(s)}", node, "apply it to one column at a time" if len(s) == 2 else None)
+        if not s:  # of a matrix it acts on each row (the batch convention)
+            self.error(f"{self.text(node)}: {op.name} takes a vector or a matrix (row by row), but "
+                       f"{self.text(node.call_args[0])} is {self.show(s)}", node)
         return op.node(exprs[0], node.span), s
 
     def call_diag(self, node, op: Op, exprs, shapes):

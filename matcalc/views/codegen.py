@@ -51,7 +51,7 @@ from ..core.nodes import (
 )
 from ..core.program import Program
 from ..core.shapes import shape_of
-from ..core.stable import logsumexp_arg, logsumexp_columns_arg, stable
+from ..core.stable import logsumexp_arg, logsumexp_columns_arg, logsumexp_rows_arg, stable
 
 symbolic = LazyModule("matcalc.core.symbolic")
 
@@ -515,6 +515,10 @@ def _expr(w: _Writer, node: Expr, vals: dict) -> tuple[str, bool, list | None]:
             z = vals[z].op()  # log(onesᵀ exp Z), column by column, max subtracted
             return "", True, lambda n: [f"{n} = np.max({z}, axis=0)",
                                         f"{n} = ({n} + np.log(np.sum(np.exp({z} - {n}), axis=0)))[None, :]"]
+        if (z := logsumexp_rows_arg(node)) is not None and len(w.shape(z)) == 2:
+            z = vals[z].op()  # log(exp(Z) 1), row by row, max subtracted
+            return "", True, lambda n: [f"{n} = np.max({z}, axis=1, keepdims=True)",
+                                        f"{n} = {n}[:, 0] + np.log(np.sum(np.exp({z} - {n}), axis=1))"]
         row = FUNCTIONS.get(node.name) if node.order == 0 else None
         if row is not None and row.code_into is not None and w.dead(node.arg, kid[0], shape):
             x = kid[0].get()
@@ -638,7 +642,7 @@ def generate(program: Program, results=(), name: str = FUNCTION_NAME) -> Generat
     for n in order:
         for c in n.args:
             uses[c] = uses.get(c, 0) + 1
-        z = logsumexp_arg(n) or logsumexp_columns_arg(n)
+        z = logsumexp_arg(n) or logsumexp_columns_arg(n) or logsumexp_rows_arg(n)
         if z is not None:  # a stable form reads z itself, past exp(z): z may not be overwritten
             uses[z] = uses.get(z, 0) + 1
 
