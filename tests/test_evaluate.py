@@ -108,9 +108,9 @@ CASES = [
          lambda e: 2 * e["W"].sum(axis=1) @ e["u"] + 2 * e["W"].sum(axis=0) @ e["x"]),
     Case("broadcast_row_and_column", "W V + b - u^T",
          lambda e: e["W"] @ e["V"] + e["b"][:, None] - e["u"][None, :]),
-    Case("softmax_rows", "softmax(W V) + logsoftmax(V W)^T",
+    Case("softmax_rows", "softmax(W V) + logsoftmax(A)^T",
          lambda e: (lambda S, T: np.exp(S) / np.exp(S).sum(axis=1, keepdims=True)
-                    + (T - np.log(np.exp(T).sum(axis=1, keepdims=True))).T)(e["W"] @ e["V"], e["V"] @ e["W"])),
+                    + (T - np.log(np.exp(T).sum(axis=1, keepdims=True))).T)(e["W"] @ e["V"], e["A"])),
     Case("logsumexp_rows", "logsumexp(W)", lambda e: np.log(np.exp(e["W"]).sum(axis=1))),
     Case("last_definition_is_the_function", "a1 = W x; s = u^T a1", lambda e: e["u"] @ e["W"] @ e["x"]),
 ]

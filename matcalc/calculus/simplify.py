@@ -22,6 +22,7 @@ from ..core.nodes import (
     MatMul, Neg, Number, Ones, Power, Scale, Sum, Symbol, Trace, Transpose, fold,
 )
 from ..core.build import rebuild
+from ..core.nodes import Size
 
 symbolic = LazyModule("matcalc.core.symbolic")
 
@@ -265,6 +266,11 @@ class Simplifier:
             if isinstance(a, Transpose) and isinstance(a.arg, Ones) and isinstance(b, Symbol) \
                     and b.name in self.sums_to_one:
                 return build.matmul(*terms[:i], *terms[i + 2:]) if len(terms) > 2 else build.ONE
+            if isinstance(a, Transpose) and isinstance(a.arg, Ones) and isinstance(b, Ones) \
+                    and a.arg.dim == b.dim and a.arg.dim is not None:  # 1ᵀ 1 = n
+                n = build.number(b.dim) if isinstance(b.dim, int) else Size(b.dim)
+                rest = terms[:i] + terms[i + 2:]
+                return build.scale(n, build.matmul(*rest)) if rest else n
         for i, t in enumerate(terms):
             if isinstance(t, Scale):
                 return build.scale(t.left, build.matmul(*terms[:i], t.right, *terms[i + 1:]))

@@ -279,6 +279,8 @@ def _combine(a: tuple, b: tuple) -> tuple[str, str]:
             return ka, f"{A} * {B}"
         if ka == "scal":
             return "scal", f"{A} * {B}"
+    if kb == "scal" and ka in ("ones_col", "ones_row"):
+        return ("col" if ka == "ones_col" else "row1"), f"np.ones({xa}) * {B}"
     if ka == "scal":
         if kb in ("col", "row1", "mat", "diag"):
             return kb, f"{A} * {B}"
