@@ -112,6 +112,9 @@ CASES = [
          lambda e: (lambda S, T: np.exp(S) / np.exp(S).sum(axis=1, keepdims=True)
                     + (T - np.log(np.exp(T).sum(axis=1, keepdims=True))).T)(e["W"] @ e["V"], e["A"])),
     Case("logsumexp_rows", "logsumexp(W)", lambda e: np.log(np.exp(e["W"]).sum(axis=1))),
+    Case("matrix_powers", "tr(A^3) + y^T X^{-2} y + sum(A^0) + sum(A^1)",
+         lambda e: np.trace(e["A"] @ e["A"] @ e["A"]) + e["y"] @ np.linalg.inv(e["X"] @ e["X"]) @ e["y"]
+         + N + np.sum(e["A"])),
     Case("last_definition_is_the_function", "a1 = W x; s = u^T a1", lambda e: e["u"] @ e["W"] @ e["x"]),
 ]
 

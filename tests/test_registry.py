@@ -20,7 +20,7 @@ from matcalc.core.nodes import (
     LogDet, LogSoftmax, MatMul, Max, Min, Neg, Norm, Number, Ones, Power, Scale, Softmax, Sum, Symbol, Trace,
     Transpose, walk,
 )
-from matcalc.core.nodes import ArgMax, ArgMin, Largest, Size, Smallest
+from matcalc.core.nodes import ArgMax, ArgMin, Largest, MatPower, Size, Smallest
 from matcalc.core.ops import CALLS, FORMS, OPS, ROWS
 from matcalc.core.shapes import RULES as SHAPE_RULES
 from matcalc.language.calls import CallRules
@@ -64,6 +64,7 @@ EXAMPLES: dict[type, tuple[str, str, str]] = {
     Smallest: ("X : n x m; min(exp(X))", "X", "any"),
     ArgMax: ("x : n; y : n; y^T argmax(x) + sum(y)", "y", "any"),
     ArgMin: ("X : n x m; Y : n x m; tr(Y^T argmin(X)) + sum(Y)", "Y", "any"),
+    MatPower: ("X : n x n; u : n; v : n; u^T X^3 v + tr(X^2)", "X", "any"),
 }
 LEAVES = (Symbol, Number, Identity, Ones, Size)
 FUNCTION_DOMAINS = {"log": "positive", "sqrt": "positive"}

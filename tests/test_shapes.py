@@ -2,7 +2,7 @@
 import pytest
 
 import matcalc
-from matcalc.core.nodes import ArgMax, ArgMin, Largest, Size, Smallest
+from matcalc.core.nodes import ArgMax, ArgMin, Largest, MatPower, Size, Smallest
 from matcalc import ShapeError
 from matcalc.core.nodes import (
     NODE_CLASSES, Add, Det, Diag, DiagPart, Div, ElemDiv, ElemPower, Func, Hadamard, Identity,
@@ -146,6 +146,7 @@ SHAPE_CASES = {
     Smallest: ("min(x)", ()),
     ArgMax: ("argmax(W)", (n, m)),
     ArgMin: ("argmin(x)", (n,)),
+    MatPower: ("A^3", (n, n)),
 }
 
 

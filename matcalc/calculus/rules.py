@@ -16,12 +16,12 @@ from ..core.errors import MissingRuleError
 from ..core.functions import FUNCTIONS
 from ..core.lazy import LazyModule
 from ..core.nodes import (
-    Add, Det, Diag, DiagPart, Div, ElemDiv, ElemPower, Expr, Func, Hadamard, Inverse,
+    Add, Det, Diag, DiagPart, Div, ElemDiv, ElemPower, Expr, Func, Hadamard, Identity, Inverse,
     LogDet, LogSoftmax, MatMul, Max, Min, Neg, Norm, Number, Power, Scale, Softmax, Sum,
     Trace, Transpose,
 )
 
-from ..core.nodes import ArgMax, ArgMin, Largest, Smallest
+from ..core.nodes import ArgMax, ArgMin, Largest, MatPower, Smallest
 
 symbolic = LazyModule("matcalc.core.symbolic")
 
@@ -329,3 +329,23 @@ def _argmax(node: ArgMax, g: Expr, ctx: Context):
 def _argmin(node: ArgMin, g: Expr, ctx: Context):
     """d argmin(x) = 0: the indicator is constant wherever the smallest entry is unique"""
     return (None,)
+
+
+def matrix_power(x: Expr, j: int) -> Expr:
+    """X^j as a tree: I (j = 0, left to the caller), X, X^j."""
+    return x if j == 1 else MatPower(x, build.number(j))
+
+
+@vjp(MatPower)
+def _matpower(node: MatPower, g: Expr, ctx: Context):
+    """d<G, X^k> = Σ_{j=0}^{k-1} <(X^j)ᵀ G (X^{k-1-j})ᵀ, dX>"""
+    x, k = node.left, int(node.right.value)
+    terms = []
+    for j in range(k):
+        left = [build.transpose(matrix_power(x, j))] if j else []
+        right = [build.transpose(matrix_power(x, k - 1 - j))] if k - 1 - j else []
+        if isinstance(g, Identity):  # (X^j)ᵀ (X^{k-1-j})ᵀ = (X^{k-1})ᵀ: tr(X^k) gives k (X^{k-1})ᵀ
+            terms.append(build.transpose(matrix_power(x, k - 1)))
+            continue
+        terms.append(ctx.mul(*left, g, *right))
+    return build.add(*terms), None

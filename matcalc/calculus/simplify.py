@@ -22,7 +22,7 @@ from ..core.nodes import (
     MatMul, Neg, Number, Ones, Power, Scale, Sum, Symbol, Trace, Transpose, fold,
 )
 from ..core.build import rebuild
-from ..core.nodes import Size
+from ..core.nodes import MatPower, Size
 
 symbolic = LazyModule("matcalc.core.symbolic")
 
@@ -278,6 +278,10 @@ class Simplifier:
                 return build.neg(build.matmul(*terms[:i], t.arg, *terms[i + 1:]))
             if isinstance(t, Div):
                 return build.div(build.matmul(*terms[:i], t.left, *terms[i + 1:]), t.right)
+        for i in range(len(terms) - 1):
+            merged = _merged_powers(terms[i], terms[i + 1])
+            if merged is not None:  # X X^2 = X^3, (X^2)^T X^T = (X^3)^T
+                return build.matmul(*terms[:i], merged, *terms[i + 2:])
         for i in range(len(terms) - 1):
             a, b = terms[i], terms[i + 1]
             if _inverse_pair(a, b):  # X^{-1} X = I, X^T X^{-T} = I
@@ -708,3 +712,25 @@ def _row_softmax(terms: list, shape) -> Expr | None:
             parts = [p for p in (spread, *others) if p is not None]
             return build.hadamard(*parts, Softmax(t.arg)) if parts else Softmax(t.arg)
     return None
+
+
+def _power_parts(f: Expr) -> tuple[Expr, int, bool]:
+    """(X, k, transposed) for X, Xᵀ, X^k, (X^k)ᵀ."""
+    transposed = isinstance(f, Transpose)
+    if transposed:
+        f = f.arg
+    if isinstance(f, MatPower):
+        return f.left, int(f.right.value), transposed
+    return f, 1, transposed
+
+
+def _merged_powers(a: Expr, b: Expr) -> Expr | None:
+    """X^p X^q = X^{p+q} (and of transposes), where one of them is a matrix power already."""
+    if not (isinstance(a, MatPower) or isinstance(b, MatPower) or isinstance(getattr(a, "arg", None), MatPower)
+            or isinstance(getattr(b, "arg", None), MatPower)):
+        return None
+    (x, p, s), (y, q, t) = _power_parts(a), _power_parts(b)
+    if x != y or s != t:
+        return None
+    power = MatPower(x, build.number(p + q))
+    return build.transpose(power) if s else power

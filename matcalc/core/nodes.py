@@ -286,6 +286,12 @@ class Scale(Binary):
 
 
 @node
+class MatPower(Binary):
+    """X^k, an integer power k ≥ 2 of a square matrix (the number k on the right)."""
+    span: Span | None = _span()
+
+
+@node
 class Max(Binary):
     """max(a, b), elementwise."""
     span: Span | None = _span()
@@ -385,7 +391,7 @@ NODE_CLASSES: tuple[type[Expr], ...] = (
     Symbol, Number, Identity, Ones, Neg, Transpose, Inverse, Sum, Norm, Trace, Det,
     LogDet, Diag, DiagPart, Softmax, LogSoftmax, Func, Div, ElemDiv, Power, ElemPower,
     Scale, Max, Min, Add, MatMul, Hadamard,
-    Size, Largest, Smallest, ArgMax, ArgMin,
+    Size, Largest, Smallest, ArgMax, ArgMin, MatPower,
 )
 """Every node class of a typed tree (the registry that each module must cover)."""
 

@@ -28,7 +28,7 @@ from .nodes import (
     LogSoftmax, MatMul, Max, Min, Neg, Norm, Number, Ones, Power, Scale, Softmax, Sum, Symbol, Trace,
     Transpose,
 )
-from .nodes import ArgMax, ArgMin, Largest, Size, Smallest
+from .nodes import ArgMax, ArgMin, Largest, MatPower, Size, Smallest
 
 # binding strength, loosest first (the grammar's levels)
 ADD = 10         # a + b, a - b
@@ -133,6 +133,8 @@ ROWS: tuple[Op, ...] = (
        kernels.argmax_indicator, ("{t} = np.equal({0}, np.max({0})) * 1.0", "{t} = {t} / np.sum({t})"), "argmax"),
     Op(ArgMin, "argmin", ("argmin",), (), 1, "same", ATOM, "call", "argmin", r"\operatorname{argmin}",
        kernels.argmin_indicator, ("{t} = np.equal({0}, np.min({0})) * 1.0", "{t} = {t} / np.sum({t})"), "argmin"),
+    Op(MatPower, "matpower", (), ("^",), 2, "first", POSTFIX, "power", "^", "^",
+       lambda x, k: np.linalg.matrix_power(x, int(k)), "np.linalg.matrix_power({0}, int({1}))", "^k"),
     Op(None, "mean", ("mean",), (), 1, "mean", ATOM, "call", "", "", None, None, ""),
     Op(None, "var", ("var",), (), 1, "var", ATOM, "call", "", "", None, None, ""),
     Op(None, "rowsum", ("rowsum",), (), 1, "rowsum", ATOM, "call", "", "", None, None, ""),

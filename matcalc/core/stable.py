@@ -9,6 +9,7 @@ with the max subtracted.
 from __future__ import annotations
 
 from . import build
+from .nodes import Largest
 from .nodes import Add, Div, Expr, Func, LogSoftmax, MatMul, Ones, Scale, Softmax, Sum, Transpose, fold, with_args
 
 
@@ -44,11 +45,18 @@ def _rewrite(node: Expr) -> Expr:
             return Func("softplus", inner)
     # e^z / sum(e^z) and (1 / sum(e^z)) e^z: softmax(z)
     if t is Div and is_exp(node.left) and node.right == Sum(node.left):
-        return Softmax(node.left.arg)
+        return _softmax_of_all(node.left.arg)
     if t is Scale and is_exp(node.right) and type(node.left) is Div and build.is_one(node.left.left) \
             and node.left.right == Sum(node.right):
-        return Softmax(node.right.arg)
+        return _softmax_of_all(node.right.arg)
     return node
+
+
+def _softmax_of_all(z: Expr) -> Expr:
+    """e^z / sum(e^z) over every entry (softmax(z) for a vector; a matrix's softmax is row by row),
+    the largest entry subtracted first."""
+    shifted = Func("exp", build.sub(z, Largest(z)))
+    return Div(shifted, Sum(shifted))
 
 
 def stable(e: Expr, memo: dict | None = None) -> Expr:

@@ -124,6 +124,9 @@ class LatexPrinter(Printer):
     def _print_Power(self, e: Power) -> str:
         return self.base(e.left) + "^{" + self.doprint(e.right) + "}"
 
+    def _print_MatPower(self, e) -> str:
+        return self.base(e.left) + "^{" + self.doprint(e.right) + "}"
+
     def _print_ElemPower(self, e: ElemPower) -> str:
         return self.base(e.left) + OPS[ElemPower].latex + self.doprint(e.right) + "}"
 

@@ -35,13 +35,14 @@ from ..core.nodes import (
     Add, Div, ElemPower, Expr, Func, Identity, Inverse, MatMul, Neg, Norm, Number, Ones, Power, Scale,
     Symbol, Trace, Transpose, fold, walk,
 )
+from ..core.nodes import MatPower
 from ..core.ops import ADD, DIV, HADAMARD, NEG, OPS, POSTFIX, PRODUCT, Op
 from ..core.program import needed_definitions
 from ..core.shapes import dims_text
 
 __all__ = ["Printer", "TextPrinter", "text", "program_text", "declarations"]
 
-POSTFIX_CLASSES = (Transpose, Inverse, Power, ElemPower)
+POSTFIX_CLASSES = (Transpose, Inverse, Power, ElemPower, MatPower)
 
 
 def _negative_coefficient(e: Expr) -> bool:
@@ -276,6 +277,9 @@ class TextPrinter(Printer):
 
     def _print_ElemPower(self, e: ElemPower) -> str:
         return self.base(e.left) + OPS[ElemPower].text + self.exponent(e.right)
+
+    def _print_MatPower(self, e) -> str:
+        return self.base(e.left) + "^" + self.exponent(e.right)
 
     def _print_Div(self, e: Div) -> str:
         return self.paren(e.left, DIV) + OPS[Div].text + self.paren(e.right, POSTFIX)

@@ -30,7 +30,7 @@ from ..core import limits
 from ..core.build import rebuild
 from ..core.dims import dim as dim_of_text
 from ..core.errors import LimitError, ShapeError, Span, SymbolError
-from ..core.nodes import Size
+from ..core.nodes import Number, Size
 from ..core.nodes import (
     Call, Declaration, Definition, Expr,
     ExprStatement, Identity, Ones, Power, Statement, Symbol, Transpose, depth as _depth, fold, walk,
@@ -123,7 +123,7 @@ def typecheck(statements: list[Statement], source: str, kinds: dict[str, tuple] 
             used.update(c.name for c in node.args if isinstance(c, Symbol) and not is_ones)
             if isinstance(node, Call):
                 calls.add(node.name)
-            elif isinstance(node, Power) and isinstance(node.left, Symbol):
+            elif isinstance(node, Power) and isinstance(node.left, Symbol) and not _matrix_power(node):
                 powered.add(node.left.name)
             elif isinstance(node, Transpose) and isinstance(node.arg, Symbol):
                 transposed_names.add(node.arg.name)
@@ -140,7 +140,8 @@ def typecheck(statements: list[Statement], source: str, kinds: dict[str, tuple] 
     _check_run_together(symbols, variables | set(defs), declared, defs, all_exprs, source)
 
     kinds = {n: k for n, k in (kinds or {}).items() if n not in declared and n in symbols}
-    scalars = {s for s in powered if s not in declared} | {n for n, k in kinds.items() if k == 0}
+    scalars = {s for s in powered if s not in declared and kinds.get(s) != 2} | \
+        {n for n, k in kinds.items() if k == 0}
     def attempt(flipped: frozenset[str]):
         # a flipped name goes against the convention: a vector name becomes a scalar (demoted),
         # a lower-case Greek name a vector (promoted: θ in X θ - y)
@@ -208,6 +209,12 @@ def typecheck(statements: list[Statement], source: str, kinds: dict[str, tuple] 
     return Program(source=source, expr=typed_target, definitions=typed_defs, shapes=shapes, name=name,
                    properties={n: frozenset(p) for n, p in properties.items() if p},
                    functions=frozenset(typer.functions), declared=frozenset(declared))
+
+
+def _matrix_power(node: Power) -> bool:
+    """X^3 of an upper-case name, an integer power: a matrix power (the name is no scalar)."""
+    p = node.right
+    return conventional_kind(node.left.name) == "matrix" and isinstance(p, Number) and p.value.denominator == 1
 
 
 MAX_DEMOTION_ATTEMPTS = 64

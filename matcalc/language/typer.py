@@ -17,7 +17,7 @@ from ..core.nodes import (
     Func, Hadamard, Identity, Inverse, MatMul, Neg, Paren, Norm, Number, Ones, Power, Scale,
     Symbol, Transpose, walk,
 )
-from ..core.nodes import Size
+from ..core.nodes import MatPower, Size
 from ..core.shapes import describe_shape, normalize, transposed
 from .calls import CallRules
 from .kinds import DIM_NAMES, RESERVED, conventional_kind
@@ -397,6 +397,8 @@ class Typer(CallRules):
         if shapes[1]:
             self.error(f"{self.text(node)}: the exponent must be a scalar, not {self.show(shapes[1])}",
                        node.right, retry_from=node.right)
+        if len(shapes[0]) == 2 and isinstance(exponent, Number) and exponent.value.denominator == 1:
+            return self.matrix_power(node, base, shapes[0], int(exponent.value))
         if shapes[0]:
             original = node.right
             if isinstance(original, Symbol) and original.name == "T":
@@ -409,6 +411,20 @@ class Typer(CallRules):
             self.error(f"{self.text(node)}: ^ raises a scalar to a power, but {self.text(node.left)} is "
                        f"{self.show(shapes[0])}", node, hint, retry_from=node.left)
         return _with_span(build.power(base, exponent), node), ()
+
+
+    def matrix_power(self, node, base, shape, k: int):
+        """X^k for an integer k of a square X: X^0 = I, X^1 = X, X^{-k} = (X^{-1})^k."""
+        if not self.unify(shape[0], shape[1]):
+            self.error(f"{self.text(node)}: {self.text(node.left)} is {self.show(shape)}, not square; only a square "
+                       "matrix has powers", node, f'for an elementwise power write "{self.text(node.left)} .^ {k}"')
+        if k == 0:
+            return Identity(shape[0], node.span), shape
+        if k < 0:
+            base, k = build.inverse(base), -k
+        if k == 1:
+            return base, shape
+        return MatPower(base, build.number(k), node.span), shape
 
 
 BALANCE_FROM = 16
