@@ -159,7 +159,12 @@ class _Dims:
 
 
 def _is_whole(value) -> bool:
-    return isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value > 0
+    """A positive whole number (3, or 3.0 as the graph passes numbers): a size given in env."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, (float, np.floating)):
+        return value > 0 and float(value).is_integer()
+    return isinstance(value, (int, np.integer)) and value > 0
 
 
 def _check_inputs(inputs: dict[str, Symbol], shapes: dict[str, tuple], env: dict, dims: _Dims,

@@ -1,3 +1,4 @@
+# ruff: noqa: C408  (keyword dicts read like the Example fields they fill)
 """The gallery's models: the layers and losses of real networks, on batches (issue 12).
 
 Plain data, read by :mod:`matcalc.views.gallery` (which makes them examples like the others):
