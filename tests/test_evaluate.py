@@ -115,6 +115,9 @@ CASES = [
     Case("matrix_powers", "tr(A^3) + y^T X^{-2} y + sum(A^0) + sum(A^1)",
          lambda e: np.trace(e["A"] @ e["A"] @ e["A"]) + e["y"] @ np.linalg.inv(e["X"] @ e["X"]) @ e["y"]
          + N + np.sum(e["A"])),
+    Case("vec_unvec", "W : n x m; vec(W)^T vec(W) + sum(unvec(vec(W), n, m) ⊙ W)",
+         lambda e: 2 * np.sum(e["W"] ** 2)),
+    Case("vec_stacks_columns", "W : n x m; vec(W)", lambda e: e["W"].T.reshape(-1)),
     Case("last_definition_is_the_function", "a1 = W x; s = u^T a1", lambda e: e["u"] @ e["W"] @ e["x"]),
 ]
 

@@ -20,7 +20,7 @@ from matcalc.core.nodes import (
     LogDet, LogSoftmax, MatMul, Max, Min, Neg, Norm, Number, Ones, Power, Scale, Softmax, Sum, Symbol, Trace,
     Transpose, walk,
 )
-from matcalc.core.nodes import ArgMax, ArgMin, Largest, MatPower, Size, Smallest
+from matcalc.core.nodes import ArgMax, ArgMin, Largest, MatPower, Size, Smallest, Unvec, Vec
 from matcalc.core.ops import CALLS, FORMS, OPS, ROWS
 from matcalc.core.shapes import RULES as SHAPE_RULES
 from matcalc.language.calls import CallRules
@@ -65,6 +65,8 @@ EXAMPLES: dict[type, tuple[str, str, str]] = {
     ArgMax: ("x : n; y : n; y^T argmax(x) + sum(y)", "y", "any"),
     ArgMin: ("X : n x m; Y : n x m; tr(Y^T argmin(X)) + sum(Y)", "Y", "any"),
     MatPower: ("X : n x n; u : n; v : n; u^T X^3 v + tr(X^2)", "X", "any"),
+    Vec: ("X : n x m; A : k x n; B : m x l; C : k x l; vec(C)^T vec(A X B)", "X", "any"),
+    Unvec: ("X : n x m; Y : m x n; tr(Y unvec(vec(X) ⊙ vec(X), n, m))", "X", "any"),
 }
 LEAVES = (Symbol, Number, Identity, Ones, Size)
 FUNCTION_DOMAINS = {"log": "positive", "sqrt": "positive"}
@@ -84,7 +86,8 @@ def _facets(cls) -> dict[str, str | None]:
         out[f"{printer.__name__}"] = None if has else f"{printer.__name__} prints neither the class nor its form"
     token = op.text and op.latex
     out["text and LaTeX"] = None if token or op.form in ("leaf", "function") else "no text or LaTeX token"
-    numeric = cls not in (Symbol, Number, Func)  # leaves read env, functions have rows of their own
+    numeric = cls not in (Symbol, Number, Func, Unvec)  # leaves read env, functions have rows of their own
+    # (unvec reshapes to its dims: the evaluator and the code generator write it)
     out["numpy"] = None if not numeric or callable(op.numpy) else "no numpy value"
     out["code"] = None if not numeric or op.code else "no numpy source"
     out["label"] = None if not numeric or op.label else "no graph label"
@@ -148,7 +151,9 @@ def test_the_text_and_latex_of_each_operation_read_back(cls):
 def test_every_call_spelling_types_as_its_operation(name):
     op = CALLS[name]
     arg = {"ones": "n", "inv": "X", "inverse": "X"}.get(name, "X" if op.shape in ("square_to_scalar", "rowsum", "colsum") else "x")
-    args = ", ".join([arg] * (op.arity or 1))
+    args = ", ".join([arg] * (op.arity or 1)) if name != "unvec" else "x, n, 1"
+    if name == "vec":
+        args = "X"
     program = read(f"X : n x n; x : n; {name}({args})")
     if op.node is not None:
         assert any(isinstance(n, op.node) for n in walk(program.expr)), (name, program.expr)

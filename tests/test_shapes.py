@@ -2,7 +2,7 @@
 import pytest
 
 import matcalc
-from matcalc.core.nodes import ArgMax, ArgMin, Largest, MatPower, Size, Smallest
+from matcalc.core.nodes import ArgMax, ArgMin, Largest, MatPower, Size, Smallest, Unvec, Vec
 from matcalc import ShapeError
 from matcalc.core.nodes import (
     NODE_CLASSES, Add, Det, Diag, DiagPart, Div, ElemDiv, ElemPower, Func, Hadamard, Identity,
@@ -11,6 +11,7 @@ from matcalc.core.nodes import (
 )
 from matcalc.language.kinds import conventional_kind
 from matcalc.core.dims import dim as dim_expr
+from matcalc.core.dims import times as dim_times
 from matcalc.core.shapes import shape_of
 
 n, m, k, p, q = (dim_expr(d) for d in "nmkpq")
@@ -147,6 +148,8 @@ SHAPE_CASES = {
     ArgMax: ("argmax(W)", (n, m)),
     ArgMin: ("argmin(x)", (n,)),
     MatPower: ("A^3", (n, n)),
+    Vec: ("W : n x m; vec(W)", (dim_times(n, m),)),
+    Unvec: ("v : 6; unvec(v, 2, 3)", (2, 3)),
 }
 
 

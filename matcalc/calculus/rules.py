@@ -21,7 +21,7 @@ from ..core.nodes import (
     Trace, Transpose,
 )
 
-from ..core.nodes import ArgMax, ArgMin, Largest, MatPower, Smallest
+from ..core.nodes import ArgMax, ArgMin, Largest, MatPower, Smallest, Unvec, Vec
 
 symbolic = LazyModule("matcalc.core.symbolic")
 
@@ -349,3 +349,18 @@ def _matpower(node: MatPower, g: Expr, ctx: Context):
             continue
         terms.append(ctx.mul(*left, g, *right))
     return build.add(*terms), None
+
+
+@vjp(Vec)
+def _vec(node: Vec, g: Expr, ctx: Context):
+    """d<g, vec(X)> = <unvec(g, n, m), dX>, X n x m"""
+    shape = ctx.shape(node.arg)
+    if len(shape) != 2:  # the vec of a vector is itself (of a row, its transpose)
+        return (g,) if len(shape) < 2 else (build.transpose(g),)
+    return (Unvec(g, shape[0], shape[1]),)
+
+
+@vjp(Unvec)
+def _unvec(node: Unvec, g: Expr, ctx: Context):
+    """d<G, unvec(v, n, m)> = <vec(G), dv>"""
+    return (Vec(g),)

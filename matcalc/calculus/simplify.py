@@ -22,7 +22,7 @@ from ..core.nodes import (
     MatMul, Neg, Number, Ones, Power, Scale, Sum, Symbol, Trace, Transpose, fold,
 )
 from ..core.build import rebuild
-from ..core.nodes import MatPower, Size
+from ..core.nodes import MatPower, Size, Unvec, Vec
 
 symbolic = LazyModule("matcalc.core.symbolic")
 
@@ -305,6 +305,34 @@ class Simplifier:
             return None
         tree = symbolic.to_tree(cancelled, atoms, scalar_atoms)
         return tree if self.shape(tree) == self.shape(e) else None
+
+    def _Unvec(self, e) -> Expr:
+        # unvec(vec(X), n, m) = X, through elementwise operations: unvec(exp(vec(X)) - 2 vec(Y)) = exp(X) - 2 Y
+        inner = self._unvec_of(e.arg, self.shape(e))
+        return e if inner is None else inner
+
+    def _unvec_of(self, a: Expr, shape: tuple) -> Expr | None:
+        t = type(a)
+        if t is Vec:
+            return a.arg if self.shape(a.arg) == shape else None
+        if t in (Add, Hadamard, ElemDiv, Neg, Func, ElemPower, Scale, Div):
+            kids = []
+            for k in a.args:
+                if self.is_scalar(k):
+                    kids.append(k)
+                    continue
+                inner = self._unvec_of(k, shape)
+                if inner is None:
+                    return None
+                kids.append(inner)
+            return rebuild(a, kids)
+        return None
+
+    def _Vec(self, e) -> Expr:
+        a = e.arg
+        if isinstance(a, Unvec):  # vec(unvec(v, n, m)) = v
+            return a.arg
+        return e
 
     def _Hadamard(self, e: Hadamard) -> Expr:
         cancelled = self._cancel(e)

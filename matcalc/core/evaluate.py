@@ -18,7 +18,7 @@ from . import dims as dimlib, kernels
 from .errors import EvaluationError
 from .functions import FUNCTIONS
 from .lazy import LazyModule, np
-from .nodes import Expr, Func, Identity, Number, Ones, Size, Symbol, fold, walk
+from .nodes import Expr, Func, Identity, Number, Ones, Size, Symbol, Unvec, fold, walk
 from .ops import OPS
 from .program import Program, needed_definitions
 from .shapes import describe_shape, shape_of
@@ -286,6 +286,9 @@ class _Evaluator:
             value = kernels.logsumexp_rows(self.memo[z])
         elif t is Func:
             value = self.function(node, kids[0])
+        elif t is Unvec:  # the columns of an n x m matrix, stacked in kids[0]
+            rows = self.dims.require(node.rows, "unvec", node.span)
+            value = np.reshape(kids[0], (rows, -1), order="F")
         else:
             try:
                 value = op.numpy(*kids)

@@ -228,6 +228,25 @@ class ArgMin(Unary):
 
 
 @node
+class Vec(Unary):
+    """vec(X): the columns of X stacked into one vector (n m entries)."""
+    span: Span | None = _span()
+
+
+@node
+class Unvec(Expr):
+    """unvec(v, n, m): the n x m matrix whose columns stacked are v (vec's inverse)."""
+    arg: Expr
+    rows: Dim | None = None
+    cols: Dim | None = None
+    span: Span | None = _span()
+
+    @property
+    def args(self) -> tuple[Expr, ...]:
+        return (self.arg,)
+
+
+@node
 class Func(Expr):
     """An elementwise function: a named one (exp, tanh, σ, …) or a generic f.
 
@@ -391,7 +410,7 @@ NODE_CLASSES: tuple[type[Expr], ...] = (
     Symbol, Number, Identity, Ones, Neg, Transpose, Inverse, Sum, Norm, Trace, Det,
     LogDet, Diag, DiagPart, Softmax, LogSoftmax, Func, Div, ElemDiv, Power, ElemPower,
     Scale, Max, Min, Add, MatMul, Hadamard,
-    Size, Largest, Smallest, ArgMax, ArgMin, MatPower,
+    Size, Largest, Smallest, ArgMax, ArgMin, MatPower, Vec, Unvec,
 )
 """Every node class of a typed tree (the registry that each module must cover)."""
 

@@ -28,7 +28,7 @@ from .nodes import (
     LogSoftmax, MatMul, Max, Min, Neg, Norm, Number, Ones, Power, Scale, Softmax, Sum, Symbol, Trace,
     Transpose,
 )
-from .nodes import ArgMax, ArgMin, Largest, MatPower, Size, Smallest
+from .nodes import ArgMax, ArgMin, Largest, MatPower, Size, Smallest, Unvec, Vec
 
 # binding strength, loosest first (the grammar's levels)
 ADD = 10         # a + b, a - b
@@ -135,6 +135,10 @@ ROWS: tuple[Op, ...] = (
        kernels.argmin_indicator, ("{t} = np.equal({0}, np.min({0})) * 1.0", "{t} = {t} / np.sum({t})"), "argmin"),
     Op(MatPower, "matpower", (), ("^",), 2, "first", POSTFIX, "power", "^", "^",
        lambda x, k: np.linalg.matrix_power(x, int(k)), "np.linalg.matrix_power({0}, int({1}))", "^k"),
+    Op(Vec, "vec", ("vec",), (), 1, "vec", ATOM, "call", "vec", r"\operatorname{vec}",
+       lambda x: np.reshape(x, -1, order="F"), "np.reshape({0}, -1, order='F')", "vec"),
+    Op(Unvec, "unvec", ("unvec",), (), 3, "unvec", ATOM, "call", "unvec", r"\operatorname{unvec}",
+       None, None, "unvec"),  # the value and code need the dims: evaluate and codegen reshape
     Op(None, "mean", ("mean",), (), 1, "mean", ATOM, "call", "", "", None, None, ""),
     Op(None, "var", ("var",), (), 1, "var", ATOM, "call", "", "", None, None, ""),
     Op(None, "rowsum", ("rowsum",), (), 1, "rowsum", ATOM, "call", "", "", None, None, ""),

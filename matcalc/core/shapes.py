@@ -6,7 +6,7 @@ Each operation's row (:mod:`matcalc.core.ops`) names its shape rule; :data:`RULE
 """
 from __future__ import annotations
 
-from .dims import dim, is_one
+from .dims import dim, is_one, times
 from .errors import SymbolError
 from .nodes import Expr, fold
 from .ops import OPS
@@ -59,6 +59,13 @@ def _matmul(node, kids, shapes):
     return normalize(acc)
 
 
+def _vec(node, kids, shapes):
+    if not kids[0]:
+        return ()
+    r, c = as_matrix(kids[0])
+    return normalize((times(r, c), 1))
+
+
 def _symbol(node, kids, shapes):
     try:
         return shapes[node.name]
@@ -87,6 +94,8 @@ RULES = {
     "diagpart": lambda node, kids, shapes: (kids[0][0],) if kids[0] else (),
     "broadcast": _first_shaped,
     "matmul": _matmul,
+    "vec": _vec,
+    "unvec": lambda node, kids, shapes: normalize((node.rows, node.cols)),
 }
 """shape rule name -> (node, shapes of its args, symbol shapes) -> the node's shape"""
 

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 
 from ..core import build
+from ..core import dims
+from ..core.shapes import normalize
 from ..core.nodes import (
-    Call, Det, Diag, DiagPart, Func, Norm, Number, Ones, Size, Sum, Symbol, Trace, Transpose,
+    Call, Det, Diag, DiagPart, Func, Norm, Number, Ones, Size, Sum, Symbol, Trace, Transpose, Unvec, Vec,
 )
 from ..core.errors import Span
 from ..core.ops import CALLS, OVERLOADS, Op
@@ -153,6 +155,28 @@ class CallRules:
     def call_colsum(self, node, op: Op, exprs, shapes):
         return self.along(node, exprs, shapes, 1)
 
+    def call_vec(self, node, op: Op, exprs, shapes):
+        """vec(X): the columns of X stacked, a vector of n m entries (X's dims must be known)."""
+        s = shapes[0]
+        if len(s) < 2:
+            return (exprs[0], s) if len(s) == 1 else (exprs[0], ())
+        r, c = (self.find(d) for d in s)
+        if not all(isinstance(d, (int, str, dims.Poly)) for d in (r, c)):  # dims not known (yet): a length
+            return Vec(exprs[0], node.span), (self.var(),)                 # of its own (declare them to relate)
+        return Vec(exprs[0], node.span), (dims.times(r, c),)
+
+    def call_unvec(self, node, op: Op, exprs, shapes):
+        """unvec(v, n, m): the n x m matrix whose stacked columns are v (v has n m entries)."""
+        rows, cols = (dim_of_expr(a) for a in node.call_args[1:])
+        if rows is None or cols is None:
+            self.error(f"{self.text(node)}: unvec(v, n, m) takes the dims of the matrix", node)
+        rows, cols = self.dim_of(rows), self.dim_of(cols)
+        s = shapes[0]
+        if len(s) != 1 or not self.unify(s[0], dims.times(rows, cols)):
+            self.error(f"{self.text(node)}: {self.text(node.call_args[0])} is {self.show(s)}, not a vector of "
+                       f"{dims.times(rows, cols)} entries", node)
+        return Unvec(exprs[0], rows, cols, node.span), normalize((rows, cols))
+
     def call_sum_along(self, node, op: Op, exprs, shapes):
         """sum(X, 1): the sum of each column, 1ᵀ X (a row); sum(X, 2): of each row, X 1 (a column)."""
         axis = node.call_args[1]
@@ -160,6 +184,24 @@ class CallRules:
             self.error(f"{self.text(node)}: the axis of a sum is 1 (down the columns) or 2 (along the rows)",
                        node)
         return self.along(node, exprs, shapes, int(axis.value))
+
+
+def dim_of_expr(e):
+    """The dim an argument writes: a name, a positive integer, or a product or sum of them."""
+    from ..core import dims
+    if isinstance(e, Symbol):
+        return e.name
+    if isinstance(e, Number) and e.value.denominator == 1 and e.value > 0:
+        return int(e.value)
+    kids = [dim_of_expr(a) for a in e.args] if type(e).__name__ in ("MatMul", "Add", "Paren") else []
+    if kids and all(k is not None for k in kids):
+        if type(e).__name__ == "Paren":
+            return kids[0]
+        out = kids[0]
+        for k in kids[1:]:
+            out = dims.times(out, k) if type(e).__name__ == "MatMul" else dims.plus(out, k)
+        return out
+    return None
 
 
 def size_of(d):

@@ -90,6 +90,9 @@ class LatexPrinter(Printer):
     def token(self, op: Op) -> str:
         return op.latex
 
+    def _print_Unvec(self, e) -> str:
+        return rf"\operatorname{{unvec}}_{{{e.rows} \times {e.cols}}}({self.doprint(e.arg)})"
+
     def _print_Size(self, e) -> str:
         d = e.dim if e.dim is not None else "n"
         if isinstance(d, str):

@@ -243,6 +243,9 @@ class TextPrinter(Printer):
     def _print_Ones(self, e: Ones) -> str:
         return f"ones({e.dim if e.dim is not None else 'n'})"
 
+    def _print_Unvec(self, e) -> str:
+        return f"unvec({self.doprint(e.arg)}, {_dim_text(e.rows)}, {_dim_text(e.cols)})"
+
     def _print_Size(self, e) -> str:
         d = e.dim if e.dim is not None else "n"
         return str(d) if isinstance(d, (int, str)) else f"({d})"
@@ -283,6 +286,11 @@ class TextPrinter(Printer):
 
     def _print_Div(self, e: Div) -> str:
         return self.paren(e.left, DIV) + OPS[Div].text + self.paren(e.right, POSTFIX)
+
+
+def _dim_text(d) -> str:
+    """A dim as an argument of a call: n, 3, (n m)."""
+    return str(d) if isinstance(d, (int, str)) else f"({d})"
 
 
 # ---------------------------------------------------------------- programs

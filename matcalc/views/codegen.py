@@ -43,7 +43,7 @@ from ..core.errors import MatcalcError
 from ..core.functions import FUNCTIONS
 from ..core.lazy import LazyModule
 from ..core.ops import OPS
-from ..core.nodes import Size
+from ..core.nodes import Size, Unvec
 from ..core.nodes import (
     Add, Det, Diag, DiagPart, Div, ElemDiv, ElemPower, Expr, Func, Hadamard, Identity, Inverse,
     LogDet, LogSoftmax, MatMul, Neg, Norm, Number, Ones, Power, Scale, Softmax, Sum,
@@ -418,6 +418,8 @@ def _expr(w: _Writer, node: Expr, vals: dict) -> tuple[str, bool, list | None]:
         return f"np.ones({w.dim(node.dim)})", True, None
     if t is Size:
         return f"float({w.dim(node.dim)})", True, None
+    if t is Unvec:
+        return f"np.reshape({kid[0].get()}, ({w.dim(node.rows)}, {w.dim(node.cols)}), order='F')", True, None
     if t is Neg:
         if w.dead(node.arg, kid[0], shape):
             x = kid[0].get()
