@@ -36,6 +36,7 @@ CASES = [
     ("X : N x D; W : D x C; b : C; c : N; sum(tanh(X W + b^T + c)) + sum(exp(c - X W))", ["W", "b", "c"], "any"),
     ("X : n x m; A : k x n; B : m x l; C : k x l; vec(C)^T vec(A X B) + sum(unvec(vec(X) ⊙ vec(X), n, m))",
      ["X", "A"], "any"),
+    ("A : n x m; B : k x l; x : m; y : l; u : n; v : k; kron(u, v)^T exp(A ⊗ B) kron(x, y)", ["A", "B", "x"], "any"),
     ("X : n x n; u : n; tr(X^3) + u^T X^{-2} u + u^T X^4 u", ["X", "u"], "spd"),
     ("Q : n x d; K : k x d; V : k x v; U : n x v; tr(U^T softmax(Q K^T / sqrt(d)) V) + sum(logsumexp(Q K^T))"
      " + sum(logsoftmax(K Q^T))", ["Q", "K", "V"], "any"),

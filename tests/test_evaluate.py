@@ -118,6 +118,10 @@ CASES = [
     Case("vec_unvec", "W : n x m; vec(W)^T vec(W) + sum(unvec(vec(W), n, m) ⊙ W)",
          lambda e: 2 * np.sum(e["W"] ** 2)),
     Case("vec_stacks_columns", "W : n x m; vec(W)", lambda e: e["W"].T.reshape(-1)),
+    Case("kron", "W : n x m; A : n x n; kron(W, A) + 0", lambda e: np.kron(e["W"], e["A"])),
+    Case("kron_vectors", "x : m; b : n; x ⊗ b", lambda e: np.kron(e["x"], e["b"])),
+    Case("kron_adjoints", "W : n x m; A : n x n; sum(kronleft(W ⊗ A, A)) + sum(kronright(W, W ⊗ A))",
+         lambda e: np.sum(e["W"]) * np.sum(e["A"] ** 2) + np.sum(e["W"] ** 2) * np.sum(e["A"])),
     Case("last_definition_is_the_function", "a1 = W x; s = u^T a1", lambda e: e["u"] @ e["W"] @ e["x"]),
 ]
 

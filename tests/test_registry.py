@@ -20,7 +20,7 @@ from matcalc.core.nodes import (
     LogDet, LogSoftmax, MatMul, Max, Min, Neg, Norm, Number, Ones, Power, Scale, Softmax, Sum, Symbol, Trace,
     Transpose, walk,
 )
-from matcalc.core.nodes import ArgMax, ArgMin, Largest, MatPower, Size, Smallest, Unvec, Vec
+from matcalc.core.nodes import ArgMax, ArgMin, Kron, KronLeft, KronRight, Largest, MatPower, Size, Smallest, Unvec, Vec
 from matcalc.core.ops import CALLS, FORMS, OPS, ROWS
 from matcalc.core.shapes import RULES as SHAPE_RULES
 from matcalc.language.calls import CallRules
@@ -67,6 +67,9 @@ EXAMPLES: dict[type, tuple[str, str, str]] = {
     MatPower: ("X : n x n; u : n; v : n; u^T X^3 v + tr(X^2)", "X", "any"),
     Vec: ("X : n x m; A : k x n; B : m x l; C : k x l; vec(C)^T vec(A X B)", "X", "any"),
     Unvec: ("X : n x m; Y : m x n; tr(Y unvec(vec(X) ⊙ vec(X), n, m))", "X", "any"),
+    Kron: ("A : n x m; B : k x l; x : m; y : l; u : n; v : k; kron(u, v)^T (A ⊗ B) kron(x, y)", "A", "any"),
+    KronLeft: ("A : n x m; B : k x l; C : n x m; tr(C^T kronleft(exp(A ⊗ B), B))", "A", "any"),
+    KronRight: ("A : n x m; B : k x l; D : k x l; tr(D^T kronright(A, exp(A ⊗ B)))", "B", "any"),
 }
 LEAVES = (Symbol, Number, Identity, Ones, Size)
 FUNCTION_DOMAINS = {"log": "positive", "sqrt": "positive"}

@@ -2,7 +2,7 @@
 import pytest
 
 import matcalc
-from matcalc.core.nodes import ArgMax, ArgMin, Largest, MatPower, Size, Smallest, Unvec, Vec
+from matcalc.core.nodes import ArgMax, ArgMin, Kron, KronLeft, KronRight, Largest, MatPower, Size, Smallest, Unvec, Vec
 from matcalc import ShapeError
 from matcalc.core.nodes import (
     NODE_CLASSES, Add, Det, Diag, DiagPart, Div, ElemDiv, ElemPower, Func, Hadamard, Identity,
@@ -150,6 +150,9 @@ SHAPE_CASES = {
     MatPower: ("A^3", (n, n)),
     Vec: ("W : n x m; vec(W)", (dim_times(n, m),)),
     Unvec: ("v : 6; unvec(v, 2, 3)", (2, 3)),
+    Kron: ("W : n x m; A : k x k; kron(W, A)", (dim_times(n, k), dim_times(m, k))),
+    KronLeft: ("W : n x m; A : k x k; kronleft(W ⊗ A, A)", (n, m)),
+    KronRight: ("W : n x m; A : k x k; kronright(W, W ⊗ A)", (k, k)),
 }
 
 

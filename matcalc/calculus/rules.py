@@ -21,7 +21,7 @@ from ..core.nodes import (
     Trace, Transpose,
 )
 
-from ..core.nodes import ArgMax, ArgMin, Largest, MatPower, Smallest, Unvec, Vec
+from ..core.nodes import ArgMax, ArgMin, Kron, KronLeft, KronRight, Largest, MatPower, Smallest, Unvec, Vec
 
 symbolic = LazyModule("matcalc.core.symbolic")
 
@@ -364,3 +364,25 @@ def _vec(node: Vec, g: Expr, ctx: Context):
 def _unvec(node: Unvec, g: Expr, ctx: Context):
     """d<G, unvec(v, n, m)> = <vec(G), dv>"""
     return (Vec(g),)
+
+
+@vjp(Kron)
+def _kron(node: Kron, g: Expr, ctx: Context):
+    """d<G, A ⊗ B> = <kronleft(G, B), dA> + <kronright(A, G), dB>: the blocks G_ij of G give
+    dA_ij = <G_ij, B> and dB = Σ_ij A_ij G_ij"""
+    a, b = node.left, node.right
+    return (None if isinstance(a, Number) else KronLeft(g, b)), (None if isinstance(b, Number) else KronRight(a, g))
+
+
+@vjp(KronLeft)
+def _kron_left(node: KronLeft, h: Expr, ctx: Context):
+    """d<H, kronleft(G, B)> = <H ⊗ B, dG> + <kronright(H, G), dB>  (<H, kronleft(G, B)> = <G, H ⊗ B>)"""
+    g, b = node.left, node.right
+    return Kron(h, b), KronRight(h, g)
+
+
+@vjp(KronRight)
+def _kron_right(node: KronRight, h: Expr, ctx: Context):
+    """d<H, kronright(A, G)> = <kronleft(G, H), dA> + <A ⊗ H, dG>  (<H, kronright(A, G)> = <G, A ⊗ H>)"""
+    a, g = node.left, node.right
+    return KronLeft(g, h), Kron(a, h)

@@ -22,7 +22,7 @@ from ..core.nodes import (
     MatMul, Neg, Number, Ones, Power, Scale, Sum, Symbol, Trace, Transpose, fold,
 )
 from ..core.build import rebuild
-from ..core.nodes import MatPower, Size, Unvec, Vec
+from ..core.nodes import Kron, KronLeft, KronRight, MatPower, Size, Unvec, Vec
 
 symbolic = LazyModule("matcalc.core.symbolic")
 
@@ -279,6 +279,18 @@ class Simplifier:
             if isinstance(t, Div):
                 return build.div(build.matmul(*terms[:i], t.left, *terms[i + 1:]), t.right)
         for i in range(len(terms) - 1):
+            a, b = terms[i], terms[i + 1]
+            if isinstance(b, Transpose) and isinstance(b.arg, Kron):  # (C ⊗ D)ᵀ = Cᵀ ⊗ Dᵀ
+                b = Kron(build.transpose(b.arg.left), build.transpose(b.arg.right))
+            if isinstance(a, Transpose) and isinstance(a.arg, Kron):
+                a = Kron(build.transpose(a.arg.left), build.transpose(a.arg.right))
+            if isinstance(a, Kron) and isinstance(b, Kron) and \
+                    self.shape(build.transpose(a.left))[:1] == self.shape(b.left)[:1] and \
+                    _cols(self.shape(a.left)) == _rows(self.shape(b.left)) and \
+                    _cols(self.shape(a.right)) == _rows(self.shape(b.right)):  # (A ⊗ B)(C ⊗ D) = A C ⊗ B D
+                return build.matmul(*terms[:i], Kron(build.matmul(a.left, b.left), build.matmul(a.right, b.right)),
+                                    *terms[i + 2:])
+        for i in range(len(terms) - 1):
             merged = _merged_powers(terms[i], terms[i + 1])
             if merged is not None:  # X X^2 = X^3, (X^2)^T X^T = (X^3)^T
                 return build.matmul(*terms[:i], merged, *terms[i + 2:])
@@ -305,6 +317,36 @@ class Simplifier:
             return None
         tree = symbolic.to_tree(cancelled, atoms, scalar_atoms)
         return tree if self.shape(tree) == self.shape(e) else None
+
+    def _KronLeft(self, e) -> Expr:
+        g, b = e.left, e.right
+        if isinstance(g, Kron) and self.shape(g.right) == self.shape(b):  # kronleft(P ⊗ Q, B) = <Q, B> P
+            return build.scale(self._inner(g.right, b), g.left)
+        if isinstance(g, Identity) and len(self.shape(b)) == 2:  # kronleft(I, B) = tr(B) I
+            return build.scale(build.trace(b), build.identity(self.shape(e)[0]))
+        return e
+
+    def _KronRight(self, e) -> Expr:
+        a, g = e.left, e.right
+        if isinstance(g, Kron) and self.shape(g.left) == self.shape(a):  # kronright(A, P ⊗ Q) = <A, P> Q
+            return build.scale(self._inner(a, g.left), g.right)
+        if isinstance(g, Identity) and len(self.shape(a)) == 2:  # kronright(A, I) = tr(A) I
+            return build.scale(build.trace(a), build.identity(self.shape(e)[0]))
+        return e
+
+    def _inner(self, a: Expr, b: Expr) -> Expr:
+        """<a, b>: aᵀ b for vectors, tr(aᵀ b) for matrices."""
+        if len(self.shape(a)) < 2:
+            return build.matmul(build.transpose(a), b)
+        return build.trace(build.matmul(build.transpose(a), b))
+
+    def _Kron(self, e) -> Expr:
+        a, b = e.left, e.right
+        if isinstance(a, Identity) and isinstance(b, Identity):  # I ⊗ I = I
+            return build.identity(self.shape(e)[0])
+        if self.is_scalar(a) or self.is_scalar(b):  # c ⊗ B = c B
+            return build.scale(a, b) if self.is_scalar(a) else build.scale(b, a)
+        return e
 
     def _Unvec(self, e) -> Expr:
         # unvec(vec(X), n, m) = X, through elementwise operations: unvec(exp(vec(X)) - 2 vec(Y)) = exp(X) - 2 Y
@@ -762,3 +804,11 @@ def _merged_powers(a: Expr, b: Expr) -> Expr | None:
         return None
     power = MatPower(x, build.number(p + q))
     return build.transpose(power) if s else power
+
+
+def _rows(shape: tuple):
+    return shape[0] if shape else 1
+
+
+def _cols(shape: tuple):
+    return shape[1] if len(shape) == 2 else 1

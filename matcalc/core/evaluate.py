@@ -147,7 +147,8 @@ class _Dims:
                 self.origin[key] = f"env gives {key} = {int(given)}"
                 return int(given)
             return None
-        return dimlib.value(dim, self.size)
+        sizes = {name: self.resolve(name) for name in dimlib.names_in(dim)}  # (n k): each name as known
+        return dimlib.value(dim, {name: size for name, size in sizes.items() if size is not None})
 
     def require(self, dim, what: str, span=None) -> int:
         size = self.resolve(dim)

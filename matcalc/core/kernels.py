@@ -130,6 +130,29 @@ def step(x):
     return np.heaviside(np.asarray(x, dtype=float), 0.5)
 
 
+def _matrix(v):
+    v = np.asarray(v, dtype=float)
+    return v.reshape(-1, 1) if v.ndim == 1 else v.reshape(1, 1) if v.ndim == 0 else v
+
+
+def kron(a, b):
+    return np.kron(_matrix(a), _matrix(b))
+
+
+def kron_left(g, b):
+    """<G_ij, B> for the blocks G_ij of G, of B's shape."""
+    g, b = _matrix(g), _matrix(b)
+    (n, m), (r, s) = g.shape, b.shape
+    return np.einsum("ikjl,kl->ij", g.reshape(n // r, r, m // s, s), b)
+
+
+def kron_right(a, g):
+    """Σ_ij A_ij G_ij for the blocks G_ij of G, A's shape counting them."""
+    a, g = _matrix(a), _matrix(g)
+    (p, q), (n, m) = a.shape, g.shape
+    return np.einsum("ikjl,ij->kl", g.reshape(p, n // p, q, m // q), a)
+
+
 def argmax_indicator(x):
     """The indicator of the largest entry of x (x's shape), shared equally among ties."""
     hit = np.equal(x, np.max(x)) * 1.0

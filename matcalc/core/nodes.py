@@ -311,6 +311,25 @@ class MatPower(Binary):
 
 
 @node
+class Kron(Binary):
+    """A ⊗ B, the Kronecker product: the blocks A_ij B."""
+    span: Span | None = _span()
+
+
+@node
+class KronLeft(Binary):
+    """kronleft(G, B): the p x q matrix of <G_ij, B>, G_ij the r x s blocks of G (B r x s): the
+    adjoint of A ↦ A ⊗ B."""
+    span: Span | None = _span()
+
+
+@node
+class KronRight(Binary):
+    """kronright(A, G): Σ_ij A_ij G_ij, G_ij the blocks of G (A p x q): the adjoint of B ↦ A ⊗ B."""
+    span: Span | None = _span()
+
+
+@node
 class Max(Binary):
     """max(a, b), elementwise."""
     span: Span | None = _span()
@@ -410,7 +429,7 @@ NODE_CLASSES: tuple[type[Expr], ...] = (
     Symbol, Number, Identity, Ones, Neg, Transpose, Inverse, Sum, Norm, Trace, Det,
     LogDet, Diag, DiagPart, Softmax, LogSoftmax, Func, Div, ElemDiv, Power, ElemPower,
     Scale, Max, Min, Add, MatMul, Hadamard,
-    Size, Largest, Smallest, ArgMax, ArgMin, MatPower, Vec, Unvec,
+    Size, Largest, Smallest, ArgMax, ArgMin, MatPower, Vec, Unvec, Kron, KronLeft, KronRight,
 )
 """Every node class of a typed tree (the registry that each module must cover)."""
 

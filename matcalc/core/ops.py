@@ -28,7 +28,7 @@ from .nodes import (
     LogSoftmax, MatMul, Max, Min, Neg, Norm, Number, Ones, Power, Scale, Softmax, Sum, Symbol, Trace,
     Transpose,
 )
-from .nodes import ArgMax, ArgMin, Largest, MatPower, Size, Smallest, Unvec, Vec
+from .nodes import ArgMax, ArgMin, Kron, KronLeft, KronRight, Largest, MatPower, Size, Smallest, Unvec, Vec
 
 # binding strength, loosest first (the grammar's levels)
 ADD = 10         # a + b, a - b
@@ -139,6 +139,12 @@ ROWS: tuple[Op, ...] = (
        lambda x: np.reshape(x, -1, order="F"), "np.reshape({0}, -1, order='F')", "vec"),
     Op(Unvec, "unvec", ("unvec",), (), 3, "unvec", ATOM, "call", "unvec", r"\operatorname{unvec}",
        None, None, "unvec"),  # the value and code need the dims: evaluate and codegen reshape
+    Op(Kron, "kron", ("kron",), ("⊗", r"\otimes"), 2, "kron", ATOM, "call", "kron", r"\otimes",
+       kernels.kron, "kernels.kron({0}, {1})", "⊗"),
+    Op(KronLeft, "kronleft", ("kronleft",), (), 2, "kronleft", ATOM, "call", "kronleft", r"\operatorname{kronleft}",
+       kernels.kron_left, "kernels.kron_left({0}, {1})", "kronleft"),
+    Op(KronRight, "kronright", ("kronright",), (), 2, "kronright", ATOM, "call", "kronright",
+       r"\operatorname{kronright}", kernels.kron_right, "kernels.kron_right({0}, {1})", "kronright"),
     Op(None, "mean", ("mean",), (), 1, "mean", ATOM, "call", "", "", None, None, ""),
     Op(None, "var", ("var",), (), 1, "var", ATOM, "call", "", "", None, None, ""),
     Op(None, "rowsum", ("rowsum",), (), 1, "rowsum", ATOM, "call", "", "", None, None, ""),

@@ -6,7 +6,7 @@ Each operation's row (:mod:`matcalc.core.ops`) names its shape rule; :data:`RULE
 """
 from __future__ import annotations
 
-from .dims import dim, is_one, times
+from .dims import dim, divide, is_one, times
 from .errors import SymbolError
 from .nodes import Expr, fold
 from .ops import OPS
@@ -66,6 +66,17 @@ def _vec(node, kids, shapes):
     return normalize((times(r, c), 1))
 
 
+def _kron(node, kids, shapes):
+    (p, q), (r, s) = as_matrix(kids[0]), as_matrix(kids[1])
+    return normalize((times(p, r), times(q, s)))
+
+
+def _kron_part(kids, of: int):
+    """kronleft(G, B): G's dims over B's; kronright(A, G): G's over A's."""
+    (n, m), (r, s) = as_matrix(kids[1 - of]), as_matrix(kids[of])
+    return normalize((divide(n, r), divide(m, s)))
+
+
 def _symbol(node, kids, shapes):
     try:
         return shapes[node.name]
@@ -95,6 +106,9 @@ RULES = {
     "broadcast": _first_shaped,
     "matmul": _matmul,
     "vec": _vec,
+    "kron": _kron,
+    "kronleft": lambda node, kids, shapes: _kron_part(kids, 1),
+    "kronright": lambda node, kids, shapes: _kron_part(kids, 0),
     "unvec": lambda node, kids, shapes: normalize((node.rows, node.cols)),
 }
 """shape rule name -> (node, shapes of its args, symbol shapes) -> the node's shape"""

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from ..core import build
 from ..core import dims
+from ..core.shapes import RULES as shape_rules
 from ..core.shapes import normalize
 from ..core.nodes import (
-    Call, Det, Diag, DiagPart, Func, Norm, Number, Ones, Size, Sum, Symbol, Trace, Transpose, Unvec, Vec,
+    Call, Det, Diag, DiagPart, Func, Kron, Norm, Number, Ones, Size, Sum, Symbol, Trace, Transpose, Unvec, Vec,
 )
 from ..core.errors import Span
 from ..core.ops import CALLS, OVERLOADS, Op
@@ -176,6 +177,30 @@ class CallRules:
             self.error(f"{self.text(node)}: {self.text(node.call_args[0])} is {self.show(s)}, not a vector of "
                        f"{dims.times(rows, cols)} entries", node)
         return Unvec(exprs[0], rows, cols, node.span), normalize((rows, cols))
+
+    def call_kron(self, node, op: Op, exprs, shapes):
+        """kron(A, B) = A ⊗ B: (p r) x (q s) for A p x q and B r x s (their dims known; a vector is a column)."""
+        known = [self.find(d) for s in shapes for d in (s or ())]
+        if all(isinstance(d, (int, str, dims.Poly)) for d in known):
+            return Kron(exprs[0], exprs[1], node.span), shape_rules["kron"](None, shapes, {})
+        return Kron(exprs[0], exprs[1], node.span), (self.var(), self.var())
+
+    def call_kronleft(self, node, op: Op, exprs, shapes):
+        return self.kron_part(node, op, exprs, shapes, 1)
+
+    def call_kronright(self, node, op: Op, exprs, shapes):
+        return self.kron_part(node, op, exprs, shapes, 0)
+
+    def kron_part(self, node, op: Op, exprs, shapes, of: int):
+        """kronleft(G, B), kronright(A, G): G's dims divided by the other's."""
+        try:
+            shape = shape_rules[op.shape](None, [tuple(self.find(d) for d in s) for s in shapes], {})
+        except TypeError:  # dims not known yet
+            shape = (self.var(), self.var())
+        if any(d is None for d in shape):
+            self.error(f"{self.text(node)}: the dims of the blocks do not divide those of "
+                       f"{self.text(node.call_args[1 - of])}", node)
+        return op.node(exprs[0], exprs[1], node.span), shape
 
     def call_sum_along(self, node, op: Op, exprs, shapes):
         """sum(X, 1): the sum of each column, 1ᵀ X (a row); sum(X, 2): of each row, X 1 (a column)."""

@@ -93,6 +93,9 @@ class LatexPrinter(Printer):
     def _print_Unvec(self, e) -> str:
         return rf"\operatorname{{unvec}}_{{{e.rows} \times {e.cols}}}({self.doprint(e.arg)})"
 
+    def _print_Kron(self, e) -> str:
+        return rf"\left({self.paren(e.left, 40)} \otimes {self.paren(e.right, 40)}\right)"
+
     def _print_Size(self, e) -> str:
         d = e.dim if e.dim is not None else "n"
         if isinstance(d, str):

@@ -217,6 +217,12 @@ class _ToTree(Transformer):
         return _chain(MatMul, left, right)
 
     @_done_all
+    def kron(self, items):
+        """A ⊗ B: the Kronecker product, typed as the call kron(A, B)."""
+        left, right = items
+        return Call("kron", (left, right), 0, _span_of(left, right))
+
+    @_done_all
     def div(self, items):
         left, right = items
         if isinstance(left, Number) and isinstance(right, Number) and right.value != 0:

@@ -43,7 +43,7 @@ from ..core.errors import MatcalcError
 from ..core.functions import FUNCTIONS
 from ..core.lazy import LazyModule
 from ..core.ops import OPS
-from ..core.nodes import Size, Unvec
+from ..core.nodes import Kron, KronLeft, KronRight, Size, Unvec
 from ..core.nodes import (
     Add, Det, Diag, DiagPart, Div, ElemDiv, ElemPower, Expr, Func, Hadamard, Identity, Inverse,
     LogDet, LogSoftmax, MatMul, Neg, Norm, Number, Ones, Power, Scale, Softmax, Sum,
@@ -401,6 +401,25 @@ def _matmul(w: _Writer, node: MatMul, vals: dict) -> str:
     return code
 
 
+def _kron_lines(t, n: str, a: str, b: str, rank: int) -> list[str]:
+    """A ⊗ B, kronleft(G, B), kronright(A, G) in numpy, each operand as a 2-D array (a vector a column)."""
+    lines = [f"{n}_a = np.atleast_1d({a})", f"{n}_a = {n}_a.reshape({n}_a.shape[0], -1)",
+             f"{n}_b = np.atleast_1d({b})", f"{n}_b = {n}_b.reshape({n}_b.shape[0], -1)"]
+    if t is Kron:
+        lines.append(f"{n} = np.kron({n}_a, {n}_b)")
+    elif t is KronLeft:  # <G_ij, B>: G is a, B is b
+        lines.append(f"{n} = np.einsum('ikjl,kl->ij', {n}_a.reshape({n}_a.shape[0] // {n}_b.shape[0], "
+                     f"{n}_b.shape[0], {n}_a.shape[1] // {n}_b.shape[1], {n}_b.shape[1]), {n}_b)")
+    else:  # Σ A_ij G_ij: A is a, G is b
+        lines.append(f"{n} = np.einsum('ikjl,ij->kl', {n}_b.reshape({n}_a.shape[0], {n}_b.shape[0] // {n}_a.shape[0], "
+                     f"{n}_a.shape[1], {n}_b.shape[1] // {n}_a.shape[1]), {n}_a)")
+    if rank == 1:
+        lines.append(f"{n} = {n}.reshape(-1)")
+    elif rank == 0:
+        lines.append(f"{n} = {n}[0, 0]")
+    return lines
+
+
 # ---------------------------------------------------------------- one node
 
 def _expr(w: _Writer, node: Expr, vals: dict) -> tuple[str, bool, list | None]:
@@ -418,6 +437,8 @@ def _expr(w: _Writer, node: Expr, vals: dict) -> tuple[str, bool, list | None]:
         return f"np.ones({w.dim(node.dim)})", True, None
     if t is Size:
         return f"float({w.dim(node.dim)})", True, None
+    if t in (Kron, KronLeft, KronRight):
+        return "", True, lambda n: _kron_lines(t, n, kid[0].op(), kid[1].op(), len(shape))
     if t is Unvec:
         return f"np.reshape({kid[0].get()}, ({w.dim(node.rows)}, {w.dim(node.cols)}), order='F')", True, None
     if t is Neg:
