@@ -52,10 +52,10 @@ EXACT = [
         id="unknown-character"),
     pytest.param(
         "x + [y]", ParseError,
-        "error: unexpected character '[' at line 1, column 5\n"
+        "error: unexpected \"]\" at line 1, column 7 (expected \"+\" or a name)\n"
         "  x + [y]\n"
-        "      ^\n"
-        "hint: use ( ) for grouping",
+        "        ^\n"
+        "hint: [a; b] stacks vectors or matrices vertically and [A, B] side by side; use ( ) for grouping",
         id="square-bracket"),
     pytest.param(
         "x + y)", ParseError,

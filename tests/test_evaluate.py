@@ -122,6 +122,12 @@ CASES = [
     Case("kron_vectors", "x : m; b : n; x ⊗ b", lambda e: np.kron(e["x"], e["b"])),
     Case("kron_adjoints", "W : n x m; A : n x n; sum(kronleft(W ⊗ A, A)) + sum(kronright(W, W ⊗ A))",
          lambda e: np.sum(e["W"]) * np.sum(e["A"] ** 2) + np.sum(e["W"] ** 2) * np.sum(e["A"])),
+    Case("concatenation", "W : n x m; [W, b] + [b, W]",
+         lambda e: np.hstack([e["W"], e["b"][:, None]]) + np.hstack([e["b"][:, None], e["W"]])),
+    Case("vcat_vectors", "[x; b; c]", lambda e: np.concatenate([e["x"], e["b"], [e["c"]]])),
+    Case("blocks", "W : n x m; sum(rows(W, 2, 3)) + padrows(cols(W, 1, 1)^T, 2, 2)",
+         lambda e: np.sum(e["W"][1:3]) + np.vstack([np.zeros(N), e["W"][:, 0]])),
+    Case("padcols", "W : n x m; padcols(W, 2, m + 1) + 0", lambda e: np.hstack([np.zeros((N, 1)), e["W"]])),
     Case("last_definition_is_the_function", "a1 = W x; s = u^T a1", lambda e: e["u"] @ e["W"] @ e["x"]),
 ]
 

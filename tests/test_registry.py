@@ -20,6 +20,7 @@ from matcalc.core.nodes import (
     LogDet, LogSoftmax, MatMul, Max, Min, Neg, Norm, Number, Ones, Power, Scale, Softmax, Sum, Symbol, Trace,
     Transpose, walk,
 )
+from matcalc.core.nodes import Cols, HCat, PadCols, PadRows, Rows, VCat
 from matcalc.core.nodes import ArgMax, ArgMin, Kron, KronLeft, KronRight, Largest, MatPower, Size, Smallest, Unvec, Vec
 from matcalc.core.ops import CALLS, FORMS, OPS, ROWS
 from matcalc.core.shapes import RULES as SHAPE_RULES
@@ -70,6 +71,12 @@ EXAMPLES: dict[type, tuple[str, str, str]] = {
     Kron: ("A : n x m; B : k x l; x : m; y : l; u : n; v : k; kron(u, v)^T (A ⊗ B) kron(x, y)", "A", "any"),
     KronLeft: ("A : n x m; B : k x l; C : n x m; tr(C^T kronleft(exp(A ⊗ B), B))", "A", "any"),
     KronRight: ("A : n x m; B : k x l; D : k x l; tr(D^T kronright(A, exp(A ⊗ B)))", "B", "any"),
+    VCat: ("A : n x m; B : k x m; C : n x l; D : k x l; tr([A; B]^T exp([C; D]) [C; D]^T [A; B])", "A", "any"),
+    HCat: ("A : n x m; B : n x k; u : n; v : m; w : k; u^T tanh([A, B]) [v; w]", "B", "any"),
+    Rows: ("a : n; b : m; U : n x l; V : m x l; tr(U^T rows(exp([a; b] ones(l)^T), 1, n))", "a", "any"),
+    Cols: ("A : n x m; B : n x k; C : n x k; tr(C^T cols(exp([A, B]), m + 1, m + k))", "B", "any"),
+    PadRows: ("a : 2; u : 5; u^T exp(padrows(a, 2, 5))", "a", "any"),
+    PadCols: ("A : n x 2; U : n x 4; tr(U^T exp(padcols(A, 3, 4)))", "A", "any"),
 }
 LEAVES = (Symbol, Number, Identity, Ones, Size)
 FUNCTION_DOMAINS = {"log": "positive", "sqrt": "positive"}

@@ -2,6 +2,7 @@
 import pytest
 
 import matcalc
+from matcalc.core.nodes import Cols, HCat, PadCols, PadRows, Rows, VCat
 from matcalc.core.nodes import ArgMax, ArgMin, Kron, KronLeft, KronRight, Largest, MatPower, Size, Smallest, Unvec, Vec
 from matcalc import ShapeError
 from matcalc.core.nodes import (
@@ -11,6 +12,7 @@ from matcalc.core.nodes import (
 )
 from matcalc.language.kinds import conventional_kind
 from matcalc.core.dims import dim as dim_expr
+from matcalc.core.dims import plus as dim_plus
 from matcalc.core.dims import times as dim_times
 from matcalc.core.shapes import shape_of
 
@@ -153,6 +155,12 @@ SHAPE_CASES = {
     Kron: ("W : n x m; A : k x k; kron(W, A)", (dim_times(n, k), dim_times(m, k))),
     KronLeft: ("W : n x m; A : k x k; kronleft(W ⊗ A, A)", (n, m)),
     KronRight: ("W : n x m; A : k x k; kronright(W, W ⊗ A)", (k, k)),
+    VCat: ("W : n x m; A : k x m; [W; A]", (dim_plus(n, k), m)),
+    HCat: ("W : n x m; A : n x k; [W, A]", (n, dim_plus(m, k))),
+    Rows: ("W : n x m; rows(W, 2, 3)", (2, m)),
+    Cols: ("W : n x m; cols(W, 1, 1)", (n,)),
+    PadRows: ("x : 2; padrows(x, 2, 5)", (5,)),
+    PadCols: ("W : n x 2; padcols(W, 2, 4)", (n, 4)),
 }
 
 

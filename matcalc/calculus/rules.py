@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from ..core import build
+from ..core import build, dims
 from ..core.dims import is_one
 from ..core.errors import MissingRuleError
 from ..core.functions import FUNCTIONS
@@ -21,6 +21,7 @@ from ..core.nodes import (
     Trace, Transpose,
 )
 
+from ..core.nodes import Cols, HCat, PadCols, PadRows, Rows, VCat
 from ..core.nodes import ArgMax, ArgMin, Kron, KronLeft, KronRight, Largest, MatPower, Smallest, Unvec, Vec
 
 symbolic = LazyModule("matcalc.core.symbolic")
@@ -386,3 +387,58 @@ def _kron_right(node: KronRight, h: Expr, ctx: Context):
     """d<H, kronright(A, G)> = <kronleft(G, H), dA> + <A ⊗ H, dG>  (<H, kronright(A, G)> = <G, A ⊗ H>)"""
     a, g = node.left, node.right
     return KronLeft(g, h), Kron(a, h)
+
+
+def _extent(shape: tuple, axis: int):
+    """The rows (axis 0) or columns (axis 1) of a value of this shape (a vector is a column)."""
+    if not shape:
+        return 1
+    if len(shape) == 1:
+        return shape[0] if axis == 0 else 1
+    return shape[axis]
+
+
+@vjp(VCat)
+def _vcat(node: VCat, g: Expr, ctx: Context):
+    """d<G, [A; B]> = <rows(G, 1, n), dA> + <rows(G, n + 1, n + m), dB>, A with n rows, B with m"""
+    out, offset = [], 0
+    for t in node.terms:
+        count = _extent(ctx.shape(t), 0)
+        out.append(Rows(g, offset, count))
+        offset = dims.plus(offset, count)
+    return tuple(out)
+
+
+@vjp(HCat)
+def _hcat(node: HCat, g: Expr, ctx: Context):
+    """d<G, [A, B]> = <cols(G, 1, n), dA> + <cols(G, n + 1, n + m), dB>, A with n columns, B with m"""
+    out, offset = [], 0
+    for t in node.terms:
+        count = _extent(ctx.shape(t), 1)
+        out.append(Cols(g, offset, count))
+        offset = dims.plus(offset, count)
+    return tuple(out)
+
+
+@vjp(Rows)
+def _rows(node: Rows, g: Expr, ctx: Context):
+    """d<G, rows(X, i, j)> = <padrows(G, i, N), dX>, X with N rows"""
+    return (PadRows(g, node.start, _extent(ctx.shape(node.arg), 0)),)
+
+
+@vjp(Cols)
+def _cols(node: Cols, g: Expr, ctx: Context):
+    """d<G, cols(X, i, j)> = <padcols(G, i, N), dX>, X with N columns"""
+    return (PadCols(g, node.start, _extent(ctx.shape(node.arg), 1)),)
+
+
+@vjp(PadRows)
+def _padrows(node: PadRows, g: Expr, ctx: Context):
+    """d<G, padrows(X, i, N)> = <rows(G, i, i + n - 1), dX>, X with n rows"""
+    return (Rows(g, node.start, _extent(ctx.shape(node.arg), 0)),)
+
+
+@vjp(PadCols)
+def _padcols(node: PadCols, g: Expr, ctx: Context):
+    """d<G, padcols(X, i, N)> = <cols(G, i, i + n - 1), dX>, X with n columns"""
+    return (Cols(g, node.start, _extent(ctx.shape(node.arg), 1)),)

@@ -13,7 +13,7 @@ from collections import Counter
 from fractions import Fraction
 from typing import Callable
 
-from ..core import build, limits
+from ..core import build, dims, limits
 from ..core.functions import FUNCTIONS
 from ..core.lazy import LazyModule, sympy
 from .algebra import ELEMENTWISE_ARITHMETIC, to_sympy
@@ -22,6 +22,7 @@ from ..core.nodes import (
     MatMul, Neg, Number, Ones, Power, Scale, Sum, Symbol, Trace, Transpose, fold,
 )
 from ..core.build import rebuild
+from ..core.nodes import Cols, HCat, PadCols, PadRows, Rows, VCat
 from ..core.nodes import Kron, KronLeft, KronRight, MatPower, Size, Unvec, Vec
 
 symbolic = LazyModule("matcalc.core.symbolic")
@@ -317,6 +318,47 @@ class Simplifier:
             return None
         tree = symbolic.to_tree(cancelled, atoms, scalar_atoms)
         return tree if self.shape(tree) == self.shape(e) else None
+
+    def _Rows(self, e) -> Expr:
+        return self._block(e, 0)
+
+    def _Cols(self, e) -> Expr:
+        return self._block(e, 1)
+
+    def _block(self, e, axis: int) -> Expr:
+        """rows(X, i, j) of a concatenation is the part there; it goes into sums, scalings, elementwise
+        functions, the first (last) factor of a product and, as cols, into a transpose."""
+        a, cls = e.arg, type(e)
+        cat, pad = (VCat, PadRows) if axis == 0 else (HCat, PadCols)
+        if isinstance(a, cat):
+            offset = 0
+            for t in a.terms:
+                shape = self.shape(t)
+                count = (shape[0] if shape else 1) if axis == 0 else (shape[1] if len(shape) == 2 else 1)
+                if offset == e.start and count == e.count:
+                    return t
+                offset = dims.plus(offset, count)
+            return e
+        if isinstance(a, pad) and a.start == e.start and self.shape(a.arg) == self.shape(e):
+            return a.arg
+        if isinstance(a, Transpose):
+            other = Cols if axis == 0 else Rows
+            return build.transpose(other(a.arg, e.start, e.count))
+        if isinstance(a, Scale) and self.is_scalar(a.left):
+            return build.scale(a.left, cls(a.right, e.start, e.count))
+        if isinstance(a, Neg):
+            return build.neg(cls(a.arg, e.start, e.count))
+        if isinstance(a, MatMul):
+            if axis == 0:
+                return build.matmul(cls(a.terms[0], e.start, e.count), *a.terms[1:])
+            return build.matmul(*a.terms[:-1], cls(a.terms[-1], e.start, e.count))
+        if isinstance(a, (Add, Hadamard, ElemDiv, Func, ElemPower, Div)):
+            whole = self.shape(a)
+            kids = [cls(k, e.start, e.count) if self.shape(k) == whole else k if self.is_scalar(k) else None
+                    for k in a.args]
+            if all(k is not None for k in kids):
+                return rebuild(a, kids)
+        return e
 
     def _KronLeft(self, e) -> Expr:
         g, b = e.left, e.right

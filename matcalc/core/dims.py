@@ -124,7 +124,7 @@ def is_one(d) -> bool:
 
 
 def names_in(d) -> set[str]:
-    return {n for names, _ in _terms(d) for n in names} if not isinstance(d, str) else {d}
+    return {n for names in _terms(d) for n in names} if not isinstance(d, str) else {d}
 
 
 def value(d, sizes: dict[str, int]) -> int | None:

@@ -19,7 +19,7 @@ from .errors import EvaluationError
 from .functions import FUNCTIONS
 from .lazy import LazyModule, np
 from .nodes import Expr, Func, Identity, Number, Ones, Size, Symbol, Unvec, fold, walk
-from .ops import OPS
+from .ops import DIM_FIELDS, OPS
 from .program import Program, needed_definitions
 from .shapes import describe_shape, shape_of
 from .stable import logsumexp_arg, logsumexp_columns_arg, logsumexp_rows_arg, stable
@@ -287,6 +287,9 @@ class _Evaluator:
             value = kernels.logsumexp_rows(self.memo[z])
         elif t is Func:
             value = self.function(node, kids[0])
+        elif t in DIM_FIELDS:  # rows(X, i, j) and its kin: sizes besides the values
+            sizes = [self.dims.require(getattr(node, f), op.name, node.span) for f in DIM_FIELDS[t]]
+            value = op.numpy(*kids, *sizes)
         elif t is Unvec:  # the columns of an n x m matrix, stacked in kids[0]
             rows = self.dims.require(node.rows, "unvec", node.span)
             value = np.reshape(kids[0], (rows, -1), order="F")

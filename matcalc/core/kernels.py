@@ -153,6 +153,36 @@ def kron_right(a, g):
     return np.einsum("ikjl,ij->kl", g.reshape(p, n // p, q, m // q), a)
 
 
+def vcat(*parts):
+    return np.vstack([_matrix(p) for p in parts])
+
+
+def hcat(*parts):
+    return np.hstack([_matrix(p) for p in parts])
+
+
+def rows(x, start, count):
+    return _matrix(x)[start:start + count]
+
+
+def cols(x, start, count):
+    return _matrix(x)[:, start:start + count]
+
+
+def padrows(x, start, total):
+    x = _matrix(x)
+    out = np.zeros((total, x.shape[1]))
+    out[start:start + x.shape[0]] = x
+    return out
+
+
+def padcols(x, start, total):
+    x = _matrix(x)
+    out = np.zeros((x.shape[0], total))
+    out[:, start:start + x.shape[1]] = x
+    return out
+
+
 def argmax_indicator(x):
     """The indicator of the largest entry of x (x's shape), shared equally among ties."""
     hit = np.equal(x, np.max(x)) * 1.0

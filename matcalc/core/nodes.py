@@ -247,6 +247,42 @@ class Unvec(Expr):
 
 
 @node
+class Rows(Expr):
+    """rows(X, i, j): rows i..j of X (stored as start = i - 1 and count = j - i + 1)."""
+    arg: Expr
+    start: Dim | None = None
+    count: Dim | None = None
+    span: Span | None = _span()
+
+    @property
+    def args(self) -> tuple[Expr, ...]:
+        return (self.arg,)
+
+
+@node
+class Cols(Rows):
+    """cols(X, i, j): columns i..j of X."""
+
+
+@node
+class PadRows(Expr):
+    """padrows(X, i, N): X as rows i.. of an N-row matrix of zeros (the adjoint of rows)."""
+    arg: Expr
+    start: Dim | None = None
+    total: Dim | None = None
+    span: Span | None = _span()
+
+    @property
+    def args(self) -> tuple[Expr, ...]:
+        return (self.arg,)
+
+
+@node
+class PadCols(PadRows):
+    """padcols(X, i, N): X as columns i.. of an N-column matrix of zeros (the adjoint of cols)."""
+
+
+@node
 class Func(Expr):
     """An elementwise function: a named one (exp, tanh, σ, …) or a generic f.
 
@@ -365,6 +401,18 @@ class MatMul(Nary):
 
 
 @node
+class VCat(Nary):
+    """[a; b; …]: stacked vertically."""
+    span: Span | None = _span()
+
+
+@node
+class HCat(Nary):
+    """[A, B, …]: side by side."""
+    span: Span | None = _span()
+
+
+@node
 class Hadamard(Nary):
     """a ⊙ b ⊙ …, the elementwise product."""
     span: Span | None = _span()
@@ -430,6 +478,7 @@ NODE_CLASSES: tuple[type[Expr], ...] = (
     LogDet, Diag, DiagPart, Softmax, LogSoftmax, Func, Div, ElemDiv, Power, ElemPower,
     Scale, Max, Min, Add, MatMul, Hadamard,
     Size, Largest, Smallest, ArgMax, ArgMin, MatPower, Vec, Unvec, Kron, KronLeft, KronRight,
+    VCat, HCat, Rows, Cols, PadRows, PadCols,
 )
 """Every node class of a typed tree (the registry that each module must cover)."""
 

@@ -29,6 +29,7 @@ from .nodes import (
     Transpose,
 )
 from .nodes import ArgMax, ArgMin, Kron, KronLeft, KronRight, Largest, MatPower, Size, Smallest, Unvec, Vec
+from .nodes import Cols, HCat, PadCols, PadRows, Rows, VCat
 
 # binding strength, loosest first (the grammar's levels)
 ADD = 10         # a + b, a - b
@@ -39,7 +40,8 @@ PRODUCT = 40     # W x, c A (juxtaposition)
 POSTFIX = 50     # A^T, A^{-1}, c^2, a.^2
 ATOM = 60        # names, numbers, calls, ‖x‖
 
-FORMS = ("leaf", "call", "function", "bars", "prefix", "infix", "sum", "product", "quotient", "postfix", "power")
+FORMS = ("leaf", "call", "function", "bars", "prefix", "infix", "sum", "product", "quotient", "postfix", "power",
+         "bracket")
 """How the printers write a node: a name or number, name(args), an elementwise function, ‖x‖,
 -a, a ⊙ b ⊙ …, a + b - …, a run of factors, a / c, A^T, c^p."""
 
@@ -145,6 +147,20 @@ ROWS: tuple[Op, ...] = (
        kernels.kron_left, "kernels.kron_left({0}, {1})", "kronleft"),
     Op(KronRight, "kronright", ("kronright",), (), 2, "kronright", ATOM, "call", "kronright",
        r"\operatorname{kronright}", kernels.kron_right, "kernels.kron_right({0}, {1})", "kronright"),
+    Op(VCat, "vcat", ("vcat",), ("[;]",), None, "vcat", ATOM, "bracket", "; ", r" \\ ", kernels.vcat,
+       "np.vstack([{all}])", "[;]"),
+    Op(HCat, "hcat", ("hcat",), ("[,]",), None, "hcat", ATOM, "bracket", ", ", " & ", kernels.hcat,
+       "np.hstack([{all}])", "[,]"),
+    Op(Rows, "rows", ("rows",), (), 3, "rows", ATOM, "call", "rows", r"\operatorname{rows}", kernels.rows,
+       "{0}[{d0}:{d0} + {d1}]", "rows"),
+    Op(Cols, "cols", ("cols",), (), 3, "cols", ATOM, "call", "cols", r"\operatorname{cols}", kernels.cols,
+       "{0}[:, {d0}:{d0} + {d1}]", "cols"),
+    Op(PadRows, "padrows", ("padrows",), (), 3, "padrows", ATOM, "call", "padrows", r"\operatorname{padrows}",
+       kernels.padrows, ("{t} = np.zeros(({d1},) + np.shape({0})[1:])", "{t}[{d0}:{d0} + np.shape({0})[0]] = {0}"),
+       "padrows"),
+    Op(PadCols, "padcols", ("padcols",), (), 3, "padcols", ATOM, "call", "padcols", r"\operatorname{padcols}",
+       kernels.padcols, ("{t} = np.zeros((np.shape({0})[0], {d1}))", "{t}[:, {d0}:{d0} + np.shape({0})[1]] = {0}"),
+       "padcols"),
     Op(None, "mean", ("mean",), (), 1, "mean", ATOM, "call", "", "", None, None, ""),
     Op(None, "var", ("var",), (), 1, "var", ATOM, "call", "", "", None, None, ""),
     Op(None, "rowsum", ("rowsum",), (), 1, "rowsum", ATOM, "call", "", "", None, None, ""),
@@ -165,6 +181,13 @@ OVERLOADS: dict[tuple[str, int], Op] = {
 """(call name, number of arguments) -> the row it calls where that differs from CALLS[name]:
 max(x) is the largest entry, max(a, b) the elementwise maximum; sum(X, 1) and sum(X, 2) sum along
 an axis."""
+
+
+DIM_FIELDS: dict[type[Expr], tuple[str, ...]] = {
+    Rows: ("start", "count"), Cols: ("start", "count"), PadRows: ("start", "total"), PadCols: ("start", "total"),
+}
+"""Nodes whose value needs sizes besides their arguments' values: the row's numpy takes them after the
+arguments, its code has them as {d0}, {d1} (0-based offsets, counts)."""
 
 
 def op_of(e: Expr) -> Op:

@@ -6,7 +6,7 @@ Each operation's row (:mod:`matcalc.core.ops`) names its shape rule; :data:`RULE
 """
 from __future__ import annotations
 
-from .dims import dim, divide, is_one, times
+from .dims import dim, divide, is_one, plus, times
 from .errors import SymbolError
 from .nodes import Expr, fold
 from .ops import OPS
@@ -77,6 +77,23 @@ def _kron_part(kids, of: int):
     return normalize((divide(n, r), divide(m, s)))
 
 
+def _cat(kids, axis: int):
+    """[a; b] (axis 0) adds the rows, [A, B] (axis 1) the columns; the other dim is the first part's."""
+    parts = [as_matrix(k) for k in kids]
+    total = 0
+    for p in parts:
+        total = plus(total, p[axis])
+    out = [parts[0][0], parts[0][1]]
+    out[axis] = total
+    return normalize(tuple(out))
+
+
+def _part(node, kids, axis: int, size: str):
+    out = list(as_matrix(kids[0]))
+    out[axis] = getattr(node, size)
+    return normalize(tuple(out))
+
+
 def _symbol(node, kids, shapes):
     try:
         return shapes[node.name]
@@ -106,6 +123,12 @@ RULES = {
     "broadcast": _first_shaped,
     "matmul": _matmul,
     "vec": _vec,
+    "vcat": lambda node, kids, shapes: _cat(kids, 0),
+    "hcat": lambda node, kids, shapes: _cat(kids, 1),
+    "rows": lambda node, kids, shapes: _part(node, kids, 0, "count"),
+    "cols": lambda node, kids, shapes: _part(node, kids, 1, "count"),
+    "padrows": lambda node, kids, shapes: _part(node, kids, 0, "total"),
+    "padcols": lambda node, kids, shapes: _part(node, kids, 1, "total"),
     "kron": _kron,
     "kronleft": lambda node, kids, shapes: _kron_part(kids, 1),
     "kronright": lambda node, kids, shapes: _kron_part(kids, 0),

@@ -38,7 +38,7 @@ class CallRules:
             if node.order:
                 self.misuse(f"{name}{chr(39) * node.order}: only elementwise functions have a derivative "
                             "written with a prime", node)
-            if n != op.arity:
+            if op.arity is not None and n != op.arity:
                 self.misuse(f"{self.text(node)}: {name} takes {_count(op.arity)}, not {n}", node)
             return getattr(self, "call_" + op.shape)(node, op, exprs, shapes)
         function = FUNCTION_SPELLINGS.get(name)
@@ -201,6 +201,63 @@ class CallRules:
             self.error(f"{self.text(node)}: the dims of the blocks do not divide those of "
                        f"{self.text(node.call_args[1 - of])}", node)
         return op.node(exprs[0], exprs[1], node.span), shape
+
+    def concatenate(self, node, op: Op, exprs, shapes, axis: int):
+        """[a; b] (axis 0) stacks the parts vertically, [A, B] (axis 1) side by side: the other dim agrees."""
+        other = 1 - axis
+        parts = [list(s) if len(s) == 2 else ([s[0], 1] if s else [1, 1]) for s in shapes]
+        for s, src in zip(parts[1:], node.call_args[1:]):
+            if not self.unify(parts[0][other], s[other]):
+                what = "columns" if axis == 0 else "rows"
+                self.error(f"{self.text(node)}: the parts of a {'vertical' if axis == 0 else 'horizontal'} "
+                           f"concatenation need the same {what}, but {self.text(node.call_args[0])} has "
+                           f"{self.show_dim(parts[0][other])} and {self.text(src)} has {self.show_dim(s[other])}",
+                           node, "[a; b] stacks vertically, [A, B] side by side")
+        total = 0
+        for s in parts:
+            d = self.find(s[axis])
+            if not isinstance(d, (int, str, dims.Poly)):  # a dim not known yet: a size of its own
+                total = self.var()
+                break
+            total = dims.plus(total, d)
+        out = [self.find(parts[0][0]), self.find(parts[0][1])]
+        out[axis] = total
+        return op.node(tuple(exprs), node.span), normalize(tuple(out))
+
+    def call_vcat(self, node, op: Op, exprs, shapes):
+        return self.concatenate(node, op, exprs, shapes, 0)
+
+    def call_hcat(self, node, op: Op, exprs, shapes):
+        return self.concatenate(node, op, exprs, shapes, 1)
+
+    def block(self, node, op: Op, exprs, shapes, axis: int, pad: bool):
+        """rows(X, i, j) / cols(X, i, j): rows or columns i..j (1-based); padrows(X, i, N) / padcols(X, i, N):
+        X placed from row (column) i in N rows (columns) of zeros."""
+        a, b = (dim_of_expr(x) for x in node.call_args[1:])
+        if a is None or b is None:
+            self.error(f"{self.text(node)}: {op.name} takes a matrix and two sizes (names, numbers, sums)", node)
+        start = dims.plus(a, -1)
+        s = list(shapes[0]) if len(shapes[0]) == 2 else ([shapes[0][0], 1] if shapes[0] else [1, 1])
+        if pad:
+            out = list(s)
+            out[axis] = b
+            return op.node(exprs[0], start, b, node.span), normalize(tuple(out))
+        count = dims.plus(dims.plus(b, dims.times(a, -1)), 1)
+        out = list(s)
+        out[axis] = count
+        return op.node(exprs[0], start, count, node.span), normalize(tuple(out))
+
+    def call_rows(self, node, op: Op, exprs, shapes):
+        return self.block(node, op, exprs, shapes, 0, False)
+
+    def call_cols(self, node, op: Op, exprs, shapes):
+        return self.block(node, op, exprs, shapes, 1, False)
+
+    def call_padrows(self, node, op: Op, exprs, shapes):
+        return self.block(node, op, exprs, shapes, 0, True)
+
+    def call_padcols(self, node, op: Op, exprs, shapes):
+        return self.block(node, op, exprs, shapes, 1, True)
 
     def call_sum_along(self, node, op: Op, exprs, shapes):
         """sum(X, 1): the sum of each column, 1ᵀ X (a row); sum(X, 2): of each row, X 1 (a column)."""

@@ -13,6 +13,7 @@ from .printing import Printer
 from ..core.functions import FUNCTIONS
 from ..core.nodes import Div, ElemPower, Expr, Func, Identity, Inverse, Norm, Number, Ones, Power, Symbol, Trace, \
     Transpose
+from ..core import dims
 from ..core.ops import OPS, Op
 from ..core.program import needed_definitions
 
@@ -89,6 +90,25 @@ class LatexPrinter(Printer):
 
     def token(self, op: Op) -> str:
         return op.latex
+
+    def _print_VCat(self, e) -> str:
+        return r"\begin{bmatrix} " + r" \\ ".join(self.doprint(t) for t in e.terms) + r" \end{bmatrix}"
+
+    def _print_HCat(self, e) -> str:
+        return r"\begin{bmatrix} " + " & ".join(self.doprint(t) for t in e.terms) + r" \end{bmatrix}"
+
+    def _print_Rows(self, e) -> str:
+        a, b = dims.plus(e.start, 1), dims.plus(e.start, e.count)
+        sub = rf"{a}:{b}" if type(e).__name__ == "Rows" else rf":, {a}:{b}"
+        return rf"{self.base(e.arg)}_{{{sub}}}"
+
+    _print_Cols = _print_Rows
+
+    def _print_PadRows(self, e) -> str:
+        name = type(e).__name__.lower()
+        return rf"\operatorname{{{name}}}_{{{dims.plus(e.start, 1)}, {e.total}}}({self.doprint(e.arg)})"
+
+    _print_PadCols = _print_PadRows
 
     def _print_Unvec(self, e) -> str:
         return rf"\operatorname{{unvec}}_{{{e.rows} \times {e.cols}}}({self.doprint(e.arg)})"

@@ -35,6 +35,7 @@ from ..core.nodes import (
     Add, Div, ElemPower, Expr, Func, Identity, Inverse, MatMul, Neg, Norm, Number, Ones, Power, Scale,
     Symbol, Trace, Transpose, fold, walk,
 )
+from ..core import dims
 from ..core.nodes import MatPower
 from ..core.ops import ADD, DIV, HADAMARD, NEG, OPS, POSTFIX, PRODUCT, Op
 from ..core.program import needed_definitions
@@ -243,6 +244,22 @@ class TextPrinter(Printer):
     def _print_Ones(self, e: Ones) -> str:
         return f"ones({e.dim if e.dim is not None else 'n'})"
 
+    def _form_bracket(self, e, op) -> str:
+        return "[" + op.text.join(self.doprint(t) for t in e.args) + "]"
+
+    def _print_Rows(self, e) -> str:  # rows(X, i, j): rows i..j, 1-based
+        first = dims.plus(e.start, 1)
+        return f"{type(e).__name__.lower()}({self.doprint(e.arg)}, {_dim_text(first)}, " \
+               f"{_dim_text(dims.plus(e.start, e.count))})"
+
+    _print_Cols = _print_Rows
+
+    def _print_PadRows(self, e) -> str:
+        return f"{type(e).__name__.lower()}({self.doprint(e.arg)}, {_dim_text(dims.plus(e.start, 1))}, " \
+               f"{_dim_text(e.total)})"
+
+    _print_PadCols = _print_PadRows
+
     def _print_Unvec(self, e) -> str:
         return f"unvec({self.doprint(e.arg)}, {_dim_text(e.rows)}, {_dim_text(e.cols)})"
 
@@ -289,8 +306,8 @@ class TextPrinter(Printer):
 
 
 def _dim_text(d) -> str:
-    """A dim as an argument of a call: n, 3, (n m)."""
-    return str(d) if isinstance(d, (int, str)) else f"({d})"
+    """A dim as an argument of a call: n, 3, n m, n + 1 (a call's arguments need no brackets)."""
+    return str(d)
 
 
 # ---------------------------------------------------------------- programs

@@ -120,7 +120,8 @@ def typecheck(statements: list[Statement], source: str, kinds: dict[str, tuple] 
             if isinstance(node, Symbol) and node.name not in defs:
                 symbols.append(node.name)
             is_ones = isinstance(node, Call) and CALLS.get(node.name) is CALLS["ones"]
-            used.update(c.name for c in node.args if isinstance(c, Symbol) and not is_ones)
+            first_dim = DIM_ARGUMENTS.get(node.name, len(node.args)) if isinstance(node, Call) else len(node.args)
+            used.update(c.name for c in node.args[:first_dim] if isinstance(c, Symbol) and not is_ones)
             if isinstance(node, Call):
                 calls.add(node.name)
             elif isinstance(node, Power) and isinstance(node.left, Symbol) and not _matrix_power(node):
@@ -133,6 +134,9 @@ def typecheck(statements: list[Statement], source: str, kinds: dict[str, tuple] 
     dims_used = {c.name for e in all_exprs for node in walk(e)
                  if isinstance(node, Call) and CALLS.get(node.name) is CALLS["ones"]
                  for c in node.args if isinstance(c, Symbol)}
+    dims_used |= {c.name for e in all_exprs for node in walk(e)
+                  if isinstance(node, Call) and node.name in DIM_ARGUMENTS
+                  for a in node.args[DIM_ARGUMENTS[node.name]:] for c in walk(a) if isinstance(c, Symbol)}
     dims_used |= {node.name[2:] for e in all_exprs for node in walk(e)
                   if isinstance(node, Symbol) and node.name.startswith("I_")}
     symbols = [n for n in dict.fromkeys(symbols) if n in used]
@@ -209,6 +213,10 @@ def typecheck(statements: list[Statement], source: str, kinds: dict[str, tuple] 
     return Program(source=source, expr=typed_target, definitions=typed_defs, shapes=shapes, name=name,
                    properties={n: frozenset(p) for n, p in properties.items() if p},
                    functions=frozenset(typer.functions), declared=frozenset(declared))
+
+
+DIM_ARGUMENTS = {"unvec": 1, "rows": 1, "cols": 1, "padrows": 1, "padcols": 1}
+"""calls whose arguments from this position on are dims (unvec(v, n, m), rows(X, i, j)), not values"""
 
 
 def _matrix_power(node: Power) -> bool:

@@ -38,12 +38,12 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 from ..calculus.simplify import Simplifier
-from ..core.dims import is_fixed, is_one
+from ..core.dims import Poly, is_fixed, is_one
 from ..core.errors import MatcalcError
 from ..core.functions import FUNCTIONS
 from ..core.lazy import LazyModule
-from ..core.ops import OPS
-from ..core.nodes import Kron, KronLeft, KronRight, Size, Unvec
+from ..core.ops import DIM_FIELDS, OPS
+from ..core.nodes import HCat, Kron, KronLeft, KronRight, Size, Unvec, VCat
 from ..core.nodes import (
     Add, Det, Diag, DiagPart, Div, ElemDiv, ElemPower, Expr, Func, Hadamard, Identity, Inverse,
     LogDet, LogSoftmax, MatMul, Neg, Norm, Number, Ones, Power, Scale, Softmax, Sum,
@@ -194,6 +194,10 @@ class _Writer:
         key = str(d)
         if key in self.dims:
             return self.dims[key]
+        if isinstance(d, Poly):  # n + m, 2 m: from the sizes of its names
+            terms = [" * ".join([str(c)] * (c != 1 or not names) + [self.dim(n) for n in names])
+                     for names, c in d.terms]
+            return "(" + " + ".join(terms) + ")"
         raise CodegenError(f"the size {key} is shown by no input of the program")
 
     def temp(self, lines_fn) -> str:
@@ -437,6 +441,24 @@ def _expr(w: _Writer, node: Expr, vals: dict) -> tuple[str, bool, list | None]:
         return f"np.ones({w.dim(node.dim)})", True, None
     if t is Size:
         return f"float({w.dim(node.dim)})", True, None
+    if t in DIM_FIELDS:
+        sizes = {f"d{i}": w.dim(getattr(node, f)) for i, f in enumerate(DIM_FIELDS[t])}
+        code = OPS[t].code
+        operand = kid[0].get() if w.shape(node.arg) else f"np.atleast_1d({kid[0].get()})"
+        if isinstance(code, tuple):
+            return "", True, lambda n: [line.format(operand, t=n, **sizes) for line in code]
+        code = code.format(kid[0].op() if w.shape(node.arg) else f"({operand})", **sizes)
+        return (code if shape else f"np.reshape({code}, -1)[0]"), True, None
+    if t in (VCat, HCat):
+        parts = []
+        for c, v in zip(node.terms, kid):
+            rank = len(w.shape(c))
+            if t is VCat and len(shape) == 1:
+                parts.append(v.get() if rank == 1 else f"[{v.get()}]")
+            else:
+                parts.append(v.get() if rank == 2 else f"np.reshape({v.get()}, (-1, 1))")
+        join = "np.concatenate" if t is VCat and len(shape) == 1 else ("np.vstack" if t is VCat else "np.hstack")
+        return f"{join}([{', '.join(parts)}])", True, None
     if t in (Kron, KronLeft, KronRight):
         return "", True, lambda n: _kron_lines(t, n, kid[0].op(), kid[1].op(), len(shape))
     if t is Unvec:
