@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from test_printing import katex_errors
 
 import matcalc
 from matcalc.calculus.numeric import check_grad, random_env
-from test_printing import katex_errors
 
 FORMS = [
     # broadcasting: the gradient of a broadcast row or column sums over the broadcast axis

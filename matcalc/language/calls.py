@@ -12,7 +12,7 @@ from ..core import dims
 from ..core.shapes import RULES as shape_rules
 from ..core.shapes import normalize
 from ..core.nodes import (
-    Call, Det, Diag, DiagPart, Func, Kron, Norm, Number, Ones, Size, Sum, Symbol, Trace, Transpose, Unvec, Vec,
+    Call, Expr, Det, Diag, DiagPart, Func, Kron, Norm, Number, Ones, Size, Sum, Symbol, Trace, Transpose, Unvec, Vec,
 )
 from ..core.errors import Span
 from ..core.ops import CALLS, OVERLOADS, Op
@@ -118,7 +118,7 @@ class CallRules:
     def call_same(self, node, op: Op, exprs, shapes):
         return op.node(exprs[0], node.span), shapes[0]
 
-    def entries(self, shape) -> "Expr":
+    def entries(self, shape) -> Expr:
         """The number of entries of a value of this shape, as a scalar expression (n, n m, 3)."""
         count = build.ONE
         for d in shape:
