@@ -236,13 +236,23 @@ class CallRules:
         a, b = (dim_of_expr(x) for x in node.call_args[1:])
         if a is None or b is None:
             self.error(f"{self.text(node)}: {op.name} takes a matrix and two sizes (names, numbers, sums)", node)
+        if dims.is_fixed(a) and a < 1 or dims.is_fixed(b) and b < 1:
+            self.error(f"{self.text(node)}: rows and columns are counted from 1", node)
         start = dims.plus(a, -1)
         s = list(shapes[0]) if len(shapes[0]) == 2 else ([shapes[0][0], 1] if shapes[0] else [1, 1])
         if pad:
+            size = self.find(s[axis])
+            if dims.is_fixed(size) and dims.is_fixed(a) and dims.is_fixed(b) and a - 1 + size > b:
+                self.error(f"{self.text(node)}: {size} rows or columns from {a} do not fit in {b}", node)
             out = list(s)
             out[axis] = b
             return op.node(exprs[0], start, b, node.span), normalize(tuple(out))
         count = dims.plus(dims.plus(b, dims.times(a, -1)), 1)
+        if dims.is_fixed(count) and count < 1:
+            self.error(f"{self.text(node)}: the last row or column comes before the first", node)
+        known = self.find(s[axis])
+        if dims.is_fixed(known) and dims.is_fixed(b) and b > known:
+            self.error(f"{self.text(node)}: {self.text(node.call_args[0])} has only {known}", node)
         out = list(s)
         out[axis] = count
         return op.node(exprs[0], start, count, node.span), normalize(tuple(out))

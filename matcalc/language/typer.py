@@ -418,6 +418,9 @@ class Typer(CallRules):
         if not self.unify(shape[0], shape[1]):
             self.error(f"{self.text(node)}: {self.text(node.left)} is {self.show(shape)}, not square; only a square "
                        "matrix has powers", node, f'for an elementwise power write "{self.text(node.left)} .^ {k}"')
+        if abs(k) > MAX_MATRIX_POWER:
+            self.error(f"{self.text(node)}: matcalc takes matrix powers up to {MAX_MATRIX_POWER}", node,
+                       "name a power and multiply: Y = X^8; Y^8")
         if k == 0:
             return Identity(shape[0], node.span), shape
         if k < 0:
@@ -426,6 +429,9 @@ class Typer(CallRules):
             return base, shape
         return MatPower(base, build.number(k), node.span), shape
 
+
+MAX_MATRIX_POWER = 64
+"""X^k for |k| up to this (its derivative has k terms)."""
 
 BALANCE_FROM = 16
 """Longer runs of scalar factors are multiplied as a balanced tree, not a chain."""
