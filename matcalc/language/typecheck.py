@@ -113,14 +113,20 @@ def typecheck(statements: list[Statement], source: str, kinds: dict[str, tuple] 
     calls: set[str] = set()
     powered: set[str] = set()
     transposed_names: set[str] = set()
+    dims_used: set[str] = set()  # names used as dims (ones(n), I_n, rows(X, 1, n)): as values, sizes
     for e in all_exprs:
         if isinstance(e, Symbol):
             used.add(e.name)
         for node in walk(e):
             if isinstance(node, Symbol) and node.name not in defs:
                 symbols.append(node.name)
+                if node.name.startswith("I_"):
+                    dims_used.add(node.name[2:])
             is_ones = isinstance(node, Call) and CALLS.get(node.name) is CALLS["ones"]
             first_dim = DIM_ARGUMENTS.get(node.name, len(node.args)) if isinstance(node, Call) else len(node.args)
+            if isinstance(node, Call) and (is_ones or first_dim < len(node.args)):
+                dims_used.update(c.name for a in node.args[0 if is_ones else first_dim:] for c in walk(a)
+                                 if isinstance(c, Symbol))
             used.update(c.name for c in node.args[:first_dim] if isinstance(c, Symbol) and not is_ones)
             if isinstance(node, Call):
                 calls.add(node.name)
@@ -130,15 +136,6 @@ def typecheck(statements: list[Statement], source: str, kinds: dict[str, tuple] 
                 transposed_names.add(node.arg.name)
             if isinstance(node, Power) and isinstance(node.right, Symbol):
                 powered.add(node.right.name)
-    # names used as dims (ones(n), I_n): where they also stand as values, they are sizes
-    dims_used = {c.name for e in all_exprs for node in walk(e)
-                 if isinstance(node, Call) and CALLS.get(node.name) is CALLS["ones"]
-                 for c in node.args if isinstance(c, Symbol)}
-    dims_used |= {c.name for e in all_exprs for node in walk(e)
-                  if isinstance(node, Call) and node.name in DIM_ARGUMENTS
-                  for a in node.args[DIM_ARGUMENTS[node.name]:] for c in walk(a) if isinstance(c, Symbol)}
-    dims_used |= {node.name[2:] for e in all_exprs for node in walk(e)
-                  if isinstance(node, Symbol) and node.name.startswith("I_")}
     symbols = [n for n in dict.fromkeys(symbols) if n in used]
     variables = set(symbols) | set(declared)
     _check_run_together(symbols, variables | set(defs), declared, defs, all_exprs, source)
