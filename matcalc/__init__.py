@@ -11,7 +11,7 @@ functions and :mod:`matcalc.cli` the command line.
 """
 from __future__ import annotations
 
-from .api import derive, evaluate, graph, hessian, parse, verify
+from .api import derive, evaluate, explain_types, grad, graph, hessian, parse, verify
 from .calculus.verify import Verdict
 from .core.errors import (
     DerivativeError, EvaluationError, LimitError, MatcalcError, MissingRuleError, ParseError,
@@ -23,7 +23,7 @@ from .results import Derivative, Gradients
 from .views.graph import Graph
 
 __all__ = [
-    "parse", "derive", "hessian", "evaluate", "evaluate_expr", "Program", "Derivative", "Gradients",
+    "parse", "derive", "grad", "hessian", "explain_types", "evaluate", "evaluate_expr", "Program", "Derivative", "Gradients",
     "MatcalcError", "ParseError", "ShapeError", "SymbolError", "EvaluationError", "DerivativeError",
     "MissingRuleError", "LimitError", "verify", "Verdict", "graph", "Graph",
 ]

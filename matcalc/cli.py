@@ -1,7 +1,9 @@
 """The command line: the only code that prints or exits.
 
 Exit status: 0 done, 1 a claim that ``verify`` refuted, 2 bad input (the message on
-standard error, never a traceback).
+standard error, never a traceback). Anything else that goes wrong (a bug in matcalc) is reported
+in one line, and exits 2 too: 1 always means "refuted". A program read from a file or standard
+input is read up to matcalc's input size limit and no further.
 """
 from __future__ import annotations
 
@@ -9,13 +11,16 @@ import argparse
 import json
 import sys
 
-from . import MatcalcError, derive, hessian, parse, verify
+from . import LimitError, MatcalcError, derive, grad, hessian, parse, verify
+from .core import limits
+from .language.readings import explain
+from .language.typecheck import read
 from .views import codegen
 from .views.graph import graph as _graph
 from .views import gallery as _gallery
 
 EXIT_OK, EXIT_REFUTED, EXIT_BAD_INPUT = 0, 1, 2
-FORMATS = ("text", "latex", "json", "numpy")
+FORMATS = ("text", "latex", "json", "numpy", "torch", "jax")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -30,19 +35,29 @@ class _Parser(argparse.ArgumentParser):
 def _read_program(args) -> str:
     if args.file:
         if args.file == "-":
-            return sys.stdin.read()
+            return _bounded(sys.stdin, "standard input")
         try:
             with open(args.file, encoding="utf-8") as handle:
-                return handle.read()
+                return _bounded(handle, args.file)
         except OSError as error:
             raise MatcalcError(f"cannot read {args.file}: {error.strerror}") from None
-        except UnicodeDecodeError:
-            raise MatcalcError(f"{args.file} is not UTF-8 text") from None
     if args.program is None or args.program == "-":
         if sys.stdin is None or sys.stdin.isatty():
             raise MatcalcError("no program given", hint='write one, e.g. matcalc grad "u^T f(W x + b)" --wrt W')
-        return sys.stdin.read()
+        return _bounded(sys.stdin, "standard input")
     return args.program
+
+
+def _bounded(stream, name: str) -> str:
+    """At most MAX_INPUT characters of a text stream (one more would be refused anyway)."""
+    try:
+        text = stream.read(limits.MAX_INPUT + 1)
+    except UnicodeDecodeError:
+        raise MatcalcError(f"{name} is not UTF-8 text") from None
+    if len(text) > limits.MAX_INPUT:
+        raise LimitError(f"{name} holds more than {limits.MAX_INPUT:,} characters; matcalc reads at most "
+                         f"{limits.MAX_INPUT:,}", hint="split the program, or raise matcalc.limits.MAX_INPUT")
+    return text
 
 
 def _format(args) -> str:
@@ -64,9 +79,9 @@ def _show(results: dict, fmt: str, steps: bool) -> str:
     """The derivatives in one format, one after another."""
     if fmt == "json":
         return json.dumps([_json_of(d) for d in results.values()], ensure_ascii=False, indent=2)
-    if fmt == "numpy":
+    if fmt in codegen.TARGETS:  # numpy, torch, jax: one function returning the value and every derivative
         first = next(iter(results.values()))
-        return codegen.generate(first.program, list(results.values())).source
+        return codegen.generate(first.program, list(results.values()), target=fmt).source
     blocks = []
     for name, d in results.items():
         lines = []
@@ -86,16 +101,24 @@ def _label(d, several: bool) -> str:
 
 def _cmd_derive(args, kind: str) -> int:
     text = _read_program(args)
-    program = parse(text)
-    wrt = args.wrt or _default_wrt(program)
+    # grad and hessian read names so that the function is a scalar (matcalc.language.readings)
+    program = read(text, prefer_scalar=True) if kind in ("grad", "hessian") else parse(text)
+    types = explain(program)
     fmt = _format(args)
+    if args.explain_types and fmt != "json":
+        print("\n".join(types), file=sys.stderr)  # before any error, so the reading is seen
+    wrt = args.wrt or _default_wrt(program)
     if kind == "hessian":
         results = {w: hessian(program, w, layout=args.layout) for w in wrt}
     else:
-        grads = derive(program, list(wrt), layout=args.layout)
+        grads = (grad if kind == "grad" else derive)(program, list(wrt), layout=args.layout)
         results = dict(grads)
-    print(_show(results, fmt, args.steps))
+    shown = _show(results, fmt, args.steps)
+    if fmt == "json":  # the inferred kinds and dims are always part of the answer
+        shown = json.dumps([{**entry, "types": types} for entry in json.loads(shown)], ensure_ascii=False, indent=2)
+    print(shown)
     return EXIT_OK
+
 
 
 def _default_wrt(program) -> list[str]:
@@ -124,7 +147,9 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--layout", choices=("shape", "numerator", "denominator"), default="shape",
                        help="shape: the shape of the variable (default); numerator or denominator layout")
         p.add_argument("--steps", action="store_true", help="show the chain rule step by step")
-        p.set_defaults(run=lambda a, k=name: _cmd_derive(a, "hessian" if k == "hessian" else "derive"))
+        p.add_argument("--explain-types", action="store_true",
+                       help="show the kind and dims inferred for every symbol, and why (on standard error)")
+        p.set_defaults(run=lambda a, k=name: _cmd_derive(a, {"grad": "grad", "hessian": "hessian"}.get(k, "derive")))
     _add_more_commands(sub)
     return parser
 
@@ -148,11 +173,20 @@ def _add_graph_command(sub) -> None:
                         "and backward gradient to every edge")
     p.add_argument("-o", "--output", metavar="FILE",
                    help="write FILE.svg, .png, .pdf or .dot (default: DOT on standard output)")
+    p.add_argument("--explain-types", action="store_true",
+                   help="show the kind and dims inferred for every symbol, and why (on standard error)")
     p.set_defaults(run=_cmd_graph)
+
+
+def _explain(args, text: str) -> None:
+    """--explain-types: the inferred kinds and dims, on standard error, before anything can fail."""
+    if getattr(args, "explain_types", False):
+        print("\n".join(explain(parse(text))), file=sys.stderr)
 
 
 def _cmd_graph(args) -> int:
     text = _read_program(args)
+    _explain(args, text)
     at = None
     if args.at:
         at = {}
@@ -245,26 +279,76 @@ def _add_verify_command(sub) -> None:
     p = sub.add_parser("verify", help="check a hand derivation: exit 0 if right, 1 if refuted, 2 if bad input")
     _add_program_args(p)
     p.add_argument("--wrt", required=True, help="the variable the claim differentiates with respect to")
-    p.add_argument("--claim", required=True,
-                   help='the claimed derivative, e.g. "(u .* f\'(W x + b)) x^T" or "δ = u ⊙ f\'(z); δ x^T"')
+    claims = p.add_mutually_exclusive_group(required=True)
+    claims.add_argument("--claim",
+                        help='the claimed derivative, e.g. "(u .* f\'(W x + b)) x^T" or "δ = u ⊙ f\'(z); δ x^T"')
+    claims.add_argument("--claims", metavar="FILE",
+                        help="many claims at once: a .csv with id and claim columns, or .jsonl with "
+                             "{\"id\": …, \"claim\": …} a line; each verdict, then a summary")
     p.add_argument("--layout", choices=("shape", "numerator", "denominator"), default="shape",
                    help="the layout the claim is written in (default: the shape of the variable)")
     p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--explain-types", action="store_true",
+                   help="show the kind and dims inferred for every symbol, and why (on standard error)")
     p.set_defaults(run=_cmd_verify)
 
 
 def _cmd_verify(args) -> int:
-    v = verify(_read_program(args), args.wrt, args.claim, layout=args.layout)
+    if args.claims:
+        return _cmd_verify_claims(args)
+    text = _read_program(args)
+    _explain(args, text)
+    v = verify(text, args.wrt, args.claim, layout=args.layout)
     if args.format == "json":
         print(json.dumps({"ok": v.ok, "reason": v.reason, "message": v.message, "claim": v.claim,
-                          "expected": v.expected, "fix": v.fix, "factor": v.factor},
+                          "expected": v.expected, "fix": v.fix, "factor": v.factor,
+                          "types": explain(parse(text))},
                          ensure_ascii=False, indent=2))
     else:
         print(v.message)
     return EXIT_OK if v.ok else EXIT_REFUTED
 
 
+def _cmd_verify_claims(args) -> int:
+    """Exit 0 when every claim is right, 1 when any is refuted or unreadable, 2 on a bad program or file."""
+    from .views.claims import grade, read_claims
+    grades = grade(_read_program(args), args.wrt, read_claims(args.claims), layout=args.layout)
+    if args.format == "json":
+        print(json.dumps(grades.as_json(), ensure_ascii=False, indent=2))
+    else:
+        print(grades.text())
+    return EXIT_OK if all(r.ok for r in grades.rows) else EXIT_REFUTED
+
+
 _EXTRA_COMMANDS.append(_add_verify_command)
+
+
+# ---------------------------------------------------------------- serve
+
+def _add_serve_command(sub) -> None:
+    p = sub.add_parser("serve", help="a local web page: type a program, see the derivative, check your answer")
+    p.add_argument("--port", type=int, default=8000, help="the port on 127.0.0.1 (default 8000; 0 picks a free one)")
+    p.add_argument("--log", action="store_true", help="log each request on standard error")
+    p.set_defaults(run=_cmd_serve)
+
+
+def _cmd_serve(args) -> int:
+    """Serve until interrupted; print the URL and open no browser."""
+    from .views.web.server import make_server, url
+    if not 0 <= args.port <= 65535:
+        raise MatcalcError(f"{args.port} is not a port", hint="choose one from 1024 to 65535, or 0 for a free one")
+    server = make_server(args.port, quiet=not args.log)
+    print(f"matcalc is serving {url(server)}  (this computer only; Ctrl-C stops it)", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        print("stopped", file=sys.stderr)
+    finally:
+        server.server_close()
+    return EXIT_OK
+
+
+_EXTRA_COMMANDS.append(_add_serve_command)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -278,8 +362,15 @@ def main(argv: list[str] | None = None) -> int:
     except RecursionError:
         print("error: the input is nested too deeply for matcalc", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except MemoryError:
+        print("error: matcalc ran out of memory on this input", file=sys.stderr)
+        return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
         return EXIT_OK
+    except Exception as error:  # noqa: BLE001 - a bug: one line, and never the exit status of "refuted"
+        print(f"error: matcalc failed on this input ({type(error).__name__}: {error}); please report it",
+              file=sys.stderr)
+        return EXIT_BAD_INPUT

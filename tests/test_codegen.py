@@ -162,7 +162,7 @@ def test_scalars_and_column_arrays_are_accepted():
     value, grad = fn(2.0, np.array([[1.0], [2.0]]))
     assert value == 10.0  # 2 (1 + 4)
     np.testing.assert_array_equal(grad, [4.0, 8.0])  # 2 α x
-    with pytest.raises(ValueError, match="alpha should be a scalar"):
+    with pytest.raises(ValueError, match="α should be a scalar"):
         fn(np.ones(2), np.ones(2))
 
 
@@ -181,14 +181,16 @@ def test_stable_forms():
     np.testing.assert_allclose(grad, [0.5, 0.5], rtol=1e-15)  # softmax of equal entries
 
 
-def test_greek_names_are_spelt_out():
+def test_greek_names_stay_greek():
     src = matcalc.derive("γ x^T x + δ", ["x", "δ"]).to_numpy()
-    assert "def f_and_grad(gamma, x, delta):" in src
-    assert "γ" not in src and "δ" not in src
+    assert "def f_and_grad(γ, x, δ):" in src
+    assert "gamma" not in src and "delta" not in src
 
 
 @pytest.mark.parametrize("name,expected", [
-    ("x", "x"), ("W_1", "W_1"), ("δ", "delta"), ("Σ", "Sigma"), ("x_α", "x_alpha"), ("_w", "_w"),
+    ("x", "x"), ("W_1", "W_1"), ("δ", "δ"), ("Σ", "Σ"), ("x_α", "x_α"), ("_w", "_w"), ("θ", "θ"),
+    # characters Python would read as other letters (NFKC), or that are no letters, spelt out
+    ("ϑ", "theta_symbol"), ("ϐ", "beta_symbol"), ("x\u0374", "xnumeral_sign"), ("\u0374", "numeral_sign"),
 ])
 def test_safe_name_accepts(name, expected):
     assert safe_name(name) == expected
@@ -299,3 +301,62 @@ def test_a_returned_outer_product_with_ones_is_a_plain_array():
 def test_chains_of_products_use_multi_dot(source):
     value_src, _ = _check_value_and_grads(source, ["A", "B"])
     assert "np.linalg.multi_dot(" in value_src
+
+
+# ---------------------------------------------------------------- parameters as the program names them
+
+LOGISTIC = ("θ : d\nλ : scalar\nX : n x d\ny : n\n"
+            "L = -sum(y ⊙ log(σ(X θ)) + (1 - y) ⊙ log(1 - σ(X θ))) + λ θ^T θ")
+
+
+def _logistic_values():
+    rng = np.random.default_rng(3)
+    return {"θ": rng.normal(size=3), "λ": 0.25, "X": rng.normal(size=(5, 3)), "y": np.array([0, 1, 1, 0, 1.0])}
+
+
+def _logistic_by_hand(v):
+    """L = -Σ (y log σ(z) + (1 - y) log(1 - σ(z))) + λ θᵀθ, z = X θ; ∇θ = Xᵀ (σ(z) - y) + 2 λ θ; ∂λ = θᵀθ."""
+    z = v["X"] @ v["θ"]
+    s = 1 / (1 + np.exp(-z))
+    value = -np.sum(v["y"] * np.log(s) + (1 - v["y"]) * np.log(1 - s)) + v["λ"] * v["θ"] @ v["θ"]
+    return value, v["X"].T @ (s - v["y"]) + 2 * v["λ"] * v["θ"], v["θ"] @ v["θ"]
+
+
+def test_parameters_are_the_programs_names_in_declaration_order():
+    g = matcalc.derive(LOGISTIC, ["θ", "λ"])
+    gen = codegen.generate(g["θ"].program, g)
+    assert gen.parameters == ["θ", "λ", "X", "y"]  # as declared, not as they first appear
+    fn = g.compile()
+    v = _logistic_values()
+    want = _logistic_by_hand(v)
+    for got in (fn(**v), fn(*v.values())):  # by the program's names, and positionally as declared
+        for a, b in zip(got, want, strict=True):
+            _close(a, b)
+
+
+def test_ascii_spellings_are_keyword_aliases():
+    fn = matcalc.derive(LOGISTIC, "θ").compile()
+    v = _logistic_values()
+    got = fn(theta=v["θ"], lamda=v["λ"], X=v["X"], y=v["y"])
+    _close(got[1], _logistic_by_hand(v)[1])
+    with pytest.raises(TypeError, match="multiple values|twice"):
+        fn(v["θ"], theta=v["θ"], λ=v["λ"], X=v["X"], y=v["y"])
+
+
+def test_undeclared_names_follow_the_declared_by_first_appearance():
+    gen = codegen.generate(matcalc.parse("b : m\nu^T f(W x + b)"), ())
+    assert gen.inputs == ["b", "u", "W", "x"]
+    gen = codegen.generate(matcalc.parse("Σ : n x n\nμ : n\n(x - μ)^T Σ^{-1} (x - μ)"), ())
+    assert gen.inputs == ["Σ", "μ", "x"]
+
+
+def test_names_python_would_merge_are_one_name_in_the_program_too():
+    # ϑ is θ to Python (NFKC), and matcalc reads names the same way: one symbol, one parameter
+    d = matcalc.derive("θ : n\nϑ : n\nθ^T ϑ", "ϑ")
+    gen = codegen.generate(d.program, d)
+    assert gen.inputs == ["θ"]
+    fn = d.compile()
+    a = np.array([1.0, 2.0])
+    for value, grad in (fn(**{"θ": a}), fn(a)):
+        assert value == 5.0  # θᵀθ = 1 + 4
+        np.testing.assert_array_equal(grad, 2 * a)  # ∂(θᵀθ)/∂θ = 2 θ

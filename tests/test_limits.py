@@ -104,51 +104,125 @@ def test_the_default_result_limit_is_documented():
 # ---------------------------------------------------------------- time budget (a fake clock)
 
 class _Clock:
-    """Each reading is one second after the last."""
+    """A fake monotonic clock: each reading is ``step`` seconds after the last."""
 
-    def __init__(self):
+    def __init__(self, step: float = 1.0):
         self.now = 0.0
+        self.step = step
+        self.readings = 0
 
     def __call__(self):
-        self.now += 1.0
+        self.now += self.step
+        self.readings += 1
         return self.now
 
 
-def test_a_derivation_within_the_time_budget_passes(monkeypatch):
-    monkeypatch.setattr(limits.time, "monotonic", _Clock())
-    monkeypatch.setattr(limits, "TIME_BUDGET", 1.0)  # one tick: exactly at the budget
+@pytest.fixture
+def clock(monkeypatch):
+    """The deadline read on a fake clock, at every check."""
+    fake = _Clock()
+    monkeypatch.setattr(limits, "clock", fake)
+    monkeypatch.setattr(limits, "CHECK_EVERY", 1)
+    return fake
+
+
+def test_a_derivation_within_the_time_budget_passes(clock, monkeypatch):
+    clock.step = 0.0  # time stands still
+    monkeypatch.setattr(limits, "TIME_BUDGET", 1.0)
     assert str(matcalc.derive("x : n; A : n x n; x^T A x", "x")) == "(A + A^T) x"
 
 
-def test_a_derivation_past_the_time_budget_fails_with_the_limit_named(monkeypatch):
-    monkeypatch.setattr(limits.time, "monotonic", _Clock())
+def test_a_derivation_past_the_time_budget_fails_with_the_limit_named(clock, monkeypatch):
     monkeypatch.setattr(limits, "TIME_BUDGET", 0.99)
     with pytest.raises(LimitError, match=r"beyond matcalc's time budget of 0.99 s"):
         matcalc.derive("x : n; A : n x n; x^T A x", "x")
 
 
-def test_the_time_budget_is_checked_between_variables(monkeypatch):
-    """Several variables: the second store is two ticks in."""
-    monkeypatch.setattr(limits.time, "monotonic", _Clock())
-    monkeypatch.setattr(limits, "TIME_BUDGET", 1.5)
-    with pytest.raises(LimitError, match="time budget"):
-        matcalc.derive("x : n; A : n x n; x^T A x", ["x", "A"])
-
-
-def test_the_time_budget_stops_a_long_derivation(monkeypatch):
-    """exp(exp(…(x)…)) 1,500 deep takes seconds to derive; a 0.05 s budget stops it with a LimitError."""
-    monkeypatch.setattr(limits, "TIME_BUDGET", 0.05)
-    with pytest.raises(LimitError, match=r"time budget of 0.05 s"):
-        matcalc.derive("x : scalar; " + _nested(1500), "x")
+def test_the_time_budget_stops_a_derivation_inside_its_loops(clock, monkeypatch):
+    """exp(exp(…(x)…)) 1,500 deep: with a clock that moves a second per reading and a 50 s budget,
+    the derivation stops at the 50th check, long before it ends (the loops read the clock)."""
+    monkeypatch.setattr(limits, "TIME_BUDGET", 50.0)
+    program = matcalc.parse("x : scalar; " + _nested(1500))
+    before = clock.readings
+    with pytest.raises(LimitError, match=r"time budget of 50 s"):
+        matcalc.derive(program, "x")
+    assert clock.readings - before == 52  # the entry (t0), 50 checks up to t0 + 50, one past it
+    clock.step = 0.0
     assert str(matcalc.derive("x : n; sum(x)", "x")) == "ones(n)"  # and the next derivation runs
 
 
-def test_the_time_budget_never_fires_after_derive_has_failed(monkeypatch):
-    import time
-    monkeypatch.setattr(limits, "TIME_BUDGET", 0.2)
+def test_the_clock_is_read_every_check_every_checks(monkeypatch):
+    fake = _Clock(step=0.0)
+    monkeypatch.setattr(limits, "clock", fake)
+    monkeypatch.setattr(limits, "CHECK_EVERY", 10)
+    with limits.budget():
+        for _ in range(100):
+            limits.check_time()
+    assert fake.readings == 1 + 10  # the entry, then one reading per 10 checks
+
+
+def test_checks_outside_a_call_do_nothing(clock):
+    limits.check_time()
+    limits.spend(10 ** 9)
+    assert clock.readings == 0
+
+
+def test_a_failed_call_leaves_no_state_and_later_calls_work(monkeypatch):
+    """The reproduction of issue 15: a size limit hit, the limit restored, the budget long past
+    (a clock that jumps 100 s at each reading), then a derivation, its steps, code and a verdict."""
+    fake = _Clock(step=0.0)
+    monkeypatch.setattr(limits, "clock", fake)
+    monkeypatch.setattr(limits, "MAX_RESULT_NODES", 5)
+    with pytest.raises(LimitError, match="result size limit"):
+        matcalc.derive("u^T f(W x + b)", "W")
+    assert limits._current() is None
+    monkeypatch.setattr(limits, "MAX_RESULT_NODES", 200_000)
+    fake.now += 1000.0  # long past the old call's deadline
+    d = matcalc.derive("u^T f(W x + b)", "W")
+    assert str(d) == "(u ⊙ f'(W x + b)) x^T"
+    assert d.steps and "def" in d.to_numpy()
+    assert matcalc.verify("u^T f(W x + b)", "W", "(u .* f'(W x + b)) x^T").ok
+    assert limits._current() is None
+
+
+def test_a_call_that_fails_inside_its_budget_leaves_none(monkeypatch):
     with pytest.raises(matcalc.MatcalcError):
         matcalc.derive("x : n; sum(x)", "nope")
-    time.sleep(0.4)  # a stray TimeBudgetExceeded would be raised here
+    assert limits._current() is None
+    with pytest.raises(matcalc.MatcalcError):
+        matcalc.hessian("x : n; A : n x n; A x", "x")  # not a scalar
+    assert limits._current() is None
+
+
+def test_no_thread_is_started_per_call(monkeypatch):
+    import threading
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a thread was started")
+
+    monkeypatch.setattr(threading, "Timer", refuse)
+    monkeypatch.setattr(threading.Thread, "start", refuse)
+    d = matcalc.derive("u^T f(W x + b)", "W")
+    matcalc.hessian("x : n; A : n x n; x^T A x", "x")
+    assert d.steps
+
+
+def test_nested_calls_share_one_deadline(clock, monkeypatch):
+    """A Hessian's two passes (and a verdict's derivation) run on the caller's budget."""
+    clock.step = 0.0
+    monkeypatch.setattr(limits, "TIME_BUDGET", 5.0)
+    with limits.budget("Hessian") as outer, limits.budget() as inner:
+        assert inner is outer
+    assert limits._current() is None
+
+
+def test_the_work_limit_names_itself(monkeypatch):
+    monkeypatch.setattr(limits, "MAX_WORK", 10)
+    with pytest.raises(LimitError, match=r"more than 10 nodes .*work limit is 10 nodes per call") as caught:
+        matcalc.derive("W : n x m; x : m; u : n; u^T tanh(W x)", "W")
+    # and the part of the input being differentiated when it ran out, under a caret
+    assert "this part of the input" in str(caught.value) and "^^^^" in str(caught.value)
+    assert limits._current() is None
 
 
 def test_the_default_time_budget_is_documented():
@@ -240,3 +314,41 @@ def test_a_chain_at_the_depth_limit_derives_well_within_the_budget(monkeypatch):
     monkeypatch.setattr(limits, "TIME_BUDGET", float("inf"))
     d = matcalc.derive("x : scalar; " + _nested(limits.MAX_DEPTH - 1), "x")
     assert d.kind == "derivative"
+
+
+def test_a_pool_thread_that_hit_a_limit_is_not_poisoned(monkeypatch):
+    """One worker thread: a call that fails on the size limit, then (the budget long past on a
+    fake clock) a derivation and its steps in the same thread."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    fake = _Clock(step=0.0)
+    monkeypatch.setattr(limits, "clock", fake)
+
+    def failing():
+        monkeypatch.setattr(limits, "MAX_RESULT_NODES", 5)
+        try:
+            matcalc.derive("u^T f(W x + b)", "W")
+        except LimitError:
+            return "limit"
+        finally:
+            monkeypatch.setattr(limits, "MAX_RESULT_NODES", 200_000)
+
+    def later():
+        fake.now += 1000.0
+        d = matcalc.derive("u^T f(W x + b)", "W")
+        return str(d), bool(d.steps), limits._current() is None
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        assert pool.submit(failing).result() == "limit"
+        assert pool.submit(later).result() == ("(u ⊙ f'(W x + b)) x^T", True, True)
+
+
+def test_threads_have_their_own_budgets():
+    from concurrent.futures import ThreadPoolExecutor
+
+    def run(i):
+        return str(matcalc.derive("x : n; A : n x n; x^T A x", "x"))
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        assert set(pool.map(run, range(16))) == {"(A + A^T) x"}
+    assert limits._current() is None

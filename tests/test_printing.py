@@ -75,7 +75,7 @@ CASES = [
     ("max(a, b)", "max(a, b)", r"\max(a, b)"),
     ("min(a, 0)", "min(a, 0)", r"\min(a, 0)"),
     ("X + I", "X + I", "X + I"),
-    ("1^T a", "ones(n)^T a", r"\mathbf{1}^{\top} a"),
+    ("1^T a", "ones(n)^T a", r"\mathbf{1}_{n}^{\top} a"),
     ("2 3 a", "6 a", "6 a"),
     ("α 3 a", "α 3 a", r"\alpha \cdot 3 a"),
 ]

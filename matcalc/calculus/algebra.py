@@ -8,9 +8,8 @@ rational function of those atoms; SymPy cancels it
 """
 from __future__ import annotations
 
-
-import sympy
-
+from ..core import limits
+from ..core.lazy import sympy  # imported on first use: most derivations never cancel a quotient
 from ..core.nodes import Add, Div, ElemDiv, ElemPower, Expr, Hadamard, Neg, Number, Ones, Power, Scale
 
 ELEMENTWISE_ARITHMETIC = (Add, Neg, Scale, Hadamard, ElemDiv, Div, ElemPower, Power, Number)
@@ -33,25 +32,42 @@ def to_sympy(e: Expr, is_scalar) -> tuple[sympy.Expr, dict, set] | None:
                 scalar_atoms.add(s)
         return atoms[x]
 
-    def conv(x: Expr):
+    def region(x: Expr) -> bool:
+        t = type(x)
+        return t in (Add, Neg, Scale, Hadamard, ElemDiv, Div) or \
+            (t in (ElemPower, Power) and isinstance(x.right, Number))
+
+    def conv(x: Expr, kids: list):
         t = type(x)
         if t is Number:
             return sympy.Rational(x.value.numerator, x.value.denominator)
         if t is Ones:  # entrywise, a vector of ones is 1 (the caller keeps the shape)
             return sympy.Integer(1)
+        if not region(x):
+            return atom(x)
         if t is Add:
-            return sympy.Add(*[conv(a) for a in x.terms])
+            return sympy.Add(*kids)
         if t is Neg:
-            return -conv(x.arg)
+            return -kids[0]
         if t is Scale:
-            return conv(x.left) * conv(x.right)
+            return kids[0] * kids[1]
         if t is Hadamard:
-            return sympy.Mul(*[conv(a) for a in x.terms])
+            return sympy.Mul(*kids)
         if t in (ElemDiv, Div):
-            return conv(x.left) / conv(x.right)
-        if t in (ElemPower, Power) and isinstance(x.right, Number):
-            return conv(x.left) ** sympy.Rational(x.right.value.numerator, x.right.value.denominator)
-        return atom(x)
+            return kids[0] / kids[1]
+        return kids[0] ** sympy.Rational(x.right.value.numerator, x.right.value.denominator)
 
-    expr = conv(e)
-    return expr, {s: x for x, s in atoms.items()}, scalar_atoms
+    # children first, iteratively, each distinct node once; atoms are not entered
+    memo: dict[Expr, object] = {}
+    stack: list[tuple[Expr, bool]] = [(e, False)]
+    while stack:
+        x, expanded = stack.pop()
+        if x in memo:
+            continue
+        limits.spend(1, "cancelling an elementwise quotient")
+        if expanded or not region(x):
+            memo[x] = conv(x, [memo[c] for c in x.args] if region(x) else [])
+            continue
+        stack.append((x, True))
+        stack.extend((c, False) for c in reversed(x.args) if c not in memo)
+    return memo[e], {s: x for x, s in atoms.items()}, scalar_atoms

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from ..core import build, limits
 from ..core.dims import is_one
-from ..core.errors import DerivativeError
+from ..core.errors import DerivativeError, LimitError
 from ..core.nodes import Expr, Scale, Symbol, fold, walk
 from ..core.program import Program, inline_definitions, needed_definitions, substitute
 from ..core.shapes import shape_of
@@ -28,17 +28,35 @@ LAYOUTS = ("shape", "numerator", "denominator")
 
 # ---------------------------------------------------------------- the backward pass
 
-def backprop(f: Expr, seed: Expr, wrt: list[str], ctx: Context, trace: list | None = None) -> dict[str, Expr]:
-    """Cotangents of the named symbols, from the cotangent ``seed`` of f."""
+def backprop(f: Expr, seed: Expr, wrt: list[str], ctx: Context, trace: list | None = None,
+             source: str | None = None) -> dict[str, Expr]:
+    """Cotangents of the named symbols, from the cotangent ``seed`` of f.
+
+    A limit reached on the way (time, work) is reported at the node being differentiated, with a
+    caret under it in ``source`` where the node has a span."""
+    here = [f]
+    try:
+        return _backprop(f, seed, wrt, ctx, trace, here)
+    except LimitError as error:
+        span = getattr(here[0], "span", None)
+        if error.span is not None or span is None or source is None:
+            raise
+        raise type(error)(f"{error.bare_message} (differentiating this part of the input)", source, span,
+                          error.hint) from None
+
+
+def _backprop(f: Expr, seed: Expr, wrt: list[str], ctx: Context, trace: list | None, here: list) -> dict[str, Expr]:
     targets = set(wrt)
     needed: dict[Expr, bool] = {}
     fold(f, lambda n, kids: (isinstance(n, Symbol) and n.name in targets) or any(kids), needed)
     cotangent: dict[Expr, Expr] = {f: seed}
     for node in reversed(walk(f)):  # parents before children
+        here[0] = node
         limits.check_time()
         g = cotangent.get(node)
         if g is None or not node.args or not needed[node]:
             continue
+        limits.spend(len(node.args), "the backward pass")
         downstream = []
         for child, d in zip(node.args, rule_for(node)(node, g, ctx), strict=True):
             if d is None or not needed[child]:
@@ -70,7 +88,14 @@ def unbroadcast(child: Expr, d: Expr, ctx: Context) -> Expr:
 # ---------------------------------------------------------------- the public entry
 
 def derive(program: Program, wrt: str | list[str], layout: str = "shape") -> Result | dict[str, Result]:
-    """∂F/∂V for the program's function F (see SPEC §2); a list of names gives a dict, from one pass."""
+    """∂F/∂V for the program's function F (see SPEC §2); a list of names gives a dict, from one pass.
+
+    One call within matcalc's limits (a deadline, a work and a result size: core.limits)."""
+    with limits.call("derivation"):
+        return _derive(program, wrt, layout)
+
+
+def _derive(program: Program, wrt: str | list[str], layout: str) -> Result | dict[str, Result]:
     if layout not in LAYOUTS:
         raise DerivativeError(f'unknown layout "{layout}"', hint=f"use one of {', '.join(LAYOUTS)}")
     names = [wrt] if isinstance(wrt, str) else list(wrt)
@@ -84,7 +109,7 @@ def derive(program: Program, wrt: str | list[str], layout: str = "shape") -> Res
         if n == program.name:
             raise DerivativeError(f"{n} is the function itself", hint="differentiate with respect to an input")
     plain = [n for n in names if n not in program.definitions]
-    results: dict[str, Result] = limits.Checked()  # time budget and result size: limits.py
+    results: dict[str, Result] = limits.Checked()  # each result within the size limit: limits.py
     if plain:
         results.update(_derive_many(program, plain, layout, keep=None))
     for n in names:
@@ -107,7 +132,7 @@ def _derive_many(program: Program, names: list[str], layout: str, keep: str | No
     trace: list[Step] = []
     found: list[tuple[str, Expr, str, Expr | None]] = []  # (variable, result, kind, <G, dF> if a tensor)
     if f_shape == ():
-        raw = backprop(f, build.ONE, names, ctx, trace)
+        raw = backprop(f, build.ONE, names, ctx, trace, program.source)
         for n in names:
             g = simp(raw[n]) if raw[n] is not None else build.ZERO
             if layout == "numerator" and shapes[n] != ():
@@ -117,7 +142,7 @@ def _derive_many(program: Program, names: list[str], layout: str, keep: str | No
         # a non-scalar function: the vector-Jacobian product with a symbolic cotangent G
         G = fresh(COTANGENT, shapes)
         shapes[G] = f_shape
-        raw = backprop(f, Symbol(G), names, ctx, trace)
+        raw = backprop(f, Symbol(G), names, ctx, trace, program.source)
         for n in names:
             lin = simp(raw[n]) if raw[n] is not None else build.ZERO
             v_shape = shapes[n]
@@ -148,8 +173,14 @@ def _derive_many(program: Program, names: list[str], layout: str, keep: str | No
 def hessian(program: Program, wrt: str, layout: str = "shape") -> Result:
     """Second derivatives of a scalar function: the Jacobian of its gradient.
 
-    A matrix (∂²f/∂x∂xᵀ) for a scalar or vector variable; index notation otherwise.
+    A matrix (∂²f/∂x∂xᵀ) for a scalar or vector variable; index notation otherwise. Both
+    passes run within one call's limits.
     """
+    with limits.call("Hessian"):
+        return _hessian(program, wrt, layout)
+
+
+def _hessian(program: Program, wrt: str, layout: str) -> Result:
     if program.shape(program.inline()) != ():
         raise DerivativeError("a Hessian needs a scalar function", program.source, None,
                               "take the Jacobian of a vector function instead")
@@ -167,6 +198,7 @@ def hessian(program: Program, wrt: str, layout: str = "shape") -> Result:
         result.kind = "hessian"
     else:
         result = _derive_many(inner, [wrt], layout, keep=None)[wrt]
+        limits.check_result(wrt, result)
         if result.kind == "jacobian":
             result.kind = "hessian"
     result.program = program

@@ -6,8 +6,8 @@ form; elsewhere the derivative stays a generalized Jacobian (index notation).
 """
 from __future__ import annotations
 
-from ..core import build
-from ..core.nodes import Add, Diag, Div, ElemDiv, Expr, Hadamard, MatMul, Neg, Scale, Sum, Symbol, Transpose, fold
+from ..core import build, limits
+from ..core.nodes import Add, Diag, Div, ElemDiv, Expr, Hadamard, MatMul, Neg, Scale, Sum, Symbol, Transpose, fold, walk
 from .rules import Context
 
 
@@ -21,11 +21,17 @@ def linear_coefficient(e: Expr, g: str, ctx: Context, n) -> Expr | None:
     fold(e, lambda node, kids: node == G or any(kids), has)
     ident = build.identity(n)
 
+    found: dict[Expr, Expr | None] = {}
+
     def coef(x: Expr) -> Expr | None:
+        """A for one node: computed below, children first (so no recursion, each node once)."""
         if x == G:
             return ident
         if not has.get(x, False):
             return build.ZERO
+        return found[x]
+
+    def local(x: Expr) -> Expr | None:
         t = type(x)
         if t is Add:
             parts = [coef(a) for a in x.terms if has.get(a, False)]
@@ -95,6 +101,10 @@ def linear_coefficient(e: Expr, g: str, ctx: Context, n) -> Expr | None:
             return None
         return None
 
+    for x in walk(e):  # children before parents: every coef(child) asked for is known
+        if has.get(x, False) and x != G:
+            limits.check_time()
+            found[x] = local(x)
     result = coef(e)
     if result is None or result == build.ZERO and has.get(e, False):
         return None

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..core import limits
 from ..core.dims import is_fixed, names_in
 from ..core.dims import value as dim_value
 from ..core.evaluate import evaluate_expr, evaluate_program, kinds_of
@@ -55,6 +56,7 @@ def _size(d, dims: dict) -> int:
 
 def random_value(shape: tuple, dims: dict, rng: np.random.Generator, domain: str = "any"):
     sizes = tuple(_size(d, dims) for d in shape)
+    limits.check_elements(int(np.prod(sizes, dtype=object)) if sizes else 1, "a value at a random point (for a numeric check)")
     if domain == "positive":
         value = rng.uniform(0.5, 2.0, size=sizes)
     elif domain == "unit":
@@ -168,7 +170,7 @@ def check_grad(source, wrt: str, domain="any", seed: int = 0, layout: str = "sha
                                  f"{d}\nalong a random direction it gives {got}, central differences "
                                  f"give {expected}")
     if reparse and d.kind != "tensor":
-        again = evaluate_program(read(str(d), kinds_of(env)), env)
+        again = evaluate_program(read(str(d), kinds_of(env), functions=program.functions), env)
         if not np.allclose(np.asarray(again, dtype=float), np.asarray(value, dtype=float), atol=1e-9, rtol=1e-9):
             raise AssertionError(f"the text of the derivative, {str(d)!r}, evaluates differently")
     return d

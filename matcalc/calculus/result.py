@@ -7,8 +7,10 @@ steps, code and graphs are views that read it (:mod:`matcalc.views`).
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
+from ..core import limits
 from ..core.dims import value as dim_value
 from ..core.evaluate import dim_values, evaluate_expr
 from ..core.lazy import np
@@ -129,8 +131,10 @@ def _evaluate_tensor(d: Result, env: dict):
     sizes = [dim_value(x, dims) for x in d.target_shape]
     f_shape, v_shape = tuple(sizes[:len(f_dims)]), tuple(sizes[len(f_dims):])
     G = cotangent_name(d)
+    limits.check_elements(math.prod((*f_shape, *v_shape)), "the generalized Jacobian")
     out = np.zeros((*f_shape, *v_shape))
     for index in np.ndindex(*f_shape):
+        limits.check_time()
         basis = np.zeros(f_shape)
         basis[index] = 1.0
         value = evaluate_expr(d.expr, d.shapes, {**env, G: basis}, definitions=d.definitions)

@@ -127,11 +127,29 @@ def _add(node: Add, g: Expr, ctx: Context):
     return tuple(None if isinstance(t, Number) else g for t in node.terms)
 
 
+SHARED_FROM = 8
+"""Products of more factors than this get the cotangents of their factors from shared prefix
+and suffix products (linear in the number of factors, not quadratic)."""
+
+
+def _prefixes(terms, combine) -> list:
+    """[None, t0, t0 t1, …]: the product of the factors before each one, each built on the last."""
+    out = [None]
+    for t in terms[:-1]:
+        out.append(t if out[-1] is None else combine(out[-1], t))
+    return out
+
+
 @vjp(MatMul)
 def _matmul(node: MatMul, g: Expr, ctx: Context):
     """d<G, A B C> = <Aᵀ… G …Cᵀ, dB> for each factor"""
     out = []
     terms = node.terms
+    if len(terms) > SHARED_FROM:  # (A B)ᵀ G (D E)ᵀ with the prefixes A B and suffixes D E shared
+        before = _prefixes(terms, build.matmul)
+        after = _prefixes(terms[::-1], lambda acc, t: build.matmul(t, acc))[::-1]
+        return tuple(ctx.mul(*([] if p is None else [build.transpose(p)]), g,
+                             *([] if q is None else [build.transpose(q)])) for p, q in zip(before, after))
     for i in range(len(terms)):
         left = [build.transpose(t) for t in reversed(terms[:i])]
         right = [build.transpose(t) for t in reversed(terms[i + 1:])]
@@ -151,6 +169,10 @@ def _scale(node: Scale, g: Expr, ctx: Context):
 def _hadamard(node: Hadamard, g: Expr, ctx: Context):
     """d<G, A ⊙ B> = <G ⊙ B, dA> + <G ⊙ A, dB>"""
     terms = node.terms
+    if len(terms) > SHARED_FROM:  # G ⊙ (A ⊙ B) ⊙ (D ⊙ E), the products before and after shared
+        before = _prefixes(terms, build.hadamard)
+        after = _prefixes(terms[::-1], build.hadamard)[::-1]
+        return tuple(build.hadamard(g, *(x for x in (p, q) if x is not None)) for p, q in zip(before, after))
     return tuple(build.hadamard(g, *terms[:i], *terms[i + 1:]) for i in range(len(terms)))
 
 

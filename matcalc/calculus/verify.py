@@ -10,13 +10,15 @@ import itertools
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import partial
+from html import escape
 
 import numpy as np
 
+from ..core import limits
 from ..core.errors import DerivativeError, EvaluationError, MatcalcError, ShapeError, SymbolError
 from ..core.evaluate import evaluate_expr
 from ..core.nodes import Declaration, Definition, Expr, ExprStatement, MatMul, Number, Symbol, Transpose, walk
-from ..core.program import Program, substitute
+from ..core.program import Program, short, substitute
 from ..core.shapes import normalize, shape_of, shape_words
 from ..language.parse import parse_statements
 from ..language.printing import text
@@ -56,20 +58,37 @@ class Verdict:
     def __str__(self) -> str:
         return self.message
 
+    def __repr__(self) -> str:
+        return short(f"matcalc verdict {'right' if self.ok else 'refuted'} ({self.reason}): {self.message}")
+
+    def _repr_html_(self) -> str:
+        """The verdict in a box: green when right, red with the diagnosis when refuted."""
+        color, word = ("#2e7d32", "right") if self.ok else ("#c62828", "refuted")
+        return (f"<div class='matcalc-verdict' style='border-left: 4px solid {color}; padding-left: 8px'>"
+                f"<b style='color: {color}'>{word}</b> ({escape(self.reason)}): <code>{escape(self.claim)}</code>"
+                f"<pre>{escape(self.message)}</pre></div>")
+
 
 def verify(text, wrt: str, claim: str, layout: str = "shape", domain="auto", points: int = POINTS,
-           seed: int = 0) -> Verdict:
+           seed: int = 0, derivative: Result | None = None) -> Verdict:
     """Check a hand-derived ∂F/∂wrt (``claim``, in the language, in the program's context).
 
     The claim may use the program's symbols and placeholders (z, h, …) and define its own
     (``δ = u ⊙ f'(z); δ x^T``). Its shape is checked first, then it is compared with the derived
     result symbolically (after simplification) and at ``points`` random points. Bad claims
-    (parse errors, unknown names) raise MatcalcError pointing into the claim.
+    (parse errors, unknown names) raise MatcalcError pointing into the claim. One call within
+    matcalc's limits: the derivation, the claim and the random points share one budget.
     """
+    with limits.call("verdict"):
+        return _verify(text, wrt, claim, layout, domain, points, seed, derivative)
+
+
+def _verify(text, wrt: str, claim: str, layout: str, domain, points: int, seed: int,
+            derivative: Result | None) -> Verdict:
     program = as_program(text)
     if wrt in program.definitions:
         program = freed(program, wrt)
-    d = derive(program, wrt, layout)
+    d = derivative if derivative is not None else derive(program, wrt, layout)  # given: many claims, one derivation
     if d.kind == "tensor":
         raise DerivativeError(f"∂{d.function_name}/∂{wrt} is a generalized Jacobian (shape "
                               f"{' x '.join(map(str, d.shape))}); verify checks gradients and Jacobians",
@@ -107,6 +126,11 @@ def verify(text, wrt: str, claim: str, layout: str = "shape", domain="auto", poi
     definitions = {n: v for n, v in program.definitions.items() if n not in claimed.definitions}
     definitions.update(claimed.definitions)
     trials = _trials(program, d, claimed.expr, shapes, definitions, domain, points, seed)
+    if not all(np.all(np.isfinite(t.true)) for t in trials):  # inf and nan agree with anything
+        raise EvaluationError(f"{label} = {expected} is not finite at the random points matcalc tries "
+                              f"(in every domain), so your answer cannot be checked numerically; it is not "
+                              f"the same expression after simplification",
+                              hint="check a smaller case, where the values stay within float64")
     noun = {"gradient": "gradient", "jacobian": "Jacobian", "hessian": "Hessian"}.get(d.kind, "derivative")
     return _diagnose(trials, label, expected, noun, verdict)
 
@@ -237,6 +261,7 @@ def _trials(program, d, claim_expr, shapes, definitions, domain, points, seed) -
         trials = []
         finite = True
         for i in range(points):
+            limits.check_time()
             rng = np.random.default_rng(seed + 7919 * i)
             dims = choose_dims(program, rng)
             env = random_env(program, seed + 7919 * i, dom, dims=dims)

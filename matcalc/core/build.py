@@ -1,13 +1,18 @@
 """Constructors of nodes that fold only what is always safe to fold.
 
-Sums, products and Hadamard products flatten; 0 absorbs products and vanishes
-from sums; I vanishes from products; (Aᵀ)ᵀ is A; Number ∘ Number is a Number.
-Every other rewrite belongs to :mod:`matcalc.simplify`.
+Sums, products and Hadamard products flatten (up to ``MAX_FLAT`` terms: beyond that the
+children stay nested, so that a shared chain such as ``a_i = a_{i-1} ⊙ a_{i-1}`` stays a DAG of
+linear size instead of a flat product of 2^i factors, and a sum built up one term at a time
+costs linear, not quadratic, work); 0 absorbs products and vanishes from sums; I vanishes from
+products; (Aᵀ)ᵀ is A; Number ∘ Number is a Number. Every term gathered counts against the
+work limit (:func:`matcalc.core.limits.spend`). Every other rewrite belongs to
+:mod:`matcalc.calculus.simplify`.
 """
 from __future__ import annotations
 
 from fractions import Fraction
 
+from . import limits
 from .nodes import (
     Add, Diag, DiagPart, Div, ElemDiv, ElemPower, Expr, Func, Hadamard, Identity, Inverse, MatMul, Neg,
     Number, Ones, Power, Scale, Softmax, Sum, Symbol, Trace, Transpose, with_args,
@@ -15,6 +20,33 @@ from .nodes import (
 
 ZERO = Number(Fraction(0))
 ONE = Number(Fraction(1))
+
+MAX_FLAT = 64
+"""Most terms that flattening gathers into one sum or product (see the module docstring)."""
+
+
+def _gathered(cls, items) -> list:
+    """The items with those of class ``cls`` spliced in, unless that would pass MAX_FLAT terms."""
+    total = 0
+    nested = False
+    for t in items:
+        if type(t) is cls:
+            total += len(t.terms)
+            nested = True
+        else:
+            total += 1
+    limits.spend(total, "flattening a sum or product")
+    if not nested:
+        return list(items)
+    if total > MAX_FLAT:
+        return list(items)
+    flat: list = []
+    for t in items:
+        if type(t) is cls:
+            flat.extend(t.terms)
+        else:
+            flat.append(t)
+    return flat
 
 
 def number(value) -> Number:
@@ -30,17 +62,18 @@ def is_one(e: Expr) -> bool:
 
 
 def add(*terms: Expr) -> Expr:
-    flat: list[Expr] = []
-    for t in terms:
-        if isinstance(t, Add):
-            flat.extend(t.terms)
-        elif not is_zero(t):
-            flat.append(t)
+    flat = [t for t in _gathered(Add, terms) if not is_zero(t)]
     if not flat:
         return ZERO
     if len(flat) == 1:
         return flat[0]
     return Add(tuple(flat))
+
+
+def _folded(value: Fraction) -> Number:
+    """A number that folding made, within the number size limit."""
+    limits.check_number(value)
+    return Number(value)
 
 
 def neg(a: Expr) -> Expr:
@@ -58,14 +91,9 @@ def sub(a: Expr, b: Expr) -> Expr:
 
 
 def matmul(*factors: Expr) -> Expr:
-    flat: list[Expr] = []
-    for f in factors:
-        if is_zero(f):
-            return ZERO
-        if isinstance(f, MatMul):
-            flat.extend(f.terms)
-        else:
-            flat.append(f)
+    if any(is_zero(f) for f in factors):
+        return ZERO
+    flat = _gathered(MatMul, factors)
     kept = [f for f in flat if not isinstance(f, Identity)]
     if not kept:
         return flat[0]
@@ -82,21 +110,16 @@ def scale(c: Expr, a: Expr) -> Expr:
     if is_one(a) and not isinstance(c, Number):
         return c
     if isinstance(c, Number) and isinstance(a, Number):
-        return Number(c.value * a.value)
+        return _folded(c.value * a.value)
     if isinstance(c, Number) and isinstance(a, Scale) and isinstance(a.left, Number):
-        return scale(Number(c.value * a.left.value), a.right)
+        return scale(_folded(c.value * a.left.value), a.right)
     return Scale(c, a)
 
 
 def hadamard(*factors: Expr) -> Expr:
-    flat: list[Expr] = []
-    for f in factors:
-        if is_zero(f):
-            return ZERO
-        if isinstance(f, Hadamard):
-            flat.extend(f.terms)
-        else:
-            flat.append(f)
+    if any(is_zero(f) for f in factors):
+        return ZERO
+    flat = _gathered(Hadamard, factors)
     if len(flat) == 1:
         return flat[0]
     return Hadamard(tuple(flat))
@@ -122,7 +145,7 @@ def div(a: Expr, c: Expr) -> Expr:
     if is_zero(a):
         return ZERO
     if isinstance(a, Number) and isinstance(c, Number) and c.value != 0:
-        return Number(a.value / c.value)
+        return _folded(a.value / c.value)
     return Div(a, c)
 
 

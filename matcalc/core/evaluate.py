@@ -9,12 +9,14 @@ Dims are read off the input arrays: each dim name of the program is bound to the
 size seen for it, and every later use must agree. Inputs are checked before anything is
 computed, so a bad env fails with a message about the env, not a numpy traceback.
 Inf and nan are legitimate values: numpy's floating-point warnings are silenced inside.
+Sizes are bounded: every array is counted against ``limits.MAX_ELEMENTS`` (each, and all of one
+evaluation together) before numpy allocates it, and the time budget is checked at every node.
 """
 from __future__ import annotations
 
 from functools import lru_cache
 
-from . import dims as dimlib, kernels
+from . import dims as dimlib, kernels, limits
 from .errors import EvaluationError
 from .functions import FUNCTIONS
 from .lazy import LazyModule, np
@@ -72,6 +74,11 @@ def evaluate_expr(expr: Expr, shapes: dict[str, tuple], env: dict,
     dependency order. Raises :class:`EvaluationError` for missing, misshapen or
     inconsistent inputs and for bad callables.
     """
+    with limits.call("evaluation"):
+        return _evaluate_expr(expr, shapes, env, definitions, source)
+
+
+def _evaluate_expr(expr, shapes, env, definitions, source):
     definitions = definitions or {}
     needed = needed_definitions(expr, definitions)
     roots = [definitions[n] for n in needed] + [expr]
@@ -84,9 +91,9 @@ def evaluate_expr(expr: Expr, shapes: dict[str, tuple], env: dict,
     stable_memo: dict = {}
     with np.errstate(all="ignore"):  # inf and nan are values like any other; stable forms avoid them
         for name in needed:
-            values[name] = _conform(fold(stable(definitions[name], stable_memo), evaluator, memo),
+            values[name] = _conform(fold(stable(definitions[name], stable_memo, definitions), evaluator, memo),
                                     evaluator.shape(definitions[name]), dims, name)
-        return fold(stable(expr, stable_memo), evaluator, memo)
+        return fold(stable(expr, stable_memo, definitions), evaluator, memo)
 
 
 # ---------------------------------------------------------------- inputs and dims
@@ -271,11 +278,13 @@ class _Evaluator:
         return shape_of(node, self.shapes, self.shape_memo)
 
     def __call__(self, node: Expr, kids: list):
+        limits.check_time()
         t = type(node)
         if t is Symbol:
             return self.values[node.name]
         if t is Number:
-            return np.float64(node.value)
+            return np.float64(kernels.number(node.value, self.source, getattr(node, "span", None)))
+        self.check_size(node)
         op = OPS[t]
         if t in (Identity, Ones, Size):
             value = op.numpy(self.dims.require(node.dim, op.name, node.span))
@@ -303,6 +312,17 @@ class _Evaluator:
                 raise EvaluationError(f"{op.label}: values that do not fit ({exc})", self.source,
                                       getattr(node, "span", None)) from None
         return _conform(value, self.shape(node), self.dims, t.__name__)
+
+    def check_size(self, node: Expr) -> None:
+        """Refuse the node's value before it is computed if it would pass the array size limit."""
+        count = 1
+        for d in self.shape(node):
+            size = self.dims.resolve(d)
+            if size is None:
+                return
+            count *= size
+        if count > 1:
+            limits.check_elements(count, f"the value of {OPS[type(node)].name} here")
 
     def function(self, node: Func, z):
         if node.name in FUNCTIONS:

@@ -6,9 +6,27 @@ as a column. The stable forms subtract the max before exponentials.
 """
 from __future__ import annotations
 
+import math
 from functools import reduce
 
+from .errors import EvaluationError
 from .lazy import np
+
+
+def number(value, source=None, span=None) -> float:
+    """A literal (a Fraction) as a float. Past float64's range it is refused: IEEE would make it
+    ±inf, a different number than the one written."""
+    try:
+        return float(value)
+    except OverflowError:
+        raise EvaluationError(f"the number {short(value)} is beyond the range of float64 (about 1.8e308)",
+                              source, span, "write it as a symbol and pass its value (e.g. α : scalar)") from None
+
+
+def short(value) -> str:
+    """A number beyond float64 in a few characters: "about 1e399"."""
+    exponent = math.floor(math.log10(abs(value.numerator)) - math.log10(value.denominator))
+    return f"{'-' if value < 0 else ''}about 1e{exponent}"
 
 
 def softmax(z):

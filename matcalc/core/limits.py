@@ -8,40 +8,62 @@ limit                  value                       where it is checked
 =====================  ==========================  =============================================
 input size             ``MAX_INPUT`` = 100,000     :func:`matcalc.language.parse.parse_statements`, before
                        characters                  anything is read ("the program is … characters
-                                                   long; matcalc reads at most 100,000")
+                                                   long; matcalc reads at most 100,000"); the CLI
+                                                   reads at most this much from a file or stdin
 nesting depth          ``MAX_DEPTH`` = 2,000       :func:`matcalc.language.typecheck.typecheck`, on the parsed
                        levels                      and on the typed tree ("the expression nests …
                                                    levels deep; matcalc accepts at most 2000")
-result size            ``MAX_RESULT_NODES`` =      :func:`matcalc.calculus.engine.derive`, on each result
-                       200,000 distinct nodes      (its expression and the definitions it uses)
-time budget            ``TIME_BUDGET`` = 20 s      :func:`matcalc.calculus.engine.derive`: a timer marks
-                       per call of derive          the derivation as out of time; the backward
-                                                   pass and the simplifier check the mark at every
-                                                   node (:func:`check_time`) and raise the
-                                                   LimitError there; each result stored is checked
-                                                   against the clock too
-number size            ``MAX_NUMBER_DIGITS`` = 400  :mod:`matcalc.language.parse` (a number literal)
+number size            ``MAX_NUMBER_DIGITS`` = 400  :mod:`matcalc.language.parse` (a number literal, a dim);
+                                                   numbers that arithmetic makes are refused past
+                                                   ``MAX_NUMBER_BITS`` = 14,000 bits (≈ 4,200 digits)
+result size            ``MAX_RESULT_NODES`` =      :func:`matcalc.calculus.engine.derive` and ``hessian``, on
+                       200,000 distinct nodes      each result (its expression and its definitions)
+work                   ``MAX_WORK`` = 3,000,000    every loop that builds: substitution, the
+                       nodes built per call        flattening of sums and products, the product
+                                                   rules, the simplifier's passes, both passes of a
+                                                   Hessian, verify's trials (:func:`spend`)
+time budget            ``TIME_BUDGET`` = 20 s      one call of a public function (derive, hessian,
+                       per call                    verify, evaluate, and a result's methods): a
+                                                   deadline on the monotonic clock, read every
+                                                   ``CHECK_EVERY`` checks by the backward pass,
+                                                   the simplifier, substitution, evaluation
+                                                   (:func:`check_time`)
+array size             ``MAX_ELEMENTS`` =          evaluation (:mod:`matcalc.core.evaluate`) and the
+                       50,000,000 entries          random points of verify and check_grad: an
+                       (400 MB of float64)         array is refused before numpy allocates it, and
+                                                   so is a call whose arrays add up to more
 =====================  ==========================  =============================================
 
-The limits are module attributes read at each call, so a caller (or a
-test) may lower or raise them: ``matcalc.limits.TIME_BUDGET = 60``.
+One call enters :func:`budget` (a context manager, left in a ``finally``): the deadline and the
+counters live in a thread-local slot only while the call runs, a nested call (the derive
+inside a Hessian or a verdict) shares its caller's, and nothing is left behind by a call that
+fails. No thread is started. Outside any call the checks do nothing.
+
+The limits are module attributes read at each call, so a caller (or a test) may lower or raise
+them: ``matcalc.limits.TIME_BUDGET = 60``.
 """
 from __future__ import annotations
 
+import functools
 import threading
 import time
+from contextlib import contextmanager
 
-from .errors import LimitError
+from .errors import EvaluationError, LimitError, MatcalcError
 from .nodes import Expr, walk
 
-__all__ = ["MAX_INPUT", "MAX_DEPTH", "MAX_NUMBER_DIGITS", "MAX_RESULT_NODES", "TIME_BUDGET",
-           "result_size", "Checked", "TimeBudgetExceeded", "check_time"]
+__all__ = ["MAX_INPUT", "MAX_DEPTH", "MAX_NUMBER_DIGITS", "MAX_NUMBER_BITS", "MAX_RESULT_NODES", "MAX_WORK",
+           "TIME_BUDGET", "MAX_ELEMENTS", "CHECK_EVERY", "result_size", "budget", "check_time", "spend",
+           "check_elements", "check_number", "check_result", "call", "guarded", "TimeBudgetExceeded", "clock"]
 
 MAX_INPUT = 100_000
 """Longest program accepted, in characters."""
 
 MAX_NUMBER_DIGITS = 400
-"""Longest numeric literal accepted (digits and exponent), to keep exact arithmetic cheap."""
+"""Longest numeric literal (digits and exponent) or dim accepted, to keep exact arithmetic cheap."""
+
+MAX_NUMBER_BITS = 14_000
+"""Largest numerator or denominator (in bits) that folding numbers together may make."""
 
 MAX_DEPTH = 2000
 """Deepest expression tree accepted."""
@@ -49,8 +71,20 @@ MAX_DEPTH = 2000
 MAX_RESULT_NODES = 200_000
 """Largest derivative accepted, in distinct nodes of its expression and the definitions it uses."""
 
+MAX_WORK = 3_000_000
+"""Nodes (and terms of flattened sums and products) one call may build."""
+
 TIME_BUDGET = 20.0
-"""Seconds one call of derive may take (checked after each variable's derivative)."""
+"""Seconds one call of a public function may take."""
+
+MAX_ELEMENTS = 50_000_000
+"""Entries of the arrays one evaluation may compute (each, and all of them together)."""
+
+CHECK_EVERY = 32
+"""check_time reads the clock at every CHECK_EVERY-th call (a counter otherwise)."""
+
+clock = time.monotonic
+"""The clock the deadline is read on (a test may replace it)."""
 
 
 def result_size(expr: Expr, definitions: dict | None = None) -> int:
@@ -61,107 +95,201 @@ def result_size(expr: Expr, definitions: dict | None = None) -> int:
     return len(seen)
 
 
-def _time_message(elapsed: float | None = None) -> str:
-    took = f"took {elapsed:.1f} s, " if elapsed is not None else "ran out of time, "
-    return f"the derivative {took}beyond matcalc's time budget of {TIME_BUDGET:g} s for one derivation"
-
-
 _TIME_HINT = ("differentiate with respect to fewer variables at a time, name repeated pieces with "
               "definitions, or raise matcalc.limits.TIME_BUDGET")
 
 
 class TimeBudgetExceeded(LimitError):
-    """A derivation past its time budget (raised where :func:`check_time` finds it out of time)."""
+    """A call past its time budget (raised where :func:`check_time` finds it out of time)."""
 
     def __init__(self, message: str | None = None, source=None, span=None, hint=None):
-        super().__init__(message or _time_message(), source, span, hint or _TIME_HINT)
+        super().__init__(message or f"the call ran out of time, beyond matcalc's time budget of "
+                                    f"{TIME_BUDGET:g} s for one call", source, span, hint or _TIME_HINT)
 
 
-class _Timer:
-    """Marks ``owner`` as out of time after ``seconds`` (a daemon timer thread; it raises nothing)."""
+class _Budget:
+    """The deadline and the counters of one call."""
 
-    def __init__(self, owner: "Checked", seconds: float):
-        self.owner = owner
-        self.timer = threading.Timer(seconds, self.fire)
-        self.timer.daemon = True
-        self.timer.start()
+    __slots__ = ("deadline", "elements", "max_work", "started", "ticks", "what", "work")
 
-    def fire(self) -> None:
-        self.owner.expired = True
+    def __init__(self, what: str):
+        self.what = what
+        self.started = clock()
+        self.deadline = self.started + TIME_BUDGET if TIME_BUDGET >= 0 else float("inf")
+        self.ticks = 0
+        self.work = 0
+        self.max_work = MAX_WORK
+        self.elements = 0
 
-    def cancel(self) -> None:
-        self.timer.cancel()
+    def out_of_time(self, now: float):
+        return TimeBudgetExceeded(f"the {self.what} took {now - self.started:.1f} s, beyond matcalc's time "
+                                  f"budget of {TIME_BUDGET:g} s for one call")
 
 
-_current = threading.local()
+_local = threading.local()
+
+
+def _current() -> _Budget | None:
+    return getattr(_local, "budget", None)
+
+
+@contextmanager
+def budget(what: str = "derivation"):
+    """One call's deadline and counters (shared with the calls it makes); gone when it ends."""
+    outer = _current()
+    if outer is not None:
+        yield outer
+        return
+    b = _Budget(what)
+    _local.budget = b
+    try:
+        yield b
+    finally:
+        _local.budget = None
 
 
 def check_time() -> None:
-    """Raise TimeBudgetExceeded if the derivation running in this thread is out of time.
+    """Raise TimeBudgetExceeded if the call running in this thread is past its deadline.
 
-    Called at every node of the backward pass and of the simplifier: a flag read, no clock."""
-    owner = getattr(_current, "owner", None)
-    if owner is not None and owner.expired:
-        owner.done()
-        raise TimeBudgetExceeded()
+    Called at every node of the loops that can run long; it reads the clock every
+    CHECK_EVERY calls, and does nothing outside a call."""
+    b = getattr(_local, "budget", None)
+    if b is None:
+        return
+    b.ticks += 1
+    if b.ticks >= CHECK_EVERY:
+        b.ticks = 0
+        now = clock()
+        if now > b.deadline:
+            raise b.out_of_time(now)
+
+
+def spend(units: int, where: str = "building the result") -> None:
+    """Count ``units`` nodes built against MAX_WORK (and check the time now and then)."""
+    b = getattr(_local, "budget", None)
+    if b is None:
+        return
+    b.work += units
+    if b.work > b.max_work:
+        raise LimitError(f"the {b.what} built more than {b.max_work:,} nodes ({where}); matcalc's work limit "
+                         f"is {b.max_work:,} nodes per call",
+                         hint="name repeated pieces with definitions, differentiate with respect to fewer "
+                              "variables at a time, or raise matcalc.limits.MAX_WORK")
+    check_time()
+
+
+def check_elements(count: int, what: str) -> None:
+    """Refuse an array of ``count`` entries (``what`` says which) before it is allocated."""
+    if count > MAX_ELEMENTS:
+        raise LimitError(f"{what} would have {count:,} entries; matcalc's array size limit is "
+                         f"{MAX_ELEMENTS:,} entries", hint="use smaller dims, or raise matcalc.limits.MAX_ELEMENTS")
+    b = _current()
+    if b is None:
+        return
+    b.elements += count
+    if b.elements > MAX_ELEMENTS:
+        raise LimitError(f"the arrays of this {b.what} add up to more than {MAX_ELEMENTS:,} entries "
+                         f"(at {what}); matcalc's array size limit is {MAX_ELEMENTS:,} entries",
+                         hint="use smaller dims, or raise matcalc.limits.MAX_ELEMENTS")
+
+
+def check_number(value) -> None:
+    """Refuse a Fraction that arithmetic on numbers made too large (see MAX_NUMBER_BITS)."""
+    if value.numerator.bit_length() > MAX_NUMBER_BITS or value.denominator.bit_length() > MAX_NUMBER_BITS:
+        raise LimitError(f"a number in the result has more than {MAX_NUMBER_BITS:,} bits; matcalc's number "
+                         f"size limit is {MAX_NUMBER_BITS:,} bits (about {int(MAX_NUMBER_BITS * 0.30103):,} digits)",
+                         hint="write large constants as a symbol (α : scalar) and multiply by it")
+
+
+class _SizeCounter:
+    """Nodes of results, counting each definition's own nodes once per call (the gradients of one
+    call share their definitions): linear in the program, not quadratic."""
+
+    def __init__(self):
+        self.sizes: dict = {}
+
+    def __call__(self, expr: Expr, definitions: dict) -> int:
+        total = len(walk(expr))
+        for value in definitions.values():
+            if id(value) not in self.sizes:
+                self.sizes[id(value)] = (value, len(walk(value)))  # keep value alive: ids stay unique
+            total += self.sizes[id(value)][1]
+        return total
+
+
+def check_result(name: str, result, counter: _SizeCounter | None = None) -> None:
+    """Refuse a result (anything with .expr and .definitions) beyond MAX_RESULT_NODES; check the time."""
+    b = _current()
+    if b is not None and clock() > b.deadline:
+        raise b.out_of_time(clock())
+    expr = getattr(result, "expr", None)
+    if expr is None:
+        return
+    size = (counter or _SizeCounter())(expr, getattr(result, "definitions", None) or {})
+    if size > MAX_RESULT_NODES:
+        raise LimitError(f"the derivative with respect to {name} has {size:,} nodes; matcalc's result "
+                         f"size limit is {MAX_RESULT_NODES:,} nodes",
+                         hint="name repeated pieces with definitions, or raise matcalc.limits.MAX_RESULT_NODES")
 
 
 class Checked(dict):
     """The results of one derive call: every result stored is checked against the size limit and
-    the clock, and a timer marks a derivation that overruns the time budget (see the table)."""
+    the clock (see :func:`check_result`). Plain data: it holds no state outside itself."""
 
     def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.started = time.monotonic()
-        self.expired = False
-        self.outer = getattr(_current, "owner", None)  # a derive inside a derive (a Hessian)
-        _current.owner = self
-        self.watchdog = _Timer(self, TIME_BUDGET) if 0 < TIME_BUDGET < float("inf") else None
+        super().__init__()
+        self.counter = _SizeCounter()
+        self.update(*args, **kwargs)
 
     def __setitem__(self, name, result) -> None:
-        self._check(name, result)
+        check_result(name, result, self.counter)
         super().__setitem__(name, result)
-
-    def __getitem__(self, name):
-        self.done()  # derive reads its results only at the end
-        return super().__getitem__(name)
-
-    def done(self) -> None:
-        if self.watchdog is not None:
-            self.watchdog.cancel()
-            self.watchdog = None
-        if getattr(_current, "owner", None) is self:
-            _current.owner = self.outer
-
-    def __del__(self):
-        self.done()
 
     def update(self, *args, **kwargs) -> None:
         for name, result in dict(*args, **kwargs).items():
             self[name] = result
 
-    def _size(self, expr: Expr, definitions: dict) -> int:
-        """Nodes of a result, counting each definition's own nodes (walked once per call, as
-        the gradients of one call share their definitions): linear in the program, not quadratic."""
-        sizes = self.__dict__.setdefault("sizes", {})
-        total = len(walk(expr))
-        for value in definitions.values():
-            if id(value) not in sizes:
-                sizes[id(value)] = (value, len(walk(value)))  # keep value alive: ids stay unique
-            total += sizes[id(value)][1]
-        return total
 
-    def _check(self, name, result) -> None:
-        elapsed = time.monotonic() - self.started
-        if elapsed > TIME_BUDGET:
-            self.done()
-            raise TimeBudgetExceeded(_time_message(elapsed))
-        expr = getattr(result, "expr", None)
-        if expr is None:
-            return
-        size = self._size(expr, getattr(result, "definitions", None) or {})
-        if size > MAX_RESULT_NODES:
-            raise LimitError(f"the derivative with respect to {name} has {size:,} nodes; matcalc's result "
-                             f"size limit is {MAX_RESULT_NODES:,} nodes",
-                             hint="name repeated pieces with definitions, or raise "
-                                  "matcalc.limits.MAX_RESULT_NODES")
+# ---------------------------------------------------------------- the boundary of a public call
+
+@contextmanager
+def call(what: str = "derivation"):
+    """One public call: its budget (see :func:`budget`), and every failure a MatcalcError.
+
+    Python's own limits become LimitErrors that name them: recursion, memory, the digits of an
+    int made into a string; a number beyond float64's range an EvaluationError. Anything else
+    that escapes is a bug and is left as it is, to be seen."""
+    with budget(what):
+        try:
+            yield
+        except MatcalcError:
+            raise
+        except RecursionError:
+            raise LimitError(f"the {what} nests too deeply for matcalc (Python's recursion limit)",
+                             hint="name inner pieces with definitions (z = …; …) to make the expression shallower"
+                             ) from None
+        except MemoryError:
+            raise LimitError(f"the {what} ran out of memory",
+                             hint="use smaller dims or a smaller program; see matcalc.limits") from None
+        except OverflowError:
+            raise EvaluationError(f"a number in the {what} is beyond the range of float64 (about 1.8e308)",
+                                  hint="write very large or small constants as a symbol (α : scalar)") from None
+        except ValueError as error:
+            if "integer string conversion" not in str(error):
+                raise
+            raise LimitError(f"a number has more digits than Python prints (4,300), in the {what}",
+                             hint="write large constants as a symbol (α : scalar) and multiply by it") from None
+
+
+def guarded(what: str):
+    """The decorator form of :func:`call`, for a public function or method."""
+
+    def wrap(fn):
+        @functools.wraps(fn)
+        def inner(*args, **kwargs):
+            with call(what):
+                return fn(*args, **kwargs)
+
+        return inner
+
+    return wrap

@@ -56,12 +56,17 @@ class Expr:
         if not isinstance(other, Expr):
             return NotImplemented
         stack = [(self, other)]
+        compared: set = set()  # pairs already being compared: equal DAGs compare in linear time
         while stack:
             a, b = stack.pop()
             if a is b:
                 continue
             if type(a) is not type(b) or a._hash != b._hash:
                 return False
+            pair = (id(a), id(b))
+            if pair in compared:
+                continue
+            compared.add(pair)
             for key in a._keys:
                 x, y = getattr(a, key), getattr(b, key)
                 if isinstance(x, Expr):

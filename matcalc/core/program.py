@@ -3,11 +3,20 @@ from __future__ import annotations
 
 import heapq
 from dataclasses import dataclass, field
+from html import escape
 
-from . import build
+from . import build, limits
 from .errors import SymbolError
 from .nodes import Expr, Symbol, fold, walk
-from .shapes import shape_of
+from .shapes import dims_text, shape_of
+
+REPR_WIDTH = 200
+
+
+def short(text: str, width: int = REPR_WIDTH) -> str:
+    """<text> on one line, cut to width with an ellipsis: the reprs a REPL shows."""
+    one = " ".join(text.split())
+    return f"<{one}>" if len(one) <= width - 2 else f"<{one[:width - 3]}…>"
 
 
 @dataclass
@@ -21,9 +30,27 @@ class Program:
     name: str | None = None
     functions: frozenset[str] = frozenset()
     declared: frozenset[str] = frozenset()
+    declaration_order: tuple[str, ...] = ()
+    """the declared names in the order the program declares them"""
     properties: dict[str, frozenset[str]] = field(default_factory=dict)
     """name -> what its declaration adds: symmetric, spd, positive, onehot, simplex"""
+    notes: dict[str, str] = field(default_factory=dict)
+    """name -> why it has the kind it has, where inference went against the naming convention"""
+    scalar_hint: str | None = None
+    """why the function is not a scalar and what to declare, for grad and hessian (None: it is one)"""
     _shape_memo: dict = field(default_factory=dict, repr=False)
+
+    def __repr__(self) -> str:
+        decls = "; ".join(f"{n} : {dims_text(self.shapes[n])}" for n in self.variables)
+        return short(f"matcalc program {self.source.strip()!r} ({decls})")
+
+    def _repr_html_(self) -> str:
+        """The source and the declarations it was typed with (inferred or given)."""
+        rows = "".join(f"<tr><td><code>{escape(n)}</code></td><td>{escape(dims_text(self.shapes[n]))}</td>"
+                       f"<td>{'declared' if n in self.declared else 'inferred'}</td></tr>"
+                       for n in self.variables)
+        return (f"<div class='matcalc-program'><pre>{escape(self.source.strip())}</pre>"
+                f"<table><tr><th>symbol</th><th>shape</th><th></th></tr>{rows}</table></div>")
 
     def has(self, name: str, *properties: str) -> bool:
         return bool(self.properties.get(name, frozenset()) & set(properties))
@@ -51,15 +78,18 @@ class Program:
 
 
 def substitute(e: Expr, mapping: dict[str, Expr]) -> Expr:
-    """Replace symbols by expressions (iteratively; shared subtrees stay shared)."""
+    """Replace symbols by expressions (iteratively; shared subtrees stay shared, and the
+    flattening of sums and products stops where it would copy them: see core.build)."""
     if not mapping:
         return e
 
     def fn(node, kids):
+        limits.check_time()
         if isinstance(node, Symbol) and node.name in mapping:
             return mapping[node.name]
         if not kids or all(k is c for k, c in zip(kids, node.args)):
             return node
+        limits.spend(1, "substituting the definitions")
         return build.rebuild(node, kids)
 
     return fold(e, fn)

@@ -16,7 +16,7 @@ from ..core.nodes import (
 )
 from ..core.errors import Span
 from ..core.ops import CALLS, OVERLOADS, Op
-from .kinds import FUNCTION_SPELLINGS
+from .kinds import FUNCTION_SPELLINGS, is_generic, known_function, suggest_function
 
 
 class CallRules:
@@ -32,6 +32,13 @@ class CallRules:
             typed_sym, sym_shape = self.symbol(sym)
             return self.product(node, [(typed_sym, sym_shape, sym), (exprs[0], shapes[0], node.call_args[0])])
         op = CALLS.get(name)
+        function = FUNCTION_SPELLINGS.get(name)
+        if op is None and function is None and name not in self.declared_functions and not is_generic(name):
+            known = known_function(name)  # ReLU, Tanh, log_softmax: the language's relu, tanh, logsoftmax
+            if known is None:
+                self.unknown_function(node, name)
+            op, function = CALLS.get(known), FUNCTION_SPELLINGS.get(known)
+            name = known
         if op is not None and n != op.arity:
             op = OVERLOADS.get((name, n), op)  # max(x) and max(a, b), sum(X) and sum(X, 2)
         if op is not None:
@@ -41,7 +48,6 @@ class CallRules:
             if op.arity is not None and n != op.arity:
                 self.misuse(f"{self.text(node)}: {name} takes {_count(op.arity)}, not {n}", node)
             return getattr(self, "call_" + op.shape)(node, op, exprs, shapes)
-        function = FUNCTION_SPELLINGS.get(name)
         if n != 1:
             self.misuse(f"{self.text(node)}: {name} takes one argument, not {n}" if function else
                         f"{self.text(node)}: a generic function such as {name} takes one argument (it acts "
@@ -49,6 +55,12 @@ class CallRules:
         if function is None:
             self.functions.add(name)
         return Func(function.name if function else name, exprs[0], node.order, node.span), shapes[0]
+
+    def unknown_function(self, node: Call, name: str):
+        guess = suggest_function(name)
+        hint = f'did you mean "{guess}"?' if guess else None
+        declare = f'to use a function of your own, declare it ("{name} : function") or call it f, g, h, φ or ψ'
+        self.misuse(f'unknown function "{name}"', node, f"{hint} ({declare})" if hint else declare)
 
     # calls, by the shape rule of the operation's row ------------------------
     def call_ones(self, node, op: Op, exprs, shapes):

@@ -8,14 +8,20 @@ subscript (``W_1`` → ``W_{1}``). Brackets and forms come from :mod:`matcalc.la
 """
 from __future__ import annotations
 
+import re
+import unicodedata
+
 from . import greek
 from .printing import Printer
 from ..core.functions import FUNCTIONS
-from ..core.nodes import Div, ElemPower, Expr, Func, Identity, Inverse, Norm, Number, Ones, Power, Symbol, Trace, \
-    Transpose
+from ..core.nodes import Div, ElemPower, Expr, Func, Identity, Inverse, Neg, Norm, Number, Ones, Power, Scale, \
+    Symbol, Trace, Transpose, walk
 from ..core import dims
 from ..core.ops import OPS, Op
 from ..core.program import needed_definitions
+
+ACCENTS = {"\u0302": r"\hat", "\u0303": r"\tilde", "\u0304": r"\bar", "\u0307": r"\dot"}
+"""combining marks of decorated names and their LaTeX commands"""
 
 __all__ = ["LatexPrinter", "latex", "latex_name", "latex_program", "latex_equation"]
 
@@ -27,11 +33,17 @@ def latex_name(name: str) -> str:
     italic word (``\\mathit{xy}``), not a product of letters.
     """
     base, sep, sub = name.partition("_")
-    if len(base) == 1:
+    letter, *marks = unicodedata.normalize("NFD", base)
+    if len(marks) == 1 and marks[0] in ACCENTS:  # ŷ → \hat{y}, as it was pasted
+        body = ACCENTS[marks[0]] + "{" + (greek.command(letter) or letter) + "}"
+    elif len(base) == 1:
         body = greek.command(base) or base
     else:
         body = r"\mathit{" + "".join(_letter(ch) for ch in base) + "}"
     if sep:
+        # h_tm1 is h_{t-1} as pasted (matcalc.language.pasted reads it back)
+        sub = re.sub(r"(?<![A-Za-z0-9])([a-z])([mp])([0-9]+)(?![A-Za-z0-9])",
+                     lambda m: m.group(1) + ("-" if m.group(2) == "m" else "+") + m.group(3), sub)
         body += "_{" + "".join(_letter(ch) for ch in sub.replace("_", ",")) + "}"
     return body
 
@@ -82,11 +94,15 @@ class LatexPrinter(Printer):
             return str(v.numerator)
         return rf"\frac{{{v.numerator}}}{{{v.denominator}}}"
 
+    sized = False  # print I_{n}: where nothing around an identity gives its size (a bare I)
+
     def _print_Identity(self, e: Identity) -> str:
+        if self.sized and e.dim is not None and not str(e.dim).startswith("@"):
+            return "I_{" + str(e.dim) + "}"
         return "I"
 
     def _print_Ones(self, e: Ones) -> str:
-        return r"\mathbf{1}"
+        return r"\mathbf{1}_{" + str(e.dim) + "}"  # sized, so that it reads back: ones(n)
 
     def token(self, op: Op) -> str:
         return op.latex
@@ -165,7 +181,12 @@ class LatexPrinter(Printer):
 
 def latex(e: Expr) -> str:
     """e in LaTeX (math mode, without the dollars)."""
-    return LatexPrinter().doprint(e)
+    printer = LatexPrinter()
+    core = e
+    while isinstance(core, (Scale, Neg, Div)):  # α I, -I, I / c: nothing around I gives its size
+        core = core.right if isinstance(core, Scale) else core.left if isinstance(core, Div) else core.arg
+    printer.sized = isinstance(core, Identity) or not any(isinstance(n, Symbol) for n in walk(e))
+    return printer.doprint(e)
 
 
 def latex_program(definitions: dict[str, Expr], expr: Expr, name: str | None = None) -> str:

@@ -15,7 +15,7 @@ from pathlib import Path
 from lark import Lark, Token, Transformer
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
-from . import greek
+from . import greek, pasted
 from ..core import limits
 from ..core.errors import LimitError, MatcalcError, ParseError, Span
 from ..core.nodes import (
@@ -318,6 +318,9 @@ def _bracketed(span: Span | None) -> Span | None:
 
 def _dim(tok: Token):
     text = str(tok)
+    if text.isdigit() and len(text) > limits.MAX_NUMBER_DIGITS:
+        raise LimitError(f"the dim {text[:20]}… has {len(text):,} digits; matcalc accepts at most "
+                         f"{limits.MAX_NUMBER_DIGITS}", None, _span_of(tok), "name the dim instead (x : n)")
     return int(text) if text.isdigit() else text
 
 
@@ -342,17 +345,41 @@ def _exponent_too_big(text: str) -> bool:
 _PARSER: Lark | None = None
 
 
+def _cache_file(grammar: str) -> str | bool:
+    """Where the analysed grammar is kept between processes: ``$MATCALC_CACHE`` or the user's
+    cache folder, in a file named by the grammar's hash and Lark's version (Lark checks the hash
+    again on load). False (no cache) where neither can be written."""
+    import hashlib
+    import os
+
+    import lark
+    folder = os.environ.get("MATCALC_CACHE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "matcalc")
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError:
+        return False
+    digest = hashlib.sha256(f"{lark.__version__}\n{grammar}".encode()).hexdigest()[:16]
+    return os.path.join(folder, f"grammar-{digest}.lalr") if os.access(folder, os.W_OK) else False
+
+
 def _parser() -> Lark:
     global _PARSER
     if _PARSER is None:
-        # the transformer runs inside the LALR parser: no recursion, whatever the nesting
-        _PARSER = Lark(_grammar_text(), parser="lalr", propagate_positions=True,
-                       maybe_placeholders=True, transformer=_ToTree())
+        # the transformer runs inside the LALR parser: no recursion, whatever the nesting;
+        # the analysed grammar is cached on disk: building it costs ~100 ms, loading it ~10
+        grammar = _grammar_text()
+        _PARSER = Lark(grammar, parser="lalr", propagate_positions=True,
+                       maybe_placeholders=True, transformer=_ToTree(), cache=_cache_file(grammar))
     return _PARSER
 
 
-def parse_statements(source: str) -> list[Statement]:
-    """The statements of a program, untyped. Raises :class:`ParseError` or :class:`LimitError`."""
+def parse_statements(source: str, rewrite: bool = True) -> list[Statement]:
+    """The statements of a program, untyped. Raises :class:`ParseError` or :class:`LimitError`.
+
+    The text is first rewritten from pasted LaTeX and Unicode (:func:`pasted.normalize`) unless
+    ``rewrite`` is false (the caller did it, and positions refer to the rewritten text).
+    """
     if not isinstance(source, str):
         raise ParseError(f"a program is text, not {type(source).__name__}")
     if len(source) > limits.MAX_INPUT:
@@ -362,6 +389,11 @@ def parse_statements(source: str) -> list[Statement]:
     if "\x00" in source:
         index = source.index("\x00")
         raise ParseError("the program contains a NUL character", source, _span_at(source, index))
+    if rewrite:
+        source = pasted.normalize(source)
+    if len(source) > limits.MAX_INPUT:
+        raise LimitError(f"the program is {len(source):,} characters long once read; matcalc reads at most "
+                         f"{limits.MAX_INPUT:,}")
     try:
         raw = _parser().parse(source)
     except UnexpectedInput as error:
@@ -466,6 +498,9 @@ def _character_hint(source: str, index: int) -> str | None:
         return f"write powers with ^, as in x^{'2' if char == '²' else '3'} (or x .^ 2 elementwise)"
     if char in "[]":
         return "use ( ) for grouping"
+    if char in "≥≤<>≠":
+        return ("constraints are not part of the language; a declaration can promise positive entries "
+                '(e.g. "λ : scalar positive")')
     if char == "!":
         return "matcalc has no factorial or negation with !"
     if char == "\\":
@@ -474,8 +509,9 @@ def _character_hint(source: str, index: int) -> str | None:
             return f"write the name alone: x, not {command}{{x}}"
         if command in ("\\partial", "\\nabla", "\\sum", "\\int", "\\begin"):
             return f"{command} is not part of the language; write the function and use derive(…, wrt=…)"
-        return (f"{command or chr(92)} is not part of the language; the LaTeX it reads is \\top \\odot "
-                "\\cdot \\frac \\sqrt \\left( \\right) \\| \\lVert \\in \\mathbb{R} and function names")
+        return (f"{command or chr(92)} is not part of the language; the LaTeX it reads is Greek letters, "
+                "\\mathbf{x} \\hat{y} W_{hh}, \\top \\odot \\cdot \\times \\frac \\sqrt \\left( \\right) \\|x\\|_2 "
+                "\\lVert \\log\\det \\operatorname{tr} \\in \\mathbb{R} and function names (README, pasted LaTeX)")
     return None
 
 

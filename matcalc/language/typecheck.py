@@ -25,6 +25,8 @@ unused names of n, m, k, p, ….
 """
 from __future__ import annotations
 
+import re
+
 
 from ..core import limits
 from ..core.build import rebuild
@@ -32,26 +34,32 @@ from ..core.dims import dim as dim_of_text
 from ..core.errors import LimitError, ShapeError, Span, SymbolError
 from ..core.nodes import Number, Size
 from ..core.nodes import (
-    Call, Declaration, Definition, Expr,
+    Call, Declaration, Definition, Expr, Norm,
     ExprStatement, Identity, Ones, Power, Statement, Symbol, Transpose, depth as _depth, fold, walk,
 )
 from ..core.ops import CALLS
 from ..core.program import Program
 from ..core.shapes import dims_text, normalize
+from . import pasted, readings
 from .parse import parse_statements
-from .kinds import RESERVED, conventional_kind
-from .typer import Retry, Typer, Var, _with_span
+from .kinds import GREEK_SPELLINGS, RESERVED, conventional_kind
+from .typer import Retry, Typer, Var, _sized_identity, _with_span
 from .calls import size_of
 
 
 # ---------------------------------------------------------------- the program
 
-def typecheck(statements: list[Statement], source: str, kinds: dict[str, tuple] | None = None) -> Program:
+def typecheck(statements: list[Statement], source: str, kinds: dict[str, tuple] | None = None,
+              functions: set[str] | frozenset[str] = frozenset(), prefer_scalar: bool = False) -> Program:
     """Type a parsed program: kinds, dims, placeholders and the function.
 
     ``kinds`` (name -> rank 0, 1 or 2) overrides the naming convention for undeclared
-    symbols, e.g. from the arrays a caller is about to evaluate with.
+    symbols, e.g. from the arrays a caller is about to evaluate with; ``functions`` are names the
+    caller gives callables for (generic functions besides f, g, h, φ, ψ and the declared ones).
+    ``prefer_scalar`` (grad, hessian): a reading under which the function is a scalar is preferred
+    over the naming convention (:mod:`matcalc.language.readings`).
     """
+    declared_functions = set(functions)
     properties: dict[str, set[str]] = {}
     declared: dict[str, tuple] = {}
     decl_spans: dict[str, Span | None] = {}
@@ -59,6 +67,11 @@ def typecheck(statements: list[Statement], source: str, kinds: dict[str, tuple] 
     def_spans: dict[str, Span | None] = {}
     exprs: list[ExprStatement] = []
     for st in statements:
+        if isinstance(st, Declaration) and st.dims == ("function",):
+            if st.name in RESERVED or st.name == "I":
+                raise SymbolError(f"{st.name} is a built-in name and cannot be declared", source, st.span)
+            declared_functions.add(st.name)
+            continue
         if isinstance(st, Declaration):
             if st.name in declared and declared[st.name] != st.dims:
                 raise ShapeError(f"{st.name} is declared twice, with different shapes "
@@ -69,8 +82,12 @@ def typecheck(statements: list[Statement], source: str, kinds: dict[str, tuple] 
             if any(d == 0 for d in st.dims):
                 raise ShapeError(f"{st.name} : {dims_text(st.dims)}: a dimension must be a name or a "
                                  "positive integer", source, st.span)
-            if st.name in RESERVED:
-                raise SymbolError(f"{st.name} is a function name and cannot be declared", source, st.span)
+            if st.name in RESERVED and st.name not in GREEK_SPELLINGS:
+                raise SymbolError(f"{st.name} is a function name and cannot be declared", source, st.span,
+                                  "give the variable another name")
+            if st.name == "I" or _sized_identity(st.name) is not None:
+                raise SymbolError(f"{st.name} is the identity matrix and cannot be declared", source, st.span,
+                                  "give the variable another name; I is sized where it is used, I_n is n x n")
             declared[st.name] = st.dims
             decl_spans[st.name] = st.span
             _check_properties(st, source)
@@ -134,11 +151,19 @@ def typecheck(statements: list[Statement], source: str, kinds: dict[str, tuple] 
                 powered.add(node.left.name)
             elif isinstance(node, Transpose) and isinstance(node.arg, Symbol):
                 transposed_names.add(node.arg.name)
+            elif _normed(node, source):  # ‖θ‖: nobody writes a norm of a scalar
+                transposed_names.add(node.args[0].name)
             if isinstance(node, Power) and isinstance(node.right, Symbol):
                 powered.add(node.right.name)
     symbols = [n for n in dict.fromkeys(symbols) if n in used]
     variables = set(symbols) | set(declared)
-    _check_run_together(symbols, variables | set(defs), declared, defs, all_exprs, source)
+    for n in GREEK_SPELLINGS & set(symbols) & calls:
+        if n not in declared:
+            span = next((s.span for e in all_exprs for s in walk(e) if isinstance(s, Symbol) and s.name == n), None)
+            raise SymbolError(f"{n} is used both as a value and as the function {n}(…)", source, span,
+                              f'write sigmoid(…) for the function; or declare "{n} : scalar" and {n}(…) '
+                              "is a product")
+    _check_run_together(symbols, variables | set(defs), {**declared, **(kinds or {})}, defs, all_exprs, source)
 
     kinds = {n: k for n, k in (kinds or {}).items() if n not in declared and n in symbols}
     scalars = {s for s in powered if s not in declared and kinds.get(s) != 2} | \
@@ -151,6 +176,7 @@ def typecheck(statements: list[Statement], source: str, kinds: dict[str, tuple] 
         typer = Typer(source, declared, defs, scalars | demoted, set(), variables, kinds, demoted)
         typer.never_demoted = transposed_names
         typer.dim_names = typer.dim_names | (dims_used - set(declared) - set(defs))  # n in ones(n) / n
+        typer.declared_functions = declared_functions
         # a Greek name written transposed (θ^T x) is a vector: nobody transposes a scalar
         typer.promoted = set(promoted) | {n for n in transposed_names
                                           if n not in declared and conventional_kind(n) == "scalar"}
@@ -165,13 +191,22 @@ def typecheck(statements: list[Statement], source: str, kinds: dict[str, tuple] 
             typed_defs[n] = e
             typer.def_shapes[n] = s
         if exprs:
-            typed_target, _ = fold(target, typer.type_node)
+            typed_target, typer.target_shape = fold(target, typer.type_node)
         else:
             typed_target = Symbol(name, def_spans[name])
+            typer.target_shape = typer.def_shapes[name]
+        typer.flipped = flipped
         return typer, typed_defs, typed_target
 
     size = sum(len(walk(e)) for e in all_exprs)
-    typer, typed_defs, typed_target = _type_with_demotion(attempt, size)
+    try:
+        typer, typed_defs, typed_target = _type_with_demotion(attempt, size)
+    except ShapeError as error:
+        raise _run_together_hint(error, symbols, declared, all_exprs) from None
+    free = [n for n in symbols if n not in declared and n not in kinds and n not in defs]
+    (typer, typed_defs, typed_target), notes, scalar_hint = readings.choose(
+        attempt, (typer, typed_defs, typed_target), free, transposed_names, all_exprs, source,
+        prefer_scalar)
     for e in [*typed_defs.values(), typed_target]:
         if (d := _depth(e)) > limits.MAX_DEPTH:
             raise LimitError(f"the typed expression nests {d} levels deep; matcalc accepts at most {limits.MAX_DEPTH}",
@@ -209,7 +244,9 @@ def typecheck(statements: list[Statement], source: str, kinds: dict[str, tuple] 
     typed_target = fold(typed_target, fix_dims)
     return Program(source=source, expr=typed_target, definitions=typed_defs, shapes=shapes, name=name,
                    properties={n: frozenset(p) for n, p in properties.items() if p},
-                   functions=frozenset(typer.functions), declared=frozenset(declared))
+                   functions=frozenset(typer.functions), declared=frozenset(declared),
+                   declaration_order=tuple(declared),
+                   notes=notes, scalar_hint=scalar_hint)
 
 
 DIM_ARGUMENTS = {"unvec": 1, "rows": 1, "cols": 1, "padrows": 1, "padcols": 1}
@@ -320,6 +357,31 @@ def _check_run_together(symbols, known, declared, defs, exprs, source):
                               f'did you mean "{" ".join(parts)}"?')
 
 
+def _normed(node, source: str) -> bool:
+    """‖θ‖ or norm(θ) of a bare name (|θ| of a Greek name stays its absolute value)."""
+    if isinstance(node, Call) and node.name == "norm" and len(node.args) == 1:
+        return isinstance(node.args[0], Symbol)
+    if isinstance(node, Norm) and isinstance(node.arg, Symbol) and node.span is not None:
+        return source[node.span.start:node.span.start + 1] in ("‖", "\\")
+    return False
+
+
+def _run_together_hint(error: ShapeError, symbols, declared, exprs) -> ShapeError:
+    """A shape error about Wx (one unknown name), where W x was meant: say so."""
+    if error.span is None:
+        return error
+    for name in symbols:
+        if name in declared or not re.fullmatch(r"[A-ZΑ-Ω][a-zα-ω]", name):
+            continue
+        for e in exprs:
+            for s in walk(e):
+                if isinstance(s, Symbol) and s.name == name and s.span is not None \
+                        and error.span.start <= s.span.start < error.span.end:
+                    return ShapeError(error.bare_message, error.source, error.span,
+                                      f'did you mean "{name[0]} {name[1:]}"? ("{name}" is one name)')
+    return error
+
+
 def _split(name: str, known: set[str]) -> list[str] | None:
     """name as two or more known names run together, if it is one."""
     best: dict[int, list[str]] = {0: []}
@@ -334,6 +396,11 @@ def _split(name: str, known: set[str]) -> list[str] | None:
     return parts if parts and len(parts) > 1 else None
 
 
-def read(text: str, kinds: dict[str, int] | None = None) -> Program:
-    """A typed program from text (parse, then type); ``kinds`` as in :func:`typecheck`."""
-    return typecheck(parse_statements(text), text, kinds=kinds)
+def read(text: str, kinds: dict[str, int] | None = None, functions=frozenset(),
+         prefer_scalar: bool = False) -> Program:
+    """A typed program from text (parse, then type); ``kinds`` and ``functions`` as in :func:`typecheck`."""
+    if not isinstance(text, str):
+        return typecheck(parse_statements(text), text)  # refused there, with the type named
+    text = pasted.normalize(text) if len(text) <= limits.MAX_INPUT else text
+    return typecheck(parse_statements(text, rewrite=False), text, kinds=kinds, functions=functions,
+                     prefer_scalar=prefer_scalar)

@@ -20,7 +20,7 @@ from ..core.nodes import (
 from ..core.nodes import MatPower, Size
 from ..core.shapes import describe_shape, normalize, transposed
 from .calls import CallRules
-from .kinds import DIM_NAMES, RESERVED, conventional_kind
+from .kinds import DIM_NAMES, GREEK_SPELLINGS, RESERVED, conventional_kind
 
 
 class Var:
@@ -58,6 +58,7 @@ class Typer(CallRules):
         self.defs = defs
         self.scalars = scalars
         self.functions = functions
+        self.declared_functions: set[str] = set()  # "g : function", or callables passed to evaluate
         self.variables = variables
         self.parent: dict = {}
         self.order: list[Var] = []
@@ -93,7 +94,8 @@ class Typer(CallRules):
 
     def names(self) -> dict:
         """Names for the unresolved dims, in order of creation."""
-        taken = set(self.rigid)
+        # never the name of one of the program's own symbols (sum(x) / n: x is m, not n)
+        taken = set(self.rigid) | set(self.variables) | set(self.defs) | set(self.functions)
         pool = (n for n in itertools.chain(DIM_NAMES, (f"n{i}" for i in itertools.count(1)))
                 if n not in taken)
         named = {}
@@ -120,14 +122,18 @@ class Typer(CallRules):
             return self.source[span.start:span.end]
         return "this expression"
 
-    def error(self, message: str, node: Expr, hint: str | None = None, retry_from: Expr | None = None):
+    def error(self, message: str, node: Expr, hint: str | None = None, retry_from: Expr | None = None,
+              matrices: bool = False):
+        """Raise a ShapeError, or Retry with the names whose kind might be the cause (with
+        ``matrices``, upper-case names too: nobody divides by a matrix, so 1/N has a scalar N)."""
         err = ShapeError(message, self.source, getattr(node, "span", None), hint)
         if retry_from is not None:
+            demotable = ("vector", "matrix") if matrices else ("vector",)
             candidates = [s.name for s in walk(retry_from) if isinstance(s, Symbol)
                           and s.name in self.variables and s.name not in self.declared
                           and s.name not in self.scalars and s.name not in self.kinds
                           and s.name not in self.promoted
-                          and ((conventional_kind(s.name) == "vector" and s.name not in self.never_demoted)
+                          and ((conventional_kind(s.name) in demotable and s.name not in self.never_demoted)
                                or conventional_kind(s.name) == "scalar")]
             if candidates:
                 raise Retry(err, sorted(set(candidates), key=candidates.index))
@@ -177,7 +183,8 @@ class Typer(CallRules):
                 return Identity(d, node.span), (d, d)  # I_n: the n x n identity
             if node.name in self.dim_names and node.name not in self.declared and node.name not in self.defs:
                 return Size(node.name, node.span), ()  # a dim used as a number: sum(x) / n, 1/N
-            if node.name in RESERVED and node.name not in self.declared and node.name not in self.defs:
+            if node.name in RESERVED and node.name not in self.declared and node.name not in self.defs \
+                    and node.name not in GREEK_SPELLINGS:  # σ alone is a name (a standard deviation)
                 self.misuse(f"{node.name} is a function: write {node.name}(…)", node)
             return self.symbol(node)
         if t is Number:
@@ -210,9 +217,13 @@ class Typer(CallRules):
             raise ShapeError(f"{self.text(node)}: division by zero", self.source, node.span)
         if t is Div:
             if shapes[1]:
+                sizes = [s.name for s in walk(node.right) if isinstance(s, Symbol) and s.name not in self.declared
+                         and s.name not in self.defs and s.name not in self.kinds]
+                hint = "use ./ for elementwise division"
+                if sizes:  # / sqrt(d), 1/N: a size or a count, read as a vector or matrix by its name
+                    hint = f'if {sizes[0]} is a number (a size, a count), declare "{sizes[0]} : scalar"; ' + hint
                 self.error(f"{self.text(node)}: division by {self.text(node.right)}, which is "
-                           f"{self.show(shapes[1])}, not a scalar", node,
-                           "use ./ for elementwise division", retry_from=node.right)
+                           f"{self.show(shapes[1])}, not a scalar", node, hint, retry_from=node.right, matrices=True)
             return _with_span(build.div(exprs[0], exprs[1]), node), shapes[0]
         if t is ElemDiv:
             shape = self.elementwise(node, exprs, shapes, "./")

@@ -30,7 +30,7 @@ from ..core.ops import OPS
 from ..core.nodes import (
     ElemPower, Expr, Func, Number, Power, Symbol, fold, walk,
 )
-from ..core.program import Program
+from ..core.program import Program, short
 from ..core.shapes import shape_of
 from ..language.printing import text
 from ..language.typecheck import read
@@ -38,8 +38,8 @@ from ..language.typecheck import read
 SMALL = 4  # an array with at most this many entries is shown entry by entry
 VALUE_COLOR = "#1b7f3b"
 GRADIENT_COLOR = "#c62828"
-INSTALL_HINT = ("install Graphviz's dot program (apt-get install graphviz, brew install graphviz) "
-                "and the Python package (pip install graphviz); writing FILE.dot needs neither")
+INSTALL_HINT = ("install Graphviz's dot program (apt-get install graphviz, brew install graphviz); the Python "
+                "package comes with matcalc (pip install graphviz if it was removed); writing FILE.dot needs neither")
 FORMATS = ("svg", "png", "pdf", "dot", "gv")
 
 
@@ -80,7 +80,8 @@ class Graph:
 
     def __repr__(self) -> str:
         at = f", {self.function_name} = {self.value:g}" if isinstance(self.value, (int, float)) else ""
-        return f"<matcalc graph of {self.program.source!r}: {len(self.nodes)} nodes, {len(self.edges)} edges{at}>"
+        return short(f"matcalc graph of {self.program.source.strip()!r}: {len(self.nodes)} nodes, "
+                     f"{len(self.edges)} edges{at}")
 
     def pipe(self, format: str = "svg") -> bytes:
         """The drawing in a format of Graphviz (svg, png, pdf, …)."""

@@ -27,7 +27,7 @@ from ..calculus.simplify import Simplifier
 from ..core import build
 from ..core.build import rebuild
 from ..core.nodes import Add, Expr, Func, MatMul, Neg, Number, Scale, Symbol, Transpose, fold, walk
-from ..core.program import substitute
+from ..core.program import short, substitute
 from ..core.shapes import shape_of, shape_words
 from ..language.latex import latex, latex_name
 from ..language.printing import text
@@ -46,8 +46,39 @@ def _dl(f: str, v: str) -> str:
 
 # ---------------------------------------------------------------- the steps
 
-@dataclass
-class Placeholder:
+class _Short:
+    """A step's repr: its kind and first line (the dataclass repr would print whole trees)."""
+
+    def __repr__(self) -> str:
+        return short(f"matcalc {type(self).__name__.lower()} {str(self).split(chr(10))[0].strip()}")
+
+    def _repr_latex_(self) -> str:
+        return rf"$$\begin{{aligned}} {self.latex()} \end{{aligned}}$$"
+
+
+class Steps(list):
+    """The chain rule of one derivative, step by step: a list of steps that prints as the text
+    (``str``) and displays as LaTeX in Jupyter."""
+
+    def __init__(self, steps=(), equation: str = ""):
+        super().__init__(steps)
+        self.equation = equation
+
+    def __str__(self) -> str:
+        return steps_text(self)
+
+    def __repr__(self) -> str:
+        return short(f"matcalc chain rule for {self.equation}: {len(self)} steps") if self else \
+            "<matcalc chain rule: no steps (they are shown for gradients of scalar functions)>"
+
+    def latex(self) -> str:
+        return steps_latex(self)
+
+    def _repr_latex_(self) -> str:
+        return f"$${steps_latex(self)}$$"
+
+@dataclass(repr=False)
+class Placeholder(_Short):
     """A node of the forward pass: name = expression."""
     name: str
     expr: Expr
@@ -59,8 +90,8 @@ class Placeholder:
         return rf"{latex_name(self.name)} &= {latex(self.expr)}"
 
 
-@dataclass
-class Edge:
+@dataclass(repr=False)
+class Edge(_Short):
     """One input of a node: its local gradient, and downstream = upstream × local."""
     function: str
     node: str
@@ -72,6 +103,12 @@ class Edge:
     shaped: bool = False
     node_shape: tuple = ()
     child_shape: tuple = ()
+
+    def __str__(self) -> str:
+        return "\n".join(self.lines())
+
+    def latex(self) -> str:
+        return r" \\ ".join(self.latex_lines())
 
     def lines(self) -> list[str]:
         f, n, c = self.function, self.node, self.child
@@ -103,8 +140,8 @@ class Edge:
                 rf"\quad \text{{(in the shape of }} {latex_name(c)} \text{{)}}"]
 
 
-@dataclass
-class Backward:
+@dataclass(repr=False)
+class Backward(_Short):
     """A node of the backward pass: the upstream gradient it receives, and one edge per input."""
     function: str
     node: str
@@ -128,8 +165,8 @@ class Backward:
         return r" \\ ".join(lines)
 
 
-@dataclass
-class Memo:
+@dataclass(repr=False)
+class Memo(_Short):
     """δ = ∂s/∂z, computed once and reused by every input of z."""
     function: str
     name: str
@@ -157,8 +194,8 @@ class Memo:
         return s
 
 
-@dataclass
-class Accumulate:
+@dataclass(repr=False)
+class Accumulate(_Short):
     """An input fed by several nodes: its gradient is the sum of their downstream gradients."""
     function: str
     name: str
@@ -176,8 +213,8 @@ class Accumulate:
                rf"{latex(self.total)}"
 
 
-@dataclass
-class Final:
+@dataclass(repr=False)
+class Final(_Short):
     """The gradient in the shape of the variable, with δ and the introduced names substituted."""
     function: str
     wrt: str

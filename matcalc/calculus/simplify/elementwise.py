@@ -1,0 +1,145 @@
+"""Elementwise (Hadamard) products, quotients and powers; rational expressions cancelled by SymPy."""
+from __future__ import annotations
+
+from fractions import Fraction
+
+from ...core import build
+from ...core.lazy import LazyModule, sympy
+from ...core.nodes import Diag, DiagPart, Div, ElemDiv, ElemPower, Expr, Hadamard, MatMul, Neg, Number, Ones, Scale, \
+    Transpose, fold
+from ..algebra import ELEMENTWISE_ARITHMETIC, to_sympy
+
+symbolic = LazyModule("matcalc.core.symbolic")
+
+
+def cancelled_quotient(e: Expr, s) -> Expr | None:
+    """((a ⊙ b + a) ./ (b + 1)) ⊙ x = a ⊙ x: a rational expression with a quotient, cancelled by SymPy where that is shorter"""
+    if not has_quotient(e, s.quotients):
+        return None
+    expr, atoms, scalar_atoms = to_sympy(e, s.is_scalar)
+    cancelled = sympy.cancel(expr)
+    if sympy.count_ops(cancelled) >= sympy.count_ops(expr):
+        return None
+    tree = symbolic.to_tree(cancelled, atoms, scalar_atoms)
+    return tree if s.shape(tree) == s.shape(e) else None
+
+
+def has_quotient(e: Expr, memo: dict) -> bool:
+    """Whether the elementwise-arithmetic region at the top of e divides by something not a number."""
+
+    def fn(x, kids):
+        if isinstance(x, (ElemDiv, Div)) and not isinstance(x.right, Number):
+            return True
+        return isinstance(x, ELEMENTWISE_ARITHMETIC) and any(kids)
+
+    return fold(e, fn, memo)
+
+
+# ---------------------------------------------------------------- Hadamard products  a ⊙ b
+def elementwise_factors_merged(e: Hadamard, s) -> Expr | None:
+    """a ⊙ a = a.^2 and (1 ./ a) ⊙ a ⊙ b = b: exponents of equal factors add up"""
+    factors = [p for t in e.terms for p in _elementwise_powers(t)]
+    exponents: dict[Expr, Fraction] = {}
+    for base, k in factors:
+        exponents[base] = exponents.get(base, Fraction(0)) + k
+    if len(exponents) == len(factors) or not any(k > 0 for k in exponents.values()):
+        return None
+    up = [b if k == 1 else build.elempower(b, Number(k)) for b, k in exponents.items() if k > 0]
+    down = [b if k == -1 else build.elempower(b, Number(-k)) for b, k in exponents.items() if k < 0]
+    result = build.hadamard(*up)
+    for d in down:
+        result = build.elemdiv(result, d)
+    return result
+
+
+def coefficient_out_of_hadamard(terms: list, i: int, s) -> Expr | None:
+    """a ⊙ (c b) = c (a ⊙ b)"""
+    t = terms[i]
+    if isinstance(t, Scale):
+        return build.scale(t.left, build.hadamard(*terms[:i], t.right, *terms[i + 1:]))
+    return None
+
+
+def sign_out_of_hadamard(terms: list, i: int, s) -> Expr | None:
+    """a ⊙ (-b) = -(a ⊙ b)"""
+    t = terms[i]
+    if isinstance(t, Neg):
+        return build.neg(build.hadamard(*terms[:i], t.arg, *terms[i + 1:]))
+    return None
+
+
+def number_in_hadamard(terms: list, i: int, s) -> Expr | None:
+    """2 ⊙ a = 2 a"""
+    t = terms[i]
+    if isinstance(t, Number) and len(terms) > 1 and t.value != 1:
+        return build.scale(t, build.hadamard(*terms[:i], *terms[i + 1:]))
+    return None
+
+
+def quotient_out_of_hadamard(terms: list, i: int, s) -> Expr | None:
+    """(a / c) ⊙ b = (a ⊙ b) / c"""
+    t = terms[i]
+    if isinstance(t, Div):
+        return build.div(build.hadamard(*terms[:i], t.left, *terms[i + 1:]), t.right)
+    return None
+
+
+def ones_in_hadamard(terms: list, i: int, s) -> Expr | None:
+    """1 ⊙ a = a and ones(n) ⊙ a = a: the identity of the Hadamard product dropped"""
+    t = terms[i]
+    if isinstance(t, Number) and t.value == 1 or _all_ones(t):
+        rest = terms[:i] + terms[i + 1:]
+        if rest:
+            return build.hadamard(*rest)
+    return None
+
+
+# ---------------------------------------------------------------- elementwise quotients and powers
+def elementwise_quotient_by_number(e: ElemDiv, s) -> Expr | None:
+    """a ./ 2 = (1/2) a"""
+    b = e.right
+    if isinstance(b, Number) and b.value != 0:
+        return build.scale(Number(1 / b.value), e.left)
+    return None
+
+
+def elementwise_quotient_of_negation(e: ElemDiv, s) -> Expr | None:
+    """(-a) ./ b = -(a ./ b)"""
+    a = e.left
+    return build.neg(build.elemdiv(a.arg, e.right)) if isinstance(a, Neg) else None
+
+
+def coefficient_out_of_elementwise_quotient(e: ElemDiv, s) -> Expr | None:
+    """(c a) ./ b = c (a ./ b)"""
+    a = e.left
+    return build.scale(a.left, build.elemdiv(a.right, e.right)) if isinstance(a, Scale) else None
+
+
+def first_elementwise_power(e: ElemPower, s) -> Expr | None:
+    """a.^1 = a"""
+    return e.left if isinstance(e.right, Number) and e.right.value == 1 else None
+
+
+def diagonal_of_diag(e: DiagPart, s) -> Expr | None:
+    """diag(diag(a)) = a: the diagonal of the diagonal matrix of a"""
+    return e.arg.arg if isinstance(e.arg, Diag) else None
+
+
+def _elementwise_powers(x: Expr) -> list[tuple[Expr, Fraction]]:
+    """An elementwise factor as (base, exponent) pairs: 1 ./ a is (a, -1), a.^2 is (a, 2)."""
+    if isinstance(x, ElemPower) and isinstance(x.right, Number):
+        return [(x.left, x.right.value)]
+    if isinstance(x, ElemDiv):
+        return _elementwise_powers(x.left) + [(b, -k) for b, k in _elementwise_powers(x.right)]
+    if isinstance(x, Number) and x.value == 1:
+        return []
+    return [(x, Fraction(1))]
+
+
+def _all_ones(t: Expr) -> bool:
+    """ones(n), ones(n)^T or ones(n) ones(m)^T: the identity of the Hadamard product."""
+    if isinstance(t, Transpose):
+        t = t.arg
+    if isinstance(t, MatMul) and len(t.terms) == 2:
+        return _all_ones(t.terms[0]) and _all_ones(t.terms[1])
+    return isinstance(t, Ones)
