@@ -106,7 +106,7 @@ CASES = [
          lambda e: (e["W"] == e["W"].max()) * 1.0 + np.sum(e["x"] == e["x"].min())),
     Case("row_and_column_sums", "rowsum(W)^T u + sum(W, 1) x + colsum(W) x + sum(W, 2)^T u",
          lambda e: 2 * e["W"].sum(axis=1) @ e["u"] + 2 * e["W"].sum(axis=0) @ e["x"]),
-    Case("broadcast_row_and_column", "W V + b - u^T",
+    Case("broadcast_row_and_column", "W : n x m; b : n; W V + b - u^T",  # a column spreads over declared sizes
          lambda e: e["W"] @ e["V"] + e["b"][:, None] - e["u"][None, :]),
     Case("softmax_rows", "softmax(W V) + logsoftmax(A)^T",
          lambda e: np.exp(e["W"] @ e["V"]) / np.exp(e["W"] @ e["V"]).sum(axis=1, keepdims=True)

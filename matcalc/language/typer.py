@@ -306,9 +306,17 @@ class Typer(CallRules):
                 continue
             if len(row) == 2 and self.find(row[0]) == 1 and self.unify(row[1], mat[1]):
                 return mat
-            if len(row) == 1 and self.unify(row[0], mat[0]):
-                return mat
+            if len(row) == 1 and self.spreads(row[0], mat[0]) and self.unify(row[0], mat[0]):
+                return mat  # a column spread over the columns of a matrix
         return None
+
+    def spreads(self, a, b) -> bool:
+        """Whether a column of size a may spread over a matrix of b rows: the sizes are one already or
+        one of them is known (declared, a number), or the program declares sizes (or its names' kinds are given). Two sizes still being inferred are not joined by a
+        broadcast, so a name guessed a scalar (θ in X θ - y) is not read as X scaled, y taken from
+        each column: that reading is left to the one without a broadcast."""
+        a, b = self.find(a), self.find(b)
+        return bool(self.rigid or self.kinds) or a is b or not isinstance(a, Var) or not isinstance(b, Var)
 
     def product(self, node, factors) -> tuple[Expr, tuple]:
         """Left to right: scalars scale, everything else multiplies as matrices."""

@@ -66,7 +66,7 @@ MODELS: tuple[dict, ...] = (
         name="layer-norm", course="CS231n", title="Layer normalization",
         description="each row of X normalized over its features (the column μ of means, v of variances), "
                     "then scaled by γ and shifted by β",
-        source="X : N x D\nγ : D\nβ : D\nG : N x D\nμ = X ones(D) / D\nXc = X - μ\n"
+        source="X : N x D\nγ : D\nβ : D\nG : N x D\nε : scalar\nμ = X ones(D) / D\nXc = X - μ\n"
                "v = (Xc ⊙ Xc) ones(D) / D\nXh = Xc ./ sqrt(v + ε)\nout = γ^T ⊙ Xh + β^T\nL = tr(G^T out)",
         answers={"X": "(D (G ⊙ γ^T) - (G ⊙ γ^T) ones(D) - Xh ⊙ ((G ⊙ γ^T ⊙ Xh) ones(D))) ./ (D sqrt(v + ε))",
                  "γ": "(G ⊙ Xh)^T ones(N)",
