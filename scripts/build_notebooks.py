@@ -313,16 +313,95 @@ M("## CS221"),
 C('show("hinge-loss", steps=False)'),
 C('show("logistic-loss", steps=False)'),
 C('show("squared-loss")'),
-M("Every example of the gallery appears above:"),
+M("The models of real networks (batch norm, attention, LSTM, …) have a notebook of their own: "
+  "[models.ipynb](models.ipynb). Every other example of the gallery appears above:"),
 C("""
-missing = set(gallery.names()) - shown
+from matcalc.views.models import MODELS
+missing = set(gallery.names()) - shown - {m["name"] for m in MODELS}
 assert not missing, missing
 print("all", len(shown), "examples shown and checked")
 """),
 ]
 
+models = [
+M("""
+# The models of real networks
+
+The layers and losses that people come to a matrix-calculus tool for, on batches: CS231n's affine layer,
+softmax and SVM losses on a data matrix, batch and layer normalization, RMSNorm, single-head attention, a
+residual block, GRU and LSTM cells, the VAE's KL term and InfoNCE. Each comes from `matcalc.views.models`
+(also listed by `matcalc examples`): the program, matcalc's gradient in LaTeX, the answer as the course or the
+paper writes it (typed in by hand), and two checks — central differences (`check_grad`), and equality with
+the written answer at three random points.
+
+The conventions of a batch: one example per row (`X : N x D`); `X W + b^T` adds the row bᵀ to each row,
+`X + b` the column b to each column; `softmax`, `logsoftmax` and `logsumexp` of a matrix act on each row
+(for columns, take them of the transpose); a declared dim used as a number is its size (`sum(x) / N`); an
+upstream gradient is a matrix G with `L = tr(G^T out)`.
+"""),
+C("""
+import numpy as np
+from IPython.display import Markdown, Math, display
+
+import matcalc
+from matcalc.views import gallery
+from matcalc.views.models import MODELS
+from matcalc.calculus.numeric import check_grad
+
+shown = set()
+
+
+def show(name):
+    ex = gallery.example(name)
+    shown.add(name)
+    display(Markdown(f"### {ex.title}\\n\\n{ex.description}.\\n\\n*Reference:* {ex.reference}"))
+    print(ex.source, end="\\n\\n")
+    grads = matcalc.derive(ex.program(), wrt=ex.wrt)
+    for wrt, d in grads.items():
+        display(Math(d.latex()))
+        check_grad(ex.program(), wrt, domain=ex.domain or "any")
+        for seed in range(3):
+            derived, textbook = gallery.compare(ex, wrt, d, gallery.point(ex, seed))
+            assert derived.shape == textbook.shape and np.allclose(derived, textbook), (wrt, str(d))
+        print(f"written: ∂L/∂{wrt} = {ex.answers[wrt]}")
+        print("✓ central differences agree; the written answer agrees at 3 random points\\n")
+    if ex.onehot_rows:
+        print(f"(the written forms take each row of {', '.join(ex.onehot_rows)} one-hot)")
+"""),
+M("## CS231n: layers and losses on a batch"),
+C('show("affine-layer")'),
+C('show("batch-softmax-loss")'),
+C('show("batch-svm-loss")'),
+M("""
+## Normalization
+
+matcalc's gradient of batch norm by X is right (central differences and the written answer agree), but it
+is not yet the compact form of `batchnorm_backward_alt`: that form uses Σᵢ (xᵢ − μ) = 0, which the simplifier
+does not know.
+"""),
+C('show("batch-norm")'),
+C('show("layer-norm")'),
+C('show("rmsnorm")'),
+M("## Attention and residual connections"),
+C('show("attention")'),
+M("The attention graph at a random point:"),
+C('matcalc.graph(gallery.example("attention").program(), at=gallery.point(gallery.example("attention"), 0))'),
+C('show("residual-block")'),
+M("## Recurrent cells"),
+C('show("gru-cell")'),
+C('show("lstm-cell")'),
+M("## Generative and contrastive losses"),
+C('show("vae-kl")'),
+C('show("infonce")'),
+C("""
+missing = {m["name"] for m in MODELS} - shown
+assert not missing, missing
+print("all", len(shown), "models shown and checked")
+"""),
+]
+
 out = sys.argv[1]
-for name, cells in (("cheatsheet", cheatsheet), ("gallery", gallery)):
+for name, cells in (("cheatsheet", cheatsheet), ("gallery", gallery), ("models", models)):
     n = nb(cells)
     NotebookClient(n, timeout=120, kernel_name="python3", resources={"metadata": {"path": out}}).execute()
     for c in n.cells:

@@ -14,7 +14,9 @@ output is a scalar, a vector, a row or a matrix. Every operation of SPEC §1 app
   (integer, fractional, negative and symbolic exponents), scalar powers ``c^p``;
 * every elementwise function (exp log sin cos tanh sigmoid σ relu softplus sqrt abs), a generic
   ``f``, and every matrix function (sum norm ‖·‖ tr det logdet diag(v) diag(M) inv softmax
-  logsoftmax max min).
+  logsoftmax max min); and the batch operations of issue 12: mean, var, max/min of one argument,
+  a dim's size, row and column broadcasting, row-wise softmax/logsoftmax/logsumexp, rowsum,
+  matrix powers, vec, Kronecker products, concatenation and its rows/cols.
 
 Inputs stay in each function's domain: the argument of log, sqrt, a fractional or symbolic
 power and of every denominator is built positive (``exp(·)``, ``1 + e.^2``, ``1 + softplus(·)``,
@@ -249,6 +251,15 @@ class _Builder:
             lambda: f"det({self.well_conditioned(a, d)})",
             lambda: f"logdet({self.spd(a, d)})",
             lambda: f"sum({self.choice(('softmax', 'logsoftmax'))}({self.expr((a,), d)}))",
+            # batches, reductions and structure (issue 12)
+            lambda: f"{self.choice(('mean', 'var', 'max', 'min'))}({self.expr(self.choice(((a,), (a, b))), d)})",
+            lambda: f"(sum({self.expr((a,), d)}) / {a})",
+            lambda: f"tr({self.expr((a, a), d)}^{self.choice(('2', '3'))})",
+            lambda: f"sum(logsumexp({self.expr((a, b), d)}))",
+            lambda: f"sum(exp(vec({self.expr((a, b), d)})))",
+            lambda: f"[{self.expr((a,), d)}; {self.expr((b,), d)}]^T [{self.expr((a,), d)}; {self.expr((b,), d)}]",
+            lambda: f"kron({self.expr((a,), d)}, {self.expr((b,), d)})^T kron({self.expr((a,), d)}, "
+                    f"{self.expr((b,), d)})",
         ]
         return self.choice(options)()
 
@@ -265,6 +276,9 @@ class _Builder:
             lambda: f"({self.expr((), d)} + {self.expr(shape, d)})",
             lambda: f"({self.choice(('1', '2'))} + {self.expr(shape, d)})",
             lambda: f"({self.inverse(a, d)} {self.expr(shape, d)})",
+            lambda: f"logsumexp({self.expr((a, b), d)})",
+            lambda: f"rowsum({self.expr((a, b), d)})",
+            lambda: f"rows([{self.expr(shape, d)}; {self.expr((b,), d)}], 1, {a})",
         ]
         return self.choice(options)()
 
@@ -292,7 +306,14 @@ class _Builder:
             lambda: self.t(self.expr((c, a), d)),
             lambda: f"({self.expr((a,), d)} {self.t(self.expr((c,), d))})",
             lambda: f"({self.expr((), d)} + {self.expr(shape, d)})",
+            lambda: f"({self.expr(shape, d)} + {self.expr((a,), d)})",           # a column to each column
+            lambda: f"({self.expr(shape, d)} + {self.t(self.expr((c,), d))})",   # a row to each row
+            lambda: f"({self.t(self.expr((c,), d))} {self.hadamard()} {self.expr(shape, d)})",
+            lambda: f"{self.choice(('softmax', 'logsoftmax'))}({self.expr(shape, d)})",  # row by row
+            lambda: f"cols([{self.expr((a, b), d)}, {self.expr(shape, d)}], {b} + 1, {b} + {c})",
         ]
+        if a == c:
+            options += [lambda: f"{self.expr(shape, d)}^{self.choice(('2', '3'))}"]
         if a == c:
             options += [
                 lambda: self.inverse(a, d),

@@ -32,6 +32,20 @@ CASES = [
     ("u^T tanh(W2 tanh(W1 x))", ["W1", "W2", "x"], "any"),
     ("λ - x^T y", ["λ", "x"], "any"),
     ("sum(W^T W)", ["W"], "any"),
+    ("W : n x m; mean(W) + var(x) + max(W x) - min(x) + sum(W, 2)^T u / n", ["W", "x", "u"], "any"),
+    ("X : N x D; W : D x C; b : C; c : N; sum(tanh(X W + b^T + c)) + sum(exp(c - X W))", ["W", "b", "c"], "any"),
+    ("X : n x m; A : k x n; B : m x l; C : k x l; vec(C)^T vec(A X B) + sum(unvec(vec(X) ⊙ vec(X), n, m))",
+     ["X", "A"], "any"),
+    ("A : n x m; B : k x l; x : m; y : l; u : n; v : k; kron(u, v)^T exp(A ⊗ B) kron(x, y)", ["A", "B", "x"], "any"),
+    (("A : n x m; B : k x m; C : n x l; D : k x l; a : n; b : k; tr([A; B]^T exp([C; D]) [C; D]^T [A; B])"
+      " + sum([a; b]^T [[A, A]; [B, B]])"),
+     ["A", "B"], "any"),
+    (("a : n; b : m; U : n x l; u : 2; tr(U^T rows(exp([a; b] ones(l)^T), 1, n)) + u^T padrows(rows(a, 1, 1), 2, 2)"
+      " + sum(cols(exp(ones(l) [a; b]^T), n + 1, n + m))"), ["a", "b"], "any"),
+    ("A : n x 2; U : n x 4; tr(U^T exp(padcols(A, 3, 4)))", ["A", "U"], "any"),
+    ("X : n x n; u : n; tr(X^3) + u^T X^{-2} u + u^T X^4 u", ["X", "u"], "spd"),
+    (("Q : n x d; K : k x d; V : k x v; U : n x v; tr(U^T softmax(Q K^T / sqrt(d)) V) + sum(logsumexp(Q K^T))"
+      " + sum(logsoftmax(K Q^T))"), ["Q", "K", "V"], "any"),
 ]
 
 

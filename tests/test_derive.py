@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import matcalc
+from matcalc.core.nodes import Size
 from matcalc.core.nodes import NODE_CLASSES, Identity, Number, Ones, Scale, Symbol, Trace
 from matcalc.calculus.rules import RULES
 from matcalc.calculus.numeric import check_grad, random_env
@@ -197,7 +198,7 @@ def test_hessian(name, source, wrt, expected):
 
 
 def test_every_node_class_has_a_rule():
-    leaves = {Symbol, Number, Identity, Ones}
+    leaves = {Symbol, Number, Identity, Ones, Size}
     missing = [c.__name__ for c in NODE_CLASSES if c not in leaves and c not in RULES]
     assert missing == []
 

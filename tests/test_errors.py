@@ -52,10 +52,10 @@ EXACT = [
         id="unknown-character"),
     pytest.param(
         "x + [y]", ParseError,
-        "error: unexpected character '[' at line 1, column 5\n"
+        "error: unexpected \"]\" at line 1, column 7 (expected \"+\" or a name)\n"
         "  x + [y]\n"
-        "      ^\n"
-        "hint: use ( ) for grouping",
+        "        ^\n"
+        "hint: [a; b] stacks vectors or matrices vertically and [A, B] side by side; use ( ) for grouping",
         id="square-bracket"),
     pytest.param(
         "x + y)", ParseError,
@@ -85,10 +85,10 @@ EXACT = [
         "  ^^^^^",
         id="cycle"),
     pytest.param(
-        "max(x)", SymbolError,
-        "error: max(x): max takes two arguments, not 1\n"
-        "  max(x)\n"
-        "  ^^^^^^",
+        "max(x, y, z)", SymbolError,
+        "error: max(x, y, z): max takes two arguments, not 3\n"
+        "  max(x, y, z)\n"
+        "  ^^^^^^^^^^^^",
         id="arity-max"),
     pytest.param(
         "exp(x, y)", SymbolError,

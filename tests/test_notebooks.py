@@ -13,7 +13,7 @@ import matcalc
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 
 
-@pytest.mark.parametrize("name", ["cheatsheet.ipynb", "gallery.ipynb"])
+@pytest.mark.parametrize("name", ["cheatsheet.ipynb", "gallery.ipynb", "models.ipynb"])
 def test_notebook_runs(name, monkeypatch, tmp_path):
     # the kernel imports the same matcalc as the tests (an installed wheel or this checkout)
     package_root = str(Path(matcalc.__file__).resolve().parent.parent)

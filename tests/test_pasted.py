@@ -179,7 +179,8 @@ CASES = [
     Pasted(r"\mathbf{1}^\top \exp(\mathbf{x})", "x", {"x": (N,)}, lambda v: np.sum(np.exp(v["x"]))),
     Pasted(r"\mathbf{1}_{n}^\top x", "x", {"x": (N,)}, lambda v: np.sum(v["x"])),
     Pasted("sum(x) / n", "x", {"x": (N,), "n": ()}, lambda v: np.sum(v["x"]) / v["n"], domain={"n": "positive"}),
-    Pasted("softmax(Q K^T / sqrt(d)) V", "Q", error='"d : scalar"'),
+    # d is read as a scalar (a division by it); softmax of a matrix is row by row (batches): a matrix function
+    Pasted("softmax(Q K^T / sqrt(d)) V", "Q", error="use jacobian"),
     # ---------------------------------------------------------------- networks (CS231n), names as typed
     Pasted(r"u^\top \tanh(W x + b)", "W", LAYER, lambda v: v["u"] @ np.tanh(v["W"] @ v["x"] + v["b"])),
     Pasted(r"u^\top \tanh (W x + b)", "W", LAYER, lambda v: v["u"] @ np.tanh(v["W"] @ v["x"] + v["b"])),

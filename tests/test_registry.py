@@ -20,6 +20,8 @@ from matcalc.core.nodes import (
     LogDet, LogSoftmax, MatMul, Max, Min, Neg, Norm, Number, Ones, Power, Scale, Softmax, Sum, Symbol, Trace,
     Transpose, walk, Entry, Delta, IndexSum, Tensor, Zeros,
 )
+from matcalc.core.nodes import Cols, HCat, PadCols, PadRows, Rows, VCat
+from matcalc.core.nodes import ArgMax, ArgMin, Kron, KronLeft, KronRight, Largest, MatPower, Size, Smallest, Unvec, Vec
 from matcalc.core.ops import CALLS, FORMS, OPS, ROWS
 from matcalc.core.shapes import RULES as SHAPE_RULES
 from matcalc.language.calls import CallRules
@@ -58,6 +60,24 @@ EXAMPLES: dict[type, tuple[str, str, str]] = {
     Max: ("x : n; y : n; sum(max(x, y))", "x", "any"),
     Min: ("x : n; y : n; sum(min(x, y))", "x", "any"),
     Zeros: ("x : n; sum(max(x, 0_{n}))", "x", "any"),
+    # batches and reductions (issue 12)
+    Size: ("X : N x D; u : D; sum(X u) / N", "X", "any"),
+    Largest: ("x : n; y : n; max(x ⊙ y)", "x", "any"),
+    Smallest: ("X : n x m; min(exp(X))", "X", "any"),
+    ArgMax: ("x : n; y : n; y^T argmax(x) + sum(y)", "y", "any"),
+    ArgMin: ("X : n x m; Y : n x m; tr(Y^T argmin(X)) + sum(Y)", "Y", "any"),
+    MatPower: ("X : n x n; u : n; v : n; u^T X^3 v + tr(X^2)", "X", "any"),
+    Vec: ("X : n x m; A : k x n; B : m x l; C : k x l; vec(C)^T vec(A X B)", "X", "any"),
+    Unvec: ("X : n x m; Y : m x n; tr(Y unvec(vec(X) ⊙ vec(X), n, m))", "X", "any"),
+    Kron: ("A : n x m; B : k x l; x : m; y : l; u : n; v : k; kron(u, v)^T (A ⊗ B) kron(x, y)", "A", "any"),
+    KronLeft: ("A : n x m; B : k x l; C : n x m; tr(C^T kronleft(exp(A ⊗ B), B))", "A", "any"),
+    KronRight: ("A : n x m; B : k x l; D : k x l; tr(D^T kronright(A, exp(A ⊗ B)))", "B", "any"),
+    VCat: ("A : n x m; B : k x m; C : n x l; D : k x l; tr([A; B]^T exp([C; D]) [C; D]^T [A; B])", "A", "any"),
+    HCat: ("A : n x m; B : n x k; u : n; v : m; w : k; u^T tanh([A, B]) [v; w]", "B", "any"),
+    Rows: ("a : n; b : m; U : n x l; V : m x l; tr(U^T rows(exp([a; b] ones(l)^T), 1, n))", "a", "any"),
+    Cols: ("A : n x m; B : n x k; C : n x k; tr(C^T cols(exp([A, B]), m + 1, m + k))", "B", "any"),
+    PadRows: ("a : 2; u : 5; u^T exp(padrows(a, 2, 5))", "a", "any"),
+    PadCols: ("A : n x 2; U : n x 4; tr(U^T exp(padcols(A, 3, 4)))", "A", "any"),
 }
 INDEX_NOTATION = (Entry, Delta, IndexSum, Tensor)
 """Index notation: a tensor's body is valued by einsum as a whole (matcalc.core.indexed) and written
@@ -70,7 +90,7 @@ INDEX_EXAMPLES: dict[type, tuple[str, str]] = {
     IndexSum: ("A : n x m; X : m x p; ∂F_i/∂X_kl = Σ_a A_ia X_al δ_ak", "sum"),
     Tensor: ("s : scalar; X : n x n; ∂²s/∂X_ij ∂X_kl = δ_ik X_lj", "hess"),
 }
-LEAVES = (Symbol, Number, Identity, Ones)
+LEAVES = (Symbol, Number, Identity, Ones, Size)
 FUNCTION_DOMAINS = {"log": "positive", "sqrt": "positive"}
 
 
@@ -89,7 +109,8 @@ def _facets(cls) -> dict[str, str | None]:
     token = op.text and op.latex
     out["text and LaTeX"] = None if token or op.form in ("leaf", "function") else "no text or LaTeX token"
     # leaves read env, functions have rows of their own, index notation is valued by its tensor
-    numeric = cls not in (Symbol, Number, Func, *INDEX_NOTATION)
+    # (unvec reshapes to its dims: the evaluator and the code generator write it)
+    numeric = cls not in (Symbol, Number, Func, Unvec, *INDEX_NOTATION)
     out["numpy"] = None if not numeric or callable(op.numpy) else "no numpy value"
     out["code"] = None if not numeric or op.code else "no numpy source"
     out["label"] = None if not numeric or op.label else "no graph label"
@@ -190,8 +211,10 @@ def test_the_text_and_latex_of_each_operation_read_back(cls):
 @pytest.mark.parametrize("name", sorted(CALLS))
 def test_every_call_spelling_types_as_its_operation(name):
     op = CALLS[name]
-    arg = {"ones": "n", "inv": "X", "inverse": "X"}.get(name, "X" if op.shape in ("square_to_scalar",) else "x")
-    args = ", ".join([arg] * (op.arity or 1))
+    arg = {"ones": "n", "inv": "X", "inverse": "X"}.get(name, "X" if op.shape in ("square_to_scalar", "rowsum", "colsum") else "x")
+    args = ", ".join([arg] * (op.arity or 1)) if name != "unvec" else "x, n, 1"
+    if name == "vec":
+        args = "X"
     program = read(f"X : n x n; x : n; {name}({args})")
     if op.node is not None:
         assert any(isinstance(n, op.node) for n in walk(program.expr)), (name, program.expr)

@@ -14,12 +14,14 @@ import numpy as np
 import pytest
 
 from matcalc.calculus.numeric import random_env
-from matcalc.calculus.simplify import Simplifier, elementwise, functions, numbers, products, sums, transposes
+from matcalc.calculus.simplify import (
+    Simplifier, elementwise, functions, numbers, products, structure, sums, transposes,
+)
 from matcalc.calculus.simplify.table import REWRITES, rewrites
 from matcalc.core.evaluate import evaluate_expr
 from matcalc.core.nodes import (
-    Add, Diag, DiagPart, Div, ElemDiv, ElemPower, Expr, Func, Hadamard, Identity, Inverse, MatMul, Neg, Number,
-    Ones, Power, Scale, Softmax, Sum, Symbol, Trace, Transpose,
+    Add, Diag, DiagPart, Div, ElemDiv, ElemPower, Expr, Func, Hadamard, Identity, Inverse, KronLeft, KronRight,
+    MatMul, Neg, Number, Ones, Power, Scale, Softmax, Sum, Symbol, Trace, Transpose,
 )
 from matcalc.core.shapes import shape_of
 from matcalc.language.typecheck import read
@@ -78,6 +80,8 @@ def applied(rewrite, e: Expr, s: Simplifier):
 
 
 el, fn, nb, pr, sm, tr = elementwise, functions, numbers, products, sums, transposes
+st = structure
+I_nn = Identity(shape_of(tree("A ⊗ B"), PROGRAM.shapes)[0])  # the (n n) x (n n) identity
 
 # (rewrite, input tree, the expected tree: text in the language, or a tree where text cannot say it)
 CASES = [
@@ -194,10 +198,33 @@ CASES = [
     (sm.coefficient_out_of_trace, Trace(Scale(α, A)), "α tr(A)"),
     (sm.sign_out_of_trace, Trace(Neg(A)), "-tr(A)"),
     (sm.trace_of_sum, Trace(add(A, B)), "tr(A) + tr(B)"),
+    # the structure of batches: blocks, Kronecker products, vec, matrix powers, the row-wise softmax
+    (st.block_of_concatenation, tree("rows([A; B], 1, n)"), "A"),
+    (st.block_of_concatenation, tree("cols([A, W], n + 1, n + m)"), "W"),
+    (st.block_of_transpose, tree("rows(A^T, 1, 2)"), "cols(A, 1, 2)^T"),
+    (st.block_of_parts, tree("rows(α A + exp(B), 1, 2)"), "rows(α A, 1, 2) + rows(exp(B), 1, 2)"),
+    (st.block_of_parts, tree("cols(A W, 2, 3)"), "A cols(W, 2, 3)"),
+    (st.kronleft_of_kron, tree("kronleft(A ⊗ B, X)"), "tr(B^T X) A"),
+    (st.kronleft_of_identity, KronLeft(I_nn, B), "tr(B) I_n"),
+    (st.kronright_of_kron, tree("kronright(X, A ⊗ B)"), "tr(X^T A) B"),
+    (st.kronright_of_identity, KronRight(A, I_nn), "tr(A) I_n"),
+    (st.kron_of_identities, tree("I_n ⊗ I_n"), I_nn),
+    (st.kron_of_scalar, tree("kron(α, A)"), "α A"),
+    (st.kron_times_kron, tree("(A ⊗ B) (X ⊗ S)"), "(A X) ⊗ (B S)"),
+    (st.unvec_of_vec, tree("unvec(exp(vec(A)) - 2 vec(B), n, n)"), "exp(A) - 2 B"),
+    (st.vec_of_unvec, tree("vec(unvec(kron(a, b), n, n))"), "kron(a, b)"),
+    (st.ones_times_ones, tree("ones(n)^T ones(n)"), "n"),
+    (st.ones_times_ones, mm(T(a), ones, T(ones), ones), "n (a^T ones(n))"),
+    (st.powers_merged, tree("X X^2"), "X^3"),
+    (st.powers_merged, tree("(X^2)^T X^T"), "(X^3)^T"),
+    (st.row_softmax, tree("((1 ./ (exp(W) ones(m))) ones(m)^T) ⊙ exp(W)"), "softmax(W)"),
 ]
 
 # where a rewrite must not apply (the docstring's condition)
 NOT_APPLIED = [
+    (st.block_of_concatenation, tree("rows([A; B], 1, 2)")),  # not one of the parts
+    (st.ones_times_ones, tree("ones(n)^T a")),
+    (st.powers_merged, tree("X A^2")),  # different bases
     (tr.transpose_of_sum, T(add(x, Neg(b)))),                  # (x - b)ᵀ stays: two terms would stay transposed
     (sm.trace_of_sum, Trace(add(α, A))),                        # α is added to every entry
     (sm.trace_of_sum, Trace(add(A, I))),                        # the size of a lone I is not in the text
@@ -255,7 +282,7 @@ def test_every_rewrite_has_its_identity_and_a_test_row():
         doc = inspect.getdoc(rewrite)
         assert doc and "=" in doc.splitlines()[0], f"{rewrite.__name__} has no identity for a docstring"
         assert rewrite in tested, f"{rewrite.__name__} has no test row in CASES"
-    for module in (numbers, functions, transposes, products, elementwise, sums):
+    for module in (numbers, functions, transposes, products, elementwise, sums, structure):
         for name, f in inspect.getmembers(module, inspect.isfunction):
             if f.__module__ == module.__name__ and not name.startswith("_"):
                 assert f in named or f in HELPERS, f"{module.__name__}.{name} is neither in the table nor a helper"

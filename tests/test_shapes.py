@@ -2,6 +2,8 @@
 import pytest
 
 import matcalc
+from matcalc.core.nodes import Cols, HCat, PadCols, PadRows, Rows, VCat
+from matcalc.core.nodes import ArgMax, ArgMin, Kron, KronLeft, KronRight, Largest, MatPower, Size, Smallest, Unvec, Vec
 from matcalc import ShapeError
 from matcalc.core.nodes import (
     NODE_CLASSES, Add, Det, Diag, DiagPart, Div, ElemDiv, ElemPower, Func, Hadamard, Identity,
@@ -10,6 +12,8 @@ from matcalc.core.nodes import (
 )
 from matcalc.language.kinds import conventional_kind
 from matcalc.core.dims import dim as dim_expr
+from matcalc.core.dims import plus as dim_plus
+from matcalc.core.dims import times as dim_times
 from matcalc.core.shapes import shape_of
 
 n, m, k, p, q = (dim_expr(d) for d in "nmkpq")
@@ -142,6 +146,23 @@ SHAPE_CASES = {
     Hadamard: ("W ⊙ V", (n, m)),
     Zeros: ("0_{n x m}", (n, m)),
     Tensor: ("∂F_ij/∂W_kl = Σ_a δ_ia W_al δ_jk", (n, n, n, m)),
+    Size: ("W : n x m; m", ()),
+    Largest: ("max(W)", ()),
+    Smallest: ("min(x)", ()),
+    ArgMax: ("argmax(W)", (n, m)),
+    ArgMin: ("argmin(x)", (n,)),
+    MatPower: ("A^3", (n, n)),
+    Vec: ("W : n x m; vec(W)", (dim_times(n, m),)),
+    Unvec: ("v : 6; unvec(v, 2, 3)", (2, 3)),
+    Kron: ("W : n x m; A : k x k; kron(W, A)", (dim_times(n, k), dim_times(m, k))),
+    KronLeft: ("W : n x m; A : k x k; kronleft(W ⊗ A, A)", (n, m)),
+    KronRight: ("W : n x m; A : k x k; kronright(W, W ⊗ A)", (k, k)),
+    VCat: ("W : n x m; A : k x m; [W; A]", (dim_plus(n, k), m)),
+    HCat: ("W : n x m; A : n x k; [W, A]", (n, dim_plus(m, k))),
+    Rows: ("W : n x m; rows(W, 2, 3)", (2, m)),
+    Cols: ("W : n x m; cols(W, 1, 1)", (n,)),
+    PadRows: ("x : 2; padrows(x, 2, 5)", (5,)),
+    PadCols: ("W : n x 2; padcols(W, 2, 4)", (n, 4)),
 }
 INDEX_BODY = {Entry, Delta, IndexSum}
 """Scalars with free indices, inside a tensor's body only: their shapes are checked under Tensor."""
@@ -189,7 +210,7 @@ def test_matmul_shapes():
     "W : n x m; diag(W)",
     "x : n; x^2",
     "W : n x m; W^2",
-    "W : n x m; softmax(W)",
+    "c : scalar; softmax(c)",
     "x : n; tr(x)",
     "x : n; y : n; x y",
     "x y",

@@ -12,6 +12,7 @@ index notation (:mod:`matcalc.calculus.indices`). What is found is a plain
 from __future__ import annotations
 
 from ..core import build, limits
+from ..core.dims import is_one
 from ..core.errors import DerivativeError, LimitError
 from ..core.nodes import Expr, Scale, Symbol, Zeros, fold, walk
 from ..core.program import Program, inline_definitions, needed_definitions, substitute
@@ -62,11 +63,26 @@ def _backprop(f: Expr, seed: Expr, wrt: list[str], ctx: Context, trace: list | N
                 continue
             if ctx.is_scalar(child) and not ctx.is_scalar(d):  # a scalar broadcast to every entry
                 d = build.total(d)
+            else:
+                d = unbroadcast(child, d, ctx)
             cotangent[child] = build.add(cotangent[child], d) if child in cotangent else d
             downstream.append((child, d))
         if trace is not None:
             trace.append(Step(node, g, downstream))
     return {name: cotangent.get(Symbol(name)) for name in wrt}
+
+
+def unbroadcast(child: Expr, d: Expr, ctx: Context) -> Expr:
+    """The cotangent of a row or column broadcast along a matrix, summed over that axis:
+    1ᵀ G for a row added to each row (X W + bᵀ), G 1 for a column added to each column."""
+    c, s = ctx.shape(child), ctx.shape(d)
+    if len(s) != 2 or c == s or is_one(s[0]):
+        return d
+    if len(c) == 1:  # a column (n) against n x m
+        return build.matmul(d, build.ones(s[1]))
+    if len(c) == 2 and is_one(c[0]):  # a row (1 x m) against n x m
+        return build.matmul(build.transpose(build.ones(s[0])), d)
+    return d
 
 
 # ---------------------------------------------------------------- the public entry

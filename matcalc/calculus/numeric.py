@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from ..core.lazy import np
 
 from ..core import limits
-from ..core.dims import is_fixed
+from ..core.dims import is_fixed, names_in
+from ..core.dims import value as dim_value
 from ..core.evaluate import evaluate_expr, evaluate_program, kinds_of
 from ..core.program import Program
 from ..language.typecheck import read
@@ -43,14 +44,14 @@ class GenericFunction:
 
 def choose_dims(program: Program, rng: np.random.Generator, low: int = 2, high: int = 5) -> dict:
     """Distinct sizes for the program's named dims (integers keep their value)."""
-    names = sorted({str(d) for s in program.shapes.values() for d in s if isinstance(d, str)})
+    names = sorted({n for s in program.shapes.values() for d in s if not is_fixed(d) for n in names_in(d)})
     pool = list(range(low, max(high, low + len(names)) + 1))
     rng.shuffle(pool)
     return {n: pool[i] for i, n in enumerate(names)}
 
 
 def _size(d, dims: dict) -> int:
-    return d if is_fixed(d) else dims[str(d)]
+    return d if is_fixed(d) else dims[d] if isinstance(d, str) else dim_value(d, dims)  # n + m, n m
 
 
 def random_value(shape: tuple, dims: dict, rng: np.random.Generator, domain: str = "any"):

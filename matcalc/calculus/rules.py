@@ -10,16 +10,19 @@ from __future__ import annotations
 
 from typing import Callable
 
-from ..core import build
+from ..core import build, dims
 from ..core.dims import is_one
 from ..core.errors import DerivativeError, MissingRuleError
 from ..core.functions import FUNCTIONS
 from ..core.lazy import LazyModule
 from ..core.nodes import (
-    Add, Delta, Det, Diag, DiagPart, Div, ElemDiv, ElemPower, Entry, Expr, Func, Hadamard, IndexSum, Inverse,
-    LogDet, LogSoftmax, MatMul, Max, Min, Neg, Norm, Number, Power, Scale, Softmax, Sum, Tensor,
+    Add, Delta, Det, Diag, DiagPart, Div, ElemDiv, ElemPower, Entry, Expr, Func, Hadamard, Identity, IndexSum,
+    Inverse, LogDet, LogSoftmax, MatMul, Max, Min, Neg, Norm, Number, Power, Scale, Softmax, Sum, Tensor,
     Trace, Transpose, Zeros,
 )
+
+from ..core.nodes import Cols, HCat, PadCols, PadRows, Rows, VCat
+from ..core.nodes import ArgMax, ArgMin, Kron, KronLeft, KronRight, Largest, MatPower, Smallest, Unvec, Vec
 
 symbolic = LazyModule("matcalc.core.symbolic")
 
@@ -280,14 +283,23 @@ def _diagpart(node: DiagPart, g: Expr, ctx: Context):
 
 @vjp(Softmax)
 def _softmax(node: Softmax, g: Expr, ctx: Context):
-    """d<g, s> = <(diag(s) - s sᵀ) g, dx>, s = softmax(x)"""
+    """d<g, s> = <(diag(s) - s sᵀ) g, dx>, s = softmax(x);
+    row by row, of a matrix: d<G, S> = <S ⊙ (G - (S ⊙ G) 1), dZ>, S = softmax(Z)"""
+    shape = ctx.shape(node)
+    if len(shape) == 2:  # a row (1 x m) too
+        row_sums = build.matmul(build.hadamard(node, g), build.ones(shape[1]))
+        return (build.hadamard(node, build.sub(g, row_sums)),)
     return (build.sub(build.hadamard(node, g), build.matmul(node, build.transpose(node), g)),)
 
 
 @vjp(LogSoftmax)
 def _logsoftmax(node: LogSoftmax, g: Expr, ctx: Context):
-    """d<g, logsoftmax(x)> = <g - softmax(x) 1ᵀ g, dx>"""
+    """d<g, logsoftmax(x)> = <g - softmax(x) 1ᵀ g, dx>;
+    row by row, of a matrix: d<G, logsoftmax(Z)> = <G - softmax(Z) ⊙ (G 1), dZ>"""
     s = build.softmax(node.arg)
+    shape = ctx.shape(node)
+    if len(shape) == 2:  # a row (1 x m) too
+        return (build.sub(g, build.hadamard(s, build.matmul(g, build.ones(shape[1])))),)
     return (build.sub(g, ctx.mul(build.total(g), s)),)
 
 
@@ -331,3 +343,145 @@ def _index_notation(node, g, ctx):
 
 for _cls in (Entry, IndexSum, Tensor):  # d x_i, d Σ_a …: no index-level backpropagation (yet): said, not wrong
     vjp(_cls)(_index_notation)
+
+
+# ---------------------------------------------------------------- batches and reductions (issue 12)
+
+@vjp(Largest)
+def _largest(node: Largest, g: Expr, ctx: Context):
+    """d max(x) = <argmax(x), dx>: the gradient goes to the largest entry (ties share it)"""
+    if ctx.is_scalar(node.arg):
+        return (g,)
+    return (ctx.mul(g, ArgMax(node.arg)),)
+
+
+@vjp(Smallest)
+def _smallest(node: Smallest, g: Expr, ctx: Context):
+    """d min(x) = <argmin(x), dx>: the gradient goes to the smallest entry (ties share it)"""
+    if ctx.is_scalar(node.arg):
+        return (g,)
+    return (ctx.mul(g, ArgMin(node.arg)),)
+
+
+@vjp(ArgMax)
+def _argmax(node: ArgMax, g: Expr, ctx: Context):
+    """d argmax(x) = 0: the indicator is constant wherever the largest entry is unique"""
+    return (None,)
+
+
+@vjp(ArgMin)
+def _argmin(node: ArgMin, g: Expr, ctx: Context):
+    """d argmin(x) = 0: the indicator is constant wherever the smallest entry is unique"""
+    return (None,)
+
+
+def matrix_power(x: Expr, j: int) -> Expr:
+    """X^j as a tree: I (j = 0, left to the caller), X, X^j."""
+    return x if j == 1 else MatPower(x, build.number(j))
+
+
+@vjp(MatPower)
+def _matpower(node: MatPower, g: Expr, ctx: Context):
+    """d<G, X^k> = Σ_{j=0}^{k-1} <(X^j)ᵀ G (X^{k-1-j})ᵀ, dX>"""
+    x, k = node.left, int(node.right.value)
+    terms = []
+    for j in range(k):
+        left = [build.transpose(matrix_power(x, j))] if j else []
+        right = [build.transpose(matrix_power(x, k - 1 - j))] if k - 1 - j else []
+        if isinstance(g, Identity):  # (X^j)ᵀ (X^{k-1-j})ᵀ = (X^{k-1})ᵀ: tr(X^k) gives k (X^{k-1})ᵀ
+            terms.append(build.transpose(matrix_power(x, k - 1)))
+            continue
+        terms.append(ctx.mul(*left, g, *right))
+    return build.add(*terms), None
+
+
+@vjp(Vec)
+def _vec(node: Vec, g: Expr, ctx: Context):
+    """d<g, vec(X)> = <unvec(g, n, m), dX>, X n x m"""
+    shape = ctx.shape(node.arg)
+    if len(shape) != 2:  # the vec of a vector is itself (of a row, its transpose)
+        return (g,) if len(shape) < 2 else (build.transpose(g),)
+    return (Unvec(g, shape[0], shape[1]),)
+
+
+@vjp(Unvec)
+def _unvec(node: Unvec, g: Expr, ctx: Context):
+    """d<G, unvec(v, n, m)> = <vec(G), dv>"""
+    return (Vec(g),)
+
+
+@vjp(Kron)
+def _kron(node: Kron, g: Expr, ctx: Context):
+    """d<G, A ⊗ B> = <kronleft(G, B), dA> + <kronright(A, G), dB>: the blocks G_ij of G give
+    dA_ij = <G_ij, B> and dB = Σ_ij A_ij G_ij"""
+    a, b = node.left, node.right
+    return (None if isinstance(a, Number) else KronLeft(g, b)), (None if isinstance(b, Number) else KronRight(a, g))
+
+
+@vjp(KronLeft)
+def _kron_left(node: KronLeft, h: Expr, ctx: Context):
+    """d<H, kronleft(G, B)> = <H ⊗ B, dG> + <kronright(H, G), dB>  (<H, kronleft(G, B)> = <G, H ⊗ B>)"""
+    g, b = node.left, node.right
+    return Kron(h, b), KronRight(h, g)
+
+
+@vjp(KronRight)
+def _kron_right(node: KronRight, h: Expr, ctx: Context):
+    """d<H, kronright(A, G)> = <kronleft(G, H), dA> + <A ⊗ H, dG>  (<H, kronright(A, G)> = <G, A ⊗ H>)"""
+    a, g = node.left, node.right
+    return KronLeft(g, h), Kron(a, h)
+
+
+def _extent(shape: tuple, axis: int):
+    """The rows (axis 0) or columns (axis 1) of a value of this shape (a vector is a column)."""
+    if not shape:
+        return 1
+    if len(shape) == 1:
+        return shape[0] if axis == 0 else 1
+    return shape[axis]
+
+
+@vjp(VCat)
+def _vcat(node: VCat, g: Expr, ctx: Context):
+    """d<G, [A; B]> = <rows(G, 1, n), dA> + <rows(G, n + 1, n + m), dB>, A with n rows, B with m"""
+    out, offset = [], 0
+    for t in node.terms:
+        count = _extent(ctx.shape(t), 0)
+        out.append(Rows(g, offset, count))
+        offset = dims.plus(offset, count)
+    return tuple(out)
+
+
+@vjp(HCat)
+def _hcat(node: HCat, g: Expr, ctx: Context):
+    """d<G, [A, B]> = <cols(G, 1, n), dA> + <cols(G, n + 1, n + m), dB>, A with n columns, B with m"""
+    out, offset = [], 0
+    for t in node.terms:
+        count = _extent(ctx.shape(t), 1)
+        out.append(Cols(g, offset, count))
+        offset = dims.plus(offset, count)
+    return tuple(out)
+
+
+@vjp(Rows)
+def _rows(node: Rows, g: Expr, ctx: Context):
+    """d<G, rows(X, i, j)> = <padrows(G, i, N), dX>, X with N rows"""
+    return (PadRows(g, node.start, _extent(ctx.shape(node.arg), 0)),)
+
+
+@vjp(Cols)
+def _cols(node: Cols, g: Expr, ctx: Context):
+    """d<G, cols(X, i, j)> = <padcols(G, i, N), dX>, X with N columns"""
+    return (PadCols(g, node.start, _extent(ctx.shape(node.arg), 1)),)
+
+
+@vjp(PadRows)
+def _padrows(node: PadRows, g: Expr, ctx: Context):
+    """d<G, padrows(X, i, N)> = <rows(G, i, i + n - 1), dX>, X with n rows"""
+    return (Rows(g, node.start, _extent(ctx.shape(node.arg), 0)),)
+
+
+@vjp(PadCols)
+def _padcols(node: PadCols, g: Expr, ctx: Context):
+    """d<G, padcols(X, i, N)> = <cols(G, i, i + n - 1), dX>, X with n columns"""
+    return (Cols(g, node.start, _extent(ctx.shape(node.arg), 1)),)

@@ -93,6 +93,27 @@ def times(a, b):
     return _make(t)
 
 
+def divide(a, b):
+    """a / b where b divides a exactly (b an integer or a name: (n m) / m = n); None otherwise."""
+    if is_fixed(b) and b == 0:
+        return None
+    t: dict = {}
+    for names, c in _terms(a).items():
+        if is_fixed(b):
+            if c % b:
+                return None
+            t[names] = c // b
+        elif isinstance(b, str):
+            if b not in names:
+                return None
+            rest = list(names)
+            rest.remove(b)
+            t[tuple(rest)] = c
+        else:
+            return a if a == b else None
+    return 1 if a == b else _make(t)
+
+
 def is_fixed(d) -> bool:
     """An integer dim (a size written as a number)."""
     return isinstance(d, int) and not isinstance(d, bool)
@@ -103,7 +124,7 @@ def is_one(d) -> bool:
 
 
 def names_in(d) -> set[str]:
-    return {n for names, _ in _terms(d) for n in names} if not isinstance(d, str) else {d}
+    return {n for names in _terms(d) for n in names} if not isinstance(d, str) else {d}
 
 
 def value(d, sizes: dict[str, int]) -> int | None:

@@ -21,11 +21,11 @@ from .errors import EvaluationError
 from .functions import FUNCTIONS
 from .lazy import LazyModule, np
 from .indexed import IndexEvaluator
-from .nodes import INDEX_NODES, Expr, Func, Identity, Number, Ones, Symbol, Tensor, Zeros, fold, walk
-from .ops import OPS
+from .nodes import INDEX_NODES, Expr, Func, Identity, Number, Ones, Size, Symbol, Tensor, Unvec, Zeros, fold, walk
+from .ops import DIM_FIELDS, OPS
 from .program import Program, needed_definitions
 from .shapes import describe_shape, shape_of
-from .stable import logsumexp_arg, logsumexp_columns_arg, stable
+from .stable import logsumexp_arg, logsumexp_columns_arg, logsumexp_rows_arg, stable
 
 symbolic = LazyModule("matcalc.core.symbolic")
 
@@ -155,7 +155,8 @@ class _Dims:
                 self.origin[key] = f"env gives {key} = {int(given)}"
                 return int(given)
             return None
-        return dimlib.value(dim, self.size)
+        sizes = {name: self.resolve(name) for name in dimlib.names_in(dim)}  # (n k): each name as known
+        return dimlib.value(dim, {name: size for name, size in sizes.items() if size is not None})
 
     def require(self, dim, what: str, span=None) -> int:
         size = self.resolve(dim)
@@ -167,7 +168,12 @@ class _Dims:
 
 
 def _is_whole(value) -> bool:
-    return isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value > 0
+    """A positive whole number (3, or 3.0 as the graph passes numbers): a size given in env."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, (float, np.floating)):
+        return value > 0 and float(value).is_integer()
+    return isinstance(value, (int, np.integer)) and value > 0
 
 
 def _check_inputs(inputs: dict[str, Symbol], shapes: dict[str, tuple], env: dict, dims: _Dims,
@@ -293,14 +299,22 @@ class _Evaluator:
             value = op.numpy(*(self.dims.require(d, "a zero", node.span) for d in node.dims))
             if len(node.dims) > 2:  # a tensor's zero
                 return value
-        elif t in (Identity, Ones):
+        elif t in (Identity, Ones, Size):
             value = op.numpy(self.dims.require(node.dim, op.name, node.span))
         elif (z := logsumexp_arg(node)) is not None and z in self.memo:
             value = kernels.logsumexp(self.memo[z])
         elif (z := logsumexp_columns_arg(node)) is not None and z in self.memo and len(self.shape(z)) == 2:
             value = kernels.logsumexp_columns(self.memo[z])
+        elif (z := logsumexp_rows_arg(node)) is not None and z in self.memo and len(self.shape(z)) == 2:
+            value = kernels.logsumexp_rows(self.memo[z])
         elif t is Func:
             value = self.function(node, kids[0])
+        elif t in DIM_FIELDS:  # rows(X, i, j) and its kin: sizes besides the values
+            sizes = [self.dims.require(getattr(node, f), op.name, node.span) for f in DIM_FIELDS[t]]
+            value = op.numpy(*kids, *sizes)
+        elif t is Unvec:  # the columns of an n x m matrix, stacked in kids[0]
+            rows = self.dims.require(node.rows, "unvec", node.span)
+            value = np.reshape(kids[0], (rows, -1), order="F")
         else:
             try:
                 value = op.numpy(*kids)

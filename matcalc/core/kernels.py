@@ -30,13 +30,21 @@ def short(value) -> str:
 
 
 def softmax(z):
-    e = np.exp(z - np.max(z))
-    return e / np.sum(e)
+    """softmax of a vector; of a matrix, of each row."""
+    e = np.exp(z - np.max(z, axis=-1, keepdims=True))
+    return e / np.sum(e, axis=-1, keepdims=True)
 
 
 def logsoftmax(z):
-    shifted = z - np.max(z)
-    return shifted - np.log(np.sum(np.exp(shifted)))
+    shifted = z - np.max(z, axis=-1, keepdims=True)
+    return shifted - np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True))
+
+
+def logsumexp_rows(z):
+    """log(exp(Z) 1): the log-sum-exp of each row, as a column."""
+    m = np.max(z, axis=1)
+    m = np.where(np.isfinite(m), m, 0.0)
+    return m + np.log(np.sum(np.exp(z - m[:, None]), axis=1))
 
 
 def logsumexp(z):
@@ -88,12 +96,25 @@ def transpose(v):
     return v.T
 
 
+def columns(terms):
+    """The terms of an elementwise operation with a matrix among them, a column (1-D) as an
+    (n, 1) array, so that numpy broadcasts it along the rows (it would along the columns)."""
+    if any(np.ndim(t) == 2 for t in terms):
+        return [np.reshape(t, (-1, 1)) if np.ndim(t) == 1 else t for t in terms]
+    return terms
+
+
 def add(*terms):
-    return reduce(np.add, terms)
+    return reduce(np.add, columns(terms))
 
 
 def multiply(*terms):
-    return reduce(np.multiply, terms)
+    return reduce(np.multiply, columns(terms))
+
+
+def divide(a, b):
+    a, b = columns([a, b])
+    return a / b
 
 
 def power(c, p):
@@ -125,3 +146,67 @@ def relu(x):
 
 def step(x):
     return np.heaviside(np.asarray(x, dtype=float), 0.5)
+
+
+def _matrix(v):
+    v = np.asarray(v, dtype=float)
+    return v.reshape(-1, 1) if v.ndim == 1 else v.reshape(1, 1) if v.ndim == 0 else v
+
+
+def kron(a, b):
+    return np.kron(_matrix(a), _matrix(b))
+
+
+def kron_left(g, b):
+    """<G_ij, B> for the blocks G_ij of G, of B's shape."""
+    g, b = _matrix(g), _matrix(b)
+    (n, m), (r, s) = g.shape, b.shape
+    return np.einsum("ikjl,kl->ij", g.reshape(n // r, r, m // s, s), b)
+
+
+def kron_right(a, g):
+    """Σ_ij A_ij G_ij for the blocks G_ij of G, A's shape counting them."""
+    a, g = _matrix(a), _matrix(g)
+    (p, q), (n, m) = a.shape, g.shape
+    return np.einsum("ikjl,ij->kl", g.reshape(p, n // p, q, m // q), a)
+
+
+def vcat(*parts):
+    return np.vstack([_matrix(p) for p in parts])
+
+
+def hcat(*parts):
+    return np.hstack([_matrix(p) for p in parts])
+
+
+def rows(x, start, count):
+    return _matrix(x)[start:start + count]
+
+
+def cols(x, start, count):
+    return _matrix(x)[:, start:start + count]
+
+
+def padrows(x, start, total):
+    x = _matrix(x)
+    out = np.zeros((total, x.shape[1]))
+    out[start:start + x.shape[0]] = x
+    return out
+
+
+def padcols(x, start, total):
+    x = _matrix(x)
+    out = np.zeros((x.shape[0], total))
+    out[:, start:start + x.shape[1]] = x
+    return out
+
+
+def argmax_indicator(x):
+    """The indicator of the largest entry of x (x's shape), shared equally among ties."""
+    hit = np.equal(x, np.max(x)) * 1.0
+    return hit / np.sum(hit)
+
+
+def argmin_indicator(x):
+    hit = np.equal(x, np.min(x)) * 1.0
+    return hit / np.sum(hit)

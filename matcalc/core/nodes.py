@@ -118,6 +118,13 @@ class Ones(Expr):
     span: Span | None = _span()
 
 
+@node
+class Size(Expr):
+    """n, a dim's size used as a number (a scalar): sum(x) / n, 1/N."""
+    dim: Dim | None = None
+    span: Span | None = _span()
+
+
 # ---------------------------------------------------------------- unary
 
 @node
@@ -202,6 +209,85 @@ class LogSoftmax(Unary):
 
 
 @node
+class Largest(Unary):
+    """max(x): the largest entry, a scalar."""
+    span: Span | None = _span()
+
+
+@node
+class Smallest(Unary):
+    """min(x): the smallest entry, a scalar."""
+    span: Span | None = _span()
+
+
+@node
+class ArgMax(Unary):
+    """argmax(x): the indicator of the largest entry, x's shape (ties share it equally)."""
+    span: Span | None = _span()
+
+
+@node
+class ArgMin(Unary):
+    """argmin(x): the indicator of the smallest entry, x's shape (ties share it equally)."""
+    span: Span | None = _span()
+
+
+@node
+class Vec(Unary):
+    """vec(X): the columns of X stacked into one vector (n m entries)."""
+    span: Span | None = _span()
+
+
+@node
+class Unvec(Expr):
+    """unvec(v, n, m): the n x m matrix whose columns stacked are v (vec's inverse)."""
+    arg: Expr
+    rows: Dim | None = None
+    cols: Dim | None = None
+    span: Span | None = _span()
+
+    @property
+    def args(self) -> tuple[Expr, ...]:
+        return (self.arg,)
+
+
+@node
+class Rows(Expr):
+    """rows(X, i, j): rows i..j of X (stored as start = i - 1 and count = j - i + 1)."""
+    arg: Expr
+    start: Dim | None = None
+    count: Dim | None = None
+    span: Span | None = _span()
+
+    @property
+    def args(self) -> tuple[Expr, ...]:
+        return (self.arg,)
+
+
+@node
+class Cols(Rows):
+    """cols(X, i, j): columns i..j of X."""
+
+
+@node
+class PadRows(Expr):
+    """padrows(X, i, N): X as rows i.. of an N-row matrix of zeros (the adjoint of rows)."""
+    arg: Expr
+    start: Dim | None = None
+    total: Dim | None = None
+    span: Span | None = _span()
+
+    @property
+    def args(self) -> tuple[Expr, ...]:
+        return (self.arg,)
+
+
+@node
+class PadCols(PadRows):
+    """padcols(X, i, N): X as columns i.. of an N-column matrix of zeros (the adjoint of cols)."""
+
+
+@node
 class Func(Expr):
     """An elementwise function: a named one (exp, tanh, σ, …) or a generic f.
 
@@ -260,6 +346,31 @@ class Scale(Binary):
 
 
 @node
+class MatPower(Binary):
+    """X^k, an integer power k ≥ 2 of a square matrix (the number k on the right)."""
+    span: Span | None = _span()
+
+
+@node
+class Kron(Binary):
+    """A ⊗ B, the Kronecker product: the blocks A_ij B."""
+    span: Span | None = _span()
+
+
+@node
+class KronLeft(Binary):
+    """kronleft(G, B): the p x q matrix of <G_ij, B>, G_ij the r x s blocks of G (B r x s): the
+    adjoint of A ↦ A ⊗ B."""
+    span: Span | None = _span()
+
+
+@node
+class KronRight(Binary):
+    """kronright(A, G): Σ_ij A_ij G_ij, G_ij the blocks of G (A p x q): the adjoint of B ↦ A ⊗ B."""
+    span: Span | None = _span()
+
+
+@node
 class Max(Binary):
     """max(a, b), elementwise."""
     span: Span | None = _span()
@@ -291,6 +402,18 @@ class Add(Nary):
 @node
 class MatMul(Nary):
     """A B …, the matrix product (in untyped trees also juxtaposition in general)."""
+    span: Span | None = _span()
+
+
+@node
+class VCat(Nary):
+    """[a; b; …]: stacked vertically."""
+    span: Span | None = _span()
+
+
+@node
+class HCat(Nary):
+    """[A, B, …]: side by side."""
     span: Span | None = _span()
 
 
@@ -429,6 +552,8 @@ NODE_CLASSES: tuple[type[Expr], ...] = (
     Symbol, Number, Identity, Ones, Neg, Transpose, Inverse, Sum, Norm, Trace, Det,
     LogDet, Diag, DiagPart, Softmax, LogSoftmax, Func, Div, ElemDiv, Power, ElemPower,
     Scale, Max, Min, Add, MatMul, Hadamard, Entry, Delta, IndexSum, Tensor, Zeros,
+    Size, Largest, Smallest, ArgMax, ArgMin, MatPower, Vec, Unvec, Kron, KronLeft, KronRight,
+    VCat, HCat, Rows, Cols, PadRows, PadCols,
 )
 """Every node class of a typed tree (the registry that each module must cover)."""
 

@@ -28,6 +28,8 @@ from .nodes import (
     LogSoftmax, MatMul, Max, Min, Neg, Norm, Number, Ones, Power, Scale, Softmax, Sum, Symbol, Trace,
     Transpose,
 )
+from .nodes import ArgMax, ArgMin, Kron, KronLeft, KronRight, Largest, MatPower, Size, Smallest, Unvec, Vec
+from .nodes import Cols, HCat, PadCols, PadRows, Rows, VCat
 
 # binding strength, loosest first (the grammar's levels)
 ADD = 10         # a + b, a - b
@@ -41,7 +43,7 @@ ATOM = 60        # names, numbers, calls, ‖x‖
 TENSOR = 0       # ∂F_ij/∂x_k = …, a whole statement
 
 FORMS = ("leaf", "call", "function", "bars", "prefix", "infix", "sum", "product", "quotient", "postfix", "power",
-         "index")
+         "index", "bracket")
 """How the printers write a node: a name or number, name(args), an elementwise function, ‖x‖,
 -a, a ⊙ b ⊙ …, a + b - …, a run of factors, a / c, A^T, c^p, index notation (x_i, δ_ij, Σ_a,
 ∂F_ij/∂x_k = …, each printed by its own method)."""
@@ -81,7 +83,7 @@ ROWS: tuple[Op, ...] = (
     Op(Hadamard, "hadamard", (), (".*", "⊙", r"\odot", "∘", r"\circ"), None, "broadcast", HADAMARD, "infix",
        " ⊙ ", r" \odot ", kernels.multiply, "{0} * {1}", "⊙"),
     Op(ElemDiv, "elemdiv", (), ("./",), 2, "broadcast", HADAMARD, "infix", " ./ ", r" \oslash ",
-       lambda a, b: a / b, "{0} / {1}", "⊘"),
+       kernels.divide, "{0} / {1}", "⊘"),
     Op(Div, "div", (), ("/", r"\frac", r"\dfrac", r"\tfrac"), 2, "first", DIV, "quotient", " / ", r"\frac",
        lambda a, c: a / c, "{0} / {1}", "÷"),
     Op(MatMul, "matmul", (), (" ", "*", r"\cdot"), None, "matmul", PRODUCT, "product", " ", " ",
@@ -114,10 +116,12 @@ ROWS: tuple[Op, ...] = (
     Op(DiagPart, "diagpart", (), (), 1, "diagpart", ATOM, "call", "diag", r"\operatorname{diag}",
        kernels.diagpart, "np.diagonal({0}).copy()", "diag"),
     Op(Softmax, "softmax", ("softmax",), (), 1, "vector", ATOM, "call", "softmax", r"\operatorname{softmax}",
-       kernels.softmax, ("{t} = np.exp({0} - np.max({0}))", "{t} = {t} / np.sum({t})"), "softmax"),
+       kernels.softmax, ("{t} = np.exp({0} - np.max({0}, axis=-1, keepdims=True))",
+                         "{t} = {t} / np.sum({t}, axis=-1, keepdims=True)"), "softmax"),
     Op(LogSoftmax, "logsoftmax", ("logsoftmax",), (), 1, "vector", ATOM, "call", "logsoftmax",
        r"\operatorname{logsoftmax}", kernels.logsoftmax,
-       ("{t} = {0} - np.max({0})", "{t} = {t} - np.log(np.sum(np.exp({t})))"), "logsoftmax"),
+       ("{t} = {0} - np.max({0}, axis=-1, keepdims=True)",
+        "{t} = {t} - np.log(np.sum(np.exp({t}), axis=-1, keepdims=True))"), "logsoftmax"),
     Op(Max, "max", ("max",), (), 2, "broadcast", ATOM, "call", "max", r"\max",
        lambda a, b: np.maximum(a, b), "np.maximum({0}, {1})", "max"),
     Op(Min, "min", ("min",), (), 2, "broadcast", ATOM, "call", "min", r"\min",
@@ -132,6 +136,46 @@ ROWS: tuple[Op, ...] = (
     Op(Tensor, "tensor", (), ("∂",), 1, "tensor", TENSOR, "index", "∂", r"\partial", None, None, "tensor"),
     # ---------------------------------------------------------------- spellings of other nodes
     Op(None, "logsumexp", ("logsumexp", "lse"), (), 1, "lse", ATOM, "call", "", "", None, None, ""),
+    # ---------------------------------------------------------------- batches and reductions (issue 12)
+    Op(Size, "size", (), (), 0, "scalar", ATOM, "leaf", "", "", lambda n: np.float64(n), "float({0})", "#"),
+    Op(Largest, "largest", (), (), 1, "reduce", ATOM, "call", "max", r"\max",
+       lambda a: np.max(a), "np.max({0})", "max"),
+    Op(Smallest, "smallest", (), (), 1, "reduce", ATOM, "call", "min", r"\min",
+       lambda a: np.min(a), "np.min({0})", "min"),
+    Op(ArgMax, "argmax", ("argmax",), (), 1, "same", ATOM, "call", "argmax", r"\operatorname{argmax}",
+       kernels.argmax_indicator, ("{t} = np.equal({0}, np.max({0})) * 1.0", "{t} = {t} / np.sum({t})"), "argmax"),
+    Op(ArgMin, "argmin", ("argmin",), (), 1, "same", ATOM, "call", "argmin", r"\operatorname{argmin}",
+       kernels.argmin_indicator, ("{t} = np.equal({0}, np.min({0})) * 1.0", "{t} = {t} / np.sum({t})"), "argmin"),
+    Op(MatPower, "matpower", (), ("^",), 2, "first", POSTFIX, "power", "^", "^",
+       lambda x, k: np.linalg.matrix_power(x, int(k)), "np.linalg.matrix_power({0}, int({1}))", "^k"),
+    Op(Vec, "vec", ("vec",), (), 1, "vec", ATOM, "call", "vec", r"\operatorname{vec}",
+       lambda x: np.reshape(x, -1, order="F"), "np.reshape({0}, -1, order='F')", "vec"),
+    Op(Unvec, "unvec", ("unvec",), (), 3, "unvec", ATOM, "call", "unvec", r"\operatorname{unvec}",
+       None, None, "unvec"),  # the value and code need the dims: evaluate and codegen reshape
+    Op(Kron, "kron", ("kron",), ("⊗", r"\otimes"), 2, "kron", ATOM, "call", "kron", r"\otimes",
+       kernels.kron, "kernels.kron({0}, {1})", "⊗"),
+    Op(KronLeft, "kronleft", ("kronleft",), (), 2, "kronleft", ATOM, "call", "kronleft", r"\operatorname{kronleft}",
+       kernels.kron_left, "kernels.kron_left({0}, {1})", "kronleft"),
+    Op(KronRight, "kronright", ("kronright",), (), 2, "kronright", ATOM, "call", "kronright",
+       r"\operatorname{kronright}", kernels.kron_right, "kernels.kron_right({0}, {1})", "kronright"),
+    Op(VCat, "vcat", ("vcat",), ("[;]",), None, "vcat", ATOM, "bracket", "; ", r" \\ ", kernels.vcat,
+       "np.vstack([{all}])", "[;]"),
+    Op(HCat, "hcat", ("hcat",), ("[,]",), None, "hcat", ATOM, "bracket", ", ", " & ", kernels.hcat,
+       "np.hstack([{all}])", "[,]"),
+    Op(Rows, "rows", ("rows",), (), 3, "rows", ATOM, "call", "rows", r"\operatorname{rows}", kernels.rows,
+       "{0}[{d0}:{d0} + {d1}]", "rows"),
+    Op(Cols, "cols", ("cols",), (), 3, "cols", ATOM, "call", "cols", r"\operatorname{cols}", kernels.cols,
+       "{0}[:, {d0}:{d0} + {d1}]", "cols"),
+    Op(PadRows, "padrows", ("padrows",), (), 3, "padrows", ATOM, "call", "padrows", r"\operatorname{padrows}",
+       kernels.padrows, ("{t} = np.zeros(({d1},) + np.shape({0})[1:])", "{t}[{d0}:{d0} + np.shape({0})[0]] = {0}"),
+       "padrows"),
+    Op(PadCols, "padcols", ("padcols",), (), 3, "padcols", ATOM, "call", "padcols", r"\operatorname{padcols}",
+       kernels.padcols, ("{t} = np.zeros((np.shape({0})[0], {d1}))", "{t}[:, {d0}:{d0} + np.shape({0})[1]] = {0}"),
+       "padcols"),
+    Op(None, "mean", ("mean",), (), 1, "mean", ATOM, "call", "", "", None, None, ""),
+    Op(None, "var", ("var",), (), 1, "var", ATOM, "call", "", "", None, None, ""),
+    Op(None, "rowsum", ("rowsum",), (), 1, "rowsum", ATOM, "call", "", "", None, None, ""),
+    Op(None, "colsum", ("colsum",), (), 1, "colsum", ATOM, "call", "", "", None, None, ""),
 )
 
 OPS: dict[type[Expr], Op] = {op.node: op for op in ROWS if op.node is not None}
@@ -139,6 +183,22 @@ OPS: dict[type[Expr], Op] = {op.node: op for op in ROWS if op.node is not None}
 
 CALLS: dict[str, Op] = {name: op for op in ROWS for name in op.calls}
 """a name that calls an operation (tr, trace, Tr, sum, …) -> its row"""
+
+_SUM_ALONG = Op(None, "sum_along", (), (), 2, "sum_along", ATOM, "call", "", "", None, None, "")
+
+OVERLOADS: dict[tuple[str, int], Op] = {
+    ("max", 1): OPS[Largest], ("min", 1): OPS[Smallest], ("sum", 2): _SUM_ALONG,
+}
+"""(call name, number of arguments) -> the row it calls where that differs from CALLS[name]:
+max(x) is the largest entry, max(a, b) the elementwise maximum; sum(X, 1) and sum(X, 2) sum along
+an axis."""
+
+
+DIM_FIELDS: dict[type[Expr], tuple[str, ...]] = {
+    Rows: ("start", "count"), Cols: ("start", "count"), PadRows: ("start", "total"), PadCols: ("start", "total"),
+}
+"""Nodes whose value needs sizes besides their arguments' values: the row's numpy takes them after the
+arguments, its code has them as {d0}, {d1} (0-based offsets, counts)."""
 
 
 def op_of(e: Expr) -> Op:

@@ -6,7 +6,7 @@ Each operation's row (:mod:`matcalc.core.ops`) names its shape rule; :data:`RULE
 """
 from __future__ import annotations
 
-from .dims import dim, is_one
+from .dims import dim, divide, is_one, plus, times
 from .errors import SymbolError
 from .nodes import Expr, fold
 from .ops import OPS
@@ -43,7 +43,13 @@ def _node_dim(node) -> object:
 
 
 def _first_shaped(node, kids, shapes):
-    return next((k for k in kids if k), ())
+    """The shape of an elementwise combination: a matrix over the rows (1 x m) and columns (n)
+    broadcast along it, which are over the scalars."""
+    out = ()
+    for k in kids:
+        if len(k) > len(out) or (len(k) == 2 and is_one(out[0]) and not is_one(k[0])):
+            out = k
+    return out
 
 
 def _matmul(node, kids, shapes):
@@ -51,6 +57,41 @@ def _matmul(node, kids, shapes):
     for k in kids[1:]:
         acc = (acc[0], as_matrix(k)[1])
     return normalize(acc)
+
+
+def _vec(node, kids, shapes):
+    if not kids[0]:
+        return ()
+    r, c = as_matrix(kids[0])
+    return normalize((times(r, c), 1))
+
+
+def _kron(node, kids, shapes):
+    (p, q), (r, s) = as_matrix(kids[0]), as_matrix(kids[1])
+    return normalize((times(p, r), times(q, s)))
+
+
+def _kron_part(kids, of: int):
+    """kronleft(G, B): G's dims over B's; kronright(A, G): G's over A's."""
+    (n, m), (r, s) = as_matrix(kids[1 - of]), as_matrix(kids[of])
+    return normalize((divide(n, r), divide(m, s)))
+
+
+def _cat(kids, axis: int):
+    """[a; b] (axis 0) adds the rows, [A, B] (axis 1) the columns; the other dim is the first part's."""
+    parts = [as_matrix(k) for k in kids]
+    total = 0
+    for p in parts:
+        total = plus(total, p[axis])
+    out = [parts[0][0], parts[0][1]]
+    out[axis] = total
+    return normalize(tuple(out))
+
+
+def _part(node, kids, axis: int, size: str):
+    out = list(as_matrix(kids[0]))
+    out[axis] = getattr(node, size)
+    return normalize(tuple(out))
 
 
 def _symbol(node, kids, shapes):
@@ -86,6 +127,17 @@ RULES = {
     "tensor": lambda node, kids, shapes: tuple(node.dims),
     "zeros": lambda node, kids, shapes: normalize(tuple(node.dims)),
     "matmul": _matmul,
+    "vec": _vec,
+    "vcat": lambda node, kids, shapes: _cat(kids, 0),
+    "hcat": lambda node, kids, shapes: _cat(kids, 1),
+    "rows": lambda node, kids, shapes: _part(node, kids, 0, "count"),
+    "cols": lambda node, kids, shapes: _part(node, kids, 1, "count"),
+    "padrows": lambda node, kids, shapes: _part(node, kids, 0, "total"),
+    "padcols": lambda node, kids, shapes: _part(node, kids, 1, "total"),
+    "kron": _kron,
+    "kronleft": lambda node, kids, shapes: _kron_part(kids, 1),
+    "kronright": lambda node, kids, shapes: _kron_part(kids, 0),
+    "unvec": lambda node, kids, shapes: normalize((node.rows, node.cols)),
 }
 """shape rule name -> (node, shapes of its args, symbol shapes) -> the node's shape"""
 

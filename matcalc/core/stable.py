@@ -22,8 +22,8 @@ from __future__ import annotations
 
 from . import build
 from .nodes import (
-    Add, Det, Div, ElemDiv, ElemPower, Expr, Func, Hadamard, LogDet, LogSoftmax, MatMul, Max, Neg, Number, Ones,
-    Power, Scale, Softmax, Sum, Symbol, Transpose, fold, with_args,
+    Add, Det, Div, ElemDiv, ElemPower, Expr, Func, Hadamard, Largest, LogDet, LogSoftmax, MatMul, Max, Neg, Number,
+    Ones, Power, Scale, Softmax, Sum, Symbol, Transpose, fold, with_args,
 )
 
 EXACT_INTEGERS = 2 ** 53
@@ -143,11 +143,18 @@ def _rewrite(node: Expr, see) -> Expr:
         return rewritten
     # e^z / sum(e^z), e^z ./ sum(e^z) and (1 / sum(e^z)) e^z: softmax(z)
     if t in (Div, ElemDiv) and is_exp(node.left) and node.right == Sum(node.left):
-        return Softmax(node.left.arg)
+        return _softmax_of_all(node.left.arg)
     if t is Scale and is_exp(node.right) and type(node.left) is Div and build.is_one(node.left.left) \
             and node.left.right == Sum(node.right):
-        return Softmax(node.right.arg)
+        return _softmax_of_all(node.right.arg)
     return node
+
+
+def _softmax_of_all(z: Expr) -> Expr:
+    """e^z / sum(e^z) over every entry (softmax(z) for a vector; a matrix's softmax is row by row),
+    the largest entry subtracted first."""
+    shifted = Func("exp", build.sub(z, Largest(z)))
+    return Div(shifted, Sum(shifted))
 
 
 def stable(e: Expr, memo: dict | None = None, definitions: dict[str, Expr] | None = None) -> Expr:
@@ -180,3 +187,12 @@ def logsumexp_columns_arg(node: Expr) -> Expr | None:
     return None
 
 
+
+
+def logsumexp_rows_arg(node: Expr) -> Expr | None:
+    """Z, where node is log(exp(Z) 1): the log-sum-exp of each row (logsumexp(Z)), max subtracted."""
+    if is_log(node) and type(node.arg) is MatMul and len(node.arg.terms) == 2:
+        e, ones = node.arg.terms
+        if type(ones) is Ones and is_exp(e):
+            return e.arg
+    return None

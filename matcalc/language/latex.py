@@ -17,6 +17,7 @@ from .printing import Printer
 from ..core.functions import FUNCTIONS
 from ..core.nodes import Div, ElemPower, Expr, Func, Identity, IndexSum, Inverse, Neg, Norm, Number, Ones, Power, \
     Scale, Symbol, Trace, Transpose, walk
+from ..core import dims
 from ..core.ops import OPS, Op
 from ..core.program import needed_definitions
 
@@ -111,6 +112,39 @@ class LatexPrinter(IndexLatex, Printer):
     def token(self, op: Op) -> str:
         return op.latex
 
+    def _print_VCat(self, e) -> str:
+        return r"\begin{bmatrix} " + r" \\ ".join(self.doprint(t) for t in e.terms) + r" \end{bmatrix}"
+
+    def _print_HCat(self, e) -> str:
+        return r"\begin{bmatrix} " + " & ".join(self.doprint(t) for t in e.terms) + r" \end{bmatrix}"
+
+    def _print_Rows(self, e) -> str:
+        """rows(X, i, j) and cols(X, i, j): rows or columns i to j (from 1), spelt as the text is, so
+        that it reads back (a slice subscript X_{:, i:j} would not)."""
+        name = type(e).__name__.lower()
+        a, b = dims.plus(e.start, 1), dims.plus(e.start, e.count)
+        return rf"\operatorname{{{name}}}({self.doprint(e.arg)}, {a}, {b})"
+
+    _print_Cols = _print_Rows
+
+    def _print_PadRows(self, e) -> str:
+        name = type(e).__name__.lower()
+        return rf"\operatorname{{{name}}}({self.doprint(e.arg)}, {dims.plus(e.start, 1)}, {e.total})"
+
+    _print_PadCols = _print_PadRows
+
+    def _print_Unvec(self, e) -> str:
+        return rf"\operatorname{{unvec}}_{{{e.rows} \times {e.cols}}}({self.doprint(e.arg)})"
+
+    def _print_Kron(self, e) -> str:
+        return rf"\left({self.paren(e.left, 40)} \otimes {self.paren(e.right, 40)}\right)"
+
+    def _print_Size(self, e) -> str:
+        d = e.dim if e.dim is not None else "n"
+        if isinstance(d, str):
+            return latex_name(d)
+        return str(d) if isinstance(d, int) else rf"\left({d}\right)"
+
     def _print_Trace(self, e: Trace) -> str:
         if isinstance(e.arg, Identity) and e.arg.dim is not None:
             return rf"\operatorname{{tr}}(I_{{{e.arg.dim}}})"
@@ -137,6 +171,9 @@ class LatexPrinter(IndexLatex, Printer):
         return self.base(e.arg) + OPS[Transpose].latex
 
     def _print_Power(self, e: Power) -> str:
+        return self.base(e.left) + "^{" + self.doprint(e.right) + "}"
+
+    def _print_MatPower(self, e) -> str:
         return self.base(e.left) + "^{" + self.doprint(e.right) + "}"
 
     def _print_ElemPower(self, e: ElemPower) -> str:

@@ -218,6 +218,24 @@ class _ToTree(Transformer):
         return _chain(MatMul, left, right)
 
     @_done_all
+    def vcat(self, items):
+        """[a; b; …]: typed as the call vcat(a, b, …)."""
+        parts = [it for it in items if isinstance(it, Expr)]
+        return Call("vcat", tuple(parts), 0, _bracketed(_span_of(parts[0], parts[-1])))
+
+    @_done_all
+    def hcat(self, items):
+        """[A, B, …]: typed as the call hcat(A, B, …)."""
+        parts = [it for it in items if isinstance(it, Expr)]
+        return Call("hcat", tuple(parts), 0, _bracketed(_span_of(parts[0], parts[-1])))
+
+    @_done_all
+    def kron(self, items):
+        """A ⊗ B: the Kronecker product, typed as the call kron(A, B)."""
+        left, right = items
+        return Call("kron", (left, right), 0, _span_of(left, right))
+
+    @_done_all
     def div(self, items):
         left, right = items
         if isinstance(left, Number) and isinstance(right, Number) and right.value != 0:
@@ -310,6 +328,13 @@ class _ToTree(Transformer):
         start, name, close = items[0], items[1], items[-1]
         args = [a for a in items[2:-1] if a is not None]
         return Call(str(name), tuple(args), 0, _span_of(start, close))
+
+
+def _bracketed(span: Span | None) -> Span | None:
+    """The span of [a; b] from the span of a … b (the brackets are anonymous tokens, one character each)."""
+    if span is None:
+        return None
+    return Span(span.start - 1, span.end + 1, span.line, span.column - 1)
 
 
 def _dim(tok: Token):
@@ -524,4 +549,6 @@ def _token_hint(source: str, index: int, token) -> str | None:
         return 'this ")" closes no bracket; remove it or add a "(" before it'
     if str(token) == "=":
         return "a definition is written name = expression, one per statement"
+    if str(token) == "]":
+        return "[a; b] stacks vectors or matrices vertically and [A, B] side by side; use ( ) for grouping"
     return None

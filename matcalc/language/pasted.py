@@ -50,11 +50,22 @@ _NEEDS_WORK = re.compile(r"[\\|$&{]|log\s+det|\^T[^\W\d_]|(?<![\w'])e\^|^\s*\w+\
 _DEFINES_E = re.compile(r"(?<![\w\\])e\s*(:|=|∈|\\in(?![A-Za-z]))")
 
 
+_BMATRIX = re.compile(r"\\begin\{[bp]matrix\}((?:(?!\\begin\{[bp]matrix\}).)*?)\\end\{[bp]matrix\}", re.S)
+
+
+def _block(m: re.Match) -> str:
+    """A bmatrix (or pmatrix) as the language's block: rows by ;, columns by ,."""
+    rows = [r for r in re.split(r"\\\\", m.group(1))]
+    return "[" + "; ".join(", ".join(c.strip() for c in r.split("&")) for r in rows if r.strip()) + "]"
+
+
 def _rewrite_forms(source: str) -> str:
     """Forms LaTeX gives a meaning the language's grammar would not: x^TAx is x^T A x (a bare
     superscript is one character), e^{…} is exp(…) (unless e is declared or defined), and
     J(θ) = … defines J."""
     source = re.sub(r"(?<![\w\\])log\s+det(?=\s*\()", "logdet", source)  # log det(X)
+    while (blocked := _BMATRIX.sub(_block, source)) != source:  # \begin{bmatrix} a \\ b \end{bmatrix}: [a; b],
+        source = blocked  # the innermost first
     source = re.sub(r"\^T([A-Z])([a-z])(?!\w)", r"^T \1 \2", source)  # x^TAx: x^T A x
     source = re.sub(r"\^T(?=[^\W\d_]|\\(?!top|intercal))", "^T ", source)
     if not _DEFINES_E.search(source):

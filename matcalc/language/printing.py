@@ -36,13 +36,15 @@ from ..core.nodes import (
     Add, Div, IndexSum, ElemPower, Expr, Func, Identity, Inverse, MatMul, Neg, Norm, Number, Ones, Power, Scale,
     Symbol, Trace, Transpose, fold, walk,
 )
+from ..core import dims
+from ..core.nodes import MatPower
 from ..core.ops import ADD, DIV, HADAMARD, NEG, OPS, POSTFIX, PRODUCT, Op
 from ..core.program import needed_definitions
 from ..core.shapes import dims_text
 
 __all__ = ["Printer", "TextPrinter", "text", "program_text", "declarations"]
 
-POSTFIX_CLASSES = (Transpose, Inverse, Power, ElemPower)
+POSTFIX_CLASSES = (Transpose, Inverse, Power, ElemPower, MatPower)
 
 
 def _negative_coefficient(e: Expr) -> bool:
@@ -247,6 +249,29 @@ class TextPrinter(IndexText, Printer):
     def _print_Ones(self, e: Ones) -> str:
         return f"ones({e.dim if e.dim is not None else 'n'})"
 
+    def _form_bracket(self, e, op) -> str:
+        return "[" + op.text.join(self.doprint(t) for t in e.args) + "]"
+
+    def _print_Rows(self, e) -> str:  # rows(X, i, j): rows i..j, 1-based
+        first = dims.plus(e.start, 1)
+        return f"{type(e).__name__.lower()}({self.doprint(e.arg)}, {_dim_text(first)}, " \
+               f"{_dim_text(dims.plus(e.start, e.count))})"
+
+    _print_Cols = _print_Rows
+
+    def _print_PadRows(self, e) -> str:
+        return f"{type(e).__name__.lower()}({self.doprint(e.arg)}, {_dim_text(dims.plus(e.start, 1))}, " \
+               f"{_dim_text(e.total)})"
+
+    _print_PadCols = _print_PadRows
+
+    def _print_Unvec(self, e) -> str:
+        return f"unvec({self.doprint(e.arg)}, {_dim_text(e.rows)}, {_dim_text(e.cols)})"
+
+    def _print_Size(self, e) -> str:
+        d = e.dim if e.dim is not None else "n"
+        return str(d) if isinstance(d, (int, str)) else f"({d})"
+
     def _print_Trace(self, e: Trace) -> str:
         if isinstance(e.arg, Identity) and e.arg.dim is not None:  # tr(I_n): nothing else says n
             return f"tr(I_{e.arg.dim})"
@@ -278,8 +303,16 @@ class TextPrinter(IndexText, Printer):
     def _print_ElemPower(self, e: ElemPower) -> str:
         return self.base(e.left) + OPS[ElemPower].text + self.exponent(e.right)
 
+    def _print_MatPower(self, e) -> str:
+        return self.base(e.left) + "^" + self.exponent(e.right)
+
     def _print_Div(self, e: Div) -> str:
         return self.paren(e.left, DIV) + OPS[Div].text + self.paren(e.right, POSTFIX)
+
+
+def _dim_text(d) -> str:
+    """A dim as an argument of a call: n, 3, n m, n + 1 (a call's arguments need no brackets)."""
+    return str(d)
 
 
 # ---------------------------------------------------------------- programs

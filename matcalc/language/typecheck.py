@@ -33,6 +33,7 @@ from ..core import limits
 from ..core.build import rebuild
 from ..core.dims import dim as dim_of_text
 from ..core.errors import LimitError, ShapeError, Span, SymbolError
+from ..core.nodes import Number, Size
 from ..core.nodes import (
     Call, Declaration, Definition, Delta, Expr, IndexSum, Norm, Tensor, Zeros, with_args,
     ExprStatement, Identity, Ones, Power, Statement, Symbol, Transpose, depth as _depth, fold, walk,
@@ -44,6 +45,7 @@ from . import indexing, pasted, readings
 from .parse import parse_statements
 from .kinds import GREEK_SPELLINGS, RESERVED, conventional_kind
 from .typer import Retry, Typer, Var, _sized_identity, _with_span
+from .calls import size_of
 
 
 # ---------------------------------------------------------------- the program
@@ -137,17 +139,24 @@ def typecheck(statements: list[Statement], source: str, kinds: dict[str, tuple] 
     calls: set[str] = set()
     powered: set[str] = set()
     transposed_names: set[str] = set()
+    dims_used: set[str] = set()  # names used as dims (ones(n), I_n, rows(X, 1, n)): as values, sizes
     for e in all_exprs:
         if isinstance(e, Symbol):
             used.add(e.name)
         for node in walk(e):
             if isinstance(node, Symbol) and node.name not in defs:
                 symbols.append(node.name)
+                if node.name.startswith("I_"):
+                    dims_used.add(node.name[2:])
             is_ones = isinstance(node, Call) and CALLS.get(node.name) is CALLS["ones"]
-            used.update(c.name for c in node.args if isinstance(c, Symbol) and not is_ones)
+            first_dim = DIM_ARGUMENTS.get(node.name, len(node.args)) if isinstance(node, Call) else len(node.args)
+            if isinstance(node, Call) and (is_ones or first_dim < len(node.args)):
+                dims_used.update(c.name for a in node.args[0 if is_ones else first_dim:] for c in walk(a)
+                                 if isinstance(c, Symbol))
+            used.update(c.name for c in node.args[:first_dim] if isinstance(c, Symbol) and not is_ones)
             if isinstance(node, Call):
                 calls.add(node.name)
-            elif isinstance(node, Power) and isinstance(node.left, Symbol):
+            elif isinstance(node, Power) and isinstance(node.left, Symbol) and not _matrix_power(node):
                 powered.add(node.left.name)
             elif isinstance(node, Transpose) and isinstance(node.arg, Symbol):
                 transposed_names.add(node.arg.name)
@@ -172,7 +181,8 @@ def typecheck(statements: list[Statement], source: str, kinds: dict[str, tuple] 
     _check_run_together(symbols, variables | set(defs), {**declared, **(kinds or {})}, defs, all_exprs, source)
 
     kinds = {n: k for n, k in (kinds or {}).items() if n not in declared and n in symbols}
-    scalars = {s for s in powered if s not in declared} | {n for n, k in kinds.items() if k == 0}
+    scalars = {s for s in powered if s not in declared and kinds.get(s) != 2} | \
+        {n for n, k in kinds.items() if k == 0}
     def attempt(flipped: frozenset[str]):
         # a flipped name goes against the convention: a vector name becomes a scalar (demoted),
         # a lower-case Greek name a vector (promoted: θ in X θ - y)
@@ -181,6 +191,7 @@ def typecheck(statements: list[Statement], source: str, kinds: dict[str, tuple] 
         typer = Typer(source, declared, defs, scalars | demoted, set(), variables, kinds, demoted)
         typer.function_dims = function_dims
         typer.never_demoted = transposed_names
+        typer.dim_names = typer.dim_names | (dims_used - set(declared) - set(defs))  # n in ones(n) / n
         typer.declared_functions = declared_functions
         # a Greek name written transposed (θ^T x) is a vector: nobody transposes a scalar
         typer.promoted = set(promoted) | {n for n in transposed_names
@@ -242,6 +253,8 @@ def typecheck(statements: list[Statement], source: str, kinds: dict[str, tuple] 
         if isinstance(node, (Identity, Ones)) and isinstance(node.dim, Var):
             d = final(node.dim)
             return type(node)(d, getattr(node, "span", None))
+        if isinstance(node, Size) and isinstance(node.dim, Var):  # mean(x) of an inferred dim
+            return size_of(final(node.dim))
         if kids and any(k is not c for k, c in zip(kids, node.args)):
             return _with_span(rebuild(node, kids), node)
         return node
@@ -253,6 +266,16 @@ def typecheck(statements: list[Statement], source: str, kinds: dict[str, tuple] 
                    functions=frozenset(typer.functions), declared=frozenset(declared),
                    declaration_order=tuple(declared),
                    notes=notes, scalar_hint=scalar_hint)
+
+
+DIM_ARGUMENTS = {"unvec": 1, "rows": 1, "cols": 1, "padrows": 1, "padcols": 1}
+"""calls whose arguments from this position on are dims (unvec(v, n, m), rows(X, i, j)), not values"""
+
+
+def _matrix_power(node: Power) -> bool:
+    """X^3 of an upper-case name, an integer power: a matrix power (the name is no scalar)."""
+    p = node.right
+    return conventional_kind(node.left.name) == "matrix" and isinstance(p, Number) and p.value.denominator == 1
 
 
 MAX_DEMOTION_ATTEMPTS = 64

@@ -17,6 +17,7 @@ from ..core.nodes import (
     Func, Hadamard, Identity, Inverse, MatMul, Neg, Paren, Norm, Number, Ones, Power, Scale,
     Symbol, Transpose, walk,
 )
+from ..core.nodes import MatPower, Size
 from ..core.shapes import describe_shape, normalize, transposed
 from .calls import CallRules
 from .indexing import IndexRules
@@ -70,6 +71,7 @@ class Typer(IndexRules, CallRules):
         self.rigid: set[str] = set()
         for dims in declared.values():
             self.rigid.update(d for d in dims if isinstance(d, str))
+        self.dim_names = frozenset(self.rigid)  # the declared dims: their names are sizes too
 
     # union-find over dims ------------------------------------------------
     def var(self) -> Var:
@@ -185,6 +187,8 @@ class Typer(IndexRules, CallRules):
             if sized is not None and node.name not in self.declared and node.name not in self.defs:
                 d = self.dim_of(sized)
                 return Identity(d, node.span), (d, d)  # I_n: the n x n identity
+            if node.name in self.dim_names and node.name not in self.declared and node.name not in self.defs:
+                return Size(node.name, node.span), ()  # a dim used as a number: sum(x) / n, 1/N
             if node.name in RESERVED and node.name not in self.declared and node.name not in self.defs \
                     and node.name not in GREEK_SPELLINGS:  # σ alone is a name (a standard deviation)
                 self.misuse(f"{node.name} is a function: write {node.name}(…)", node)
@@ -287,6 +291,10 @@ class Typer(IndexRules, CallRules):
                 result, first = s, original
                 continue
             if len(s) != len(result) or not all(self.unify(a, b) for a, b in zip(s, result)):
+                spread = self.broadcast(s, result)
+                if spread is not None:  # X W + b^T: a row added to each row; X + b: a column to each column
+                    result, first = spread, (original if spread is s else first)
+                    continue
                 hint = None
                 if len(s) + len(result) == 3 or (len(s) == 2 and len(result) == 2):
                     hint = "a transpose may be missing"
@@ -294,6 +302,27 @@ class Typer(IndexRules, CallRules):
                            f"{self.text(original)} is {self.show(s)}", node, hint, retry_from=node)
         self.no_demoted_broadcast(node, exprs, shapes, result)
         return _with_span(build.add(*exprs), node), result
+
+    def broadcast(self, a: tuple, b: tuple) -> tuple | None:
+        """The shape of a + b where one is a matrix and the other a row (1 x m) or a column (n) of
+        it, broadcast along the other axis; None if they do not broadcast. (Equal shapes are
+        the caller's case.)"""
+        for row, mat in ((a, b), (b, a)):
+            if len(mat) != 2 or self.find(mat[0]) == 1:
+                continue
+            if len(row) == 2 and self.find(row[0]) == 1 and self.unify(row[1], mat[1]):
+                return mat
+            if len(row) == 1 and self.spreads(row[0], mat[0]) and self.unify(row[0], mat[0]):
+                return mat  # a column spread over the columns of a matrix
+        return None
+
+    def spreads(self, a, b) -> bool:
+        """Whether a column of size a may spread over a matrix of b rows: the sizes are one already or
+        one of them is known (declared, a number), or the program declares sizes (or its names' kinds are given). Two sizes still being inferred are not joined by a
+        broadcast, so a name guessed a scalar (θ in X θ - y) is not read as X scaled, y taken from
+        each column: that reading is left to the one without a broadcast."""
+        a, b = self.find(a), self.find(b)
+        return bool(self.rigid or self.kinds) or a is b or not isinstance(a, Var) or not isinstance(b, Var)
 
     def product(self, node, factors) -> tuple[Expr, tuple]:
         """Left to right: scalars scale, everything else multiplies as matrices."""
@@ -362,6 +391,9 @@ class Typer(IndexRules, CallRules):
                 result = s
                 continue
             if len(s) != len(result) or not all(self.unify(a, b) for a, b in zip(s, result)):
+                if op in ("⊙", "./") and (spread := self.broadcast(s, result)) is not None:
+                    result = spread  # γ^T ⊙ X: a row times each row; b ⊙ X a column times each column
+                    continue
                 self.error(f"{self.text(node)}: {op} needs equal shapes, but the sides are "
                            f"{self.show(result)} and {self.show(s)}", node,
                            "a transpose may be missing" if len(s) != len(result) else None,
@@ -390,6 +422,8 @@ class Typer(IndexRules, CallRules):
         if shapes[1]:
             self.error(f"{self.text(node)}: the exponent must be a scalar, not {self.show(shapes[1])}",
                        node.right, retry_from=node.right)
+        if len(shapes[0]) == 2 and isinstance(exponent, Number) and exponent.value.denominator == 1:
+            return self.matrix_power(node, base, shapes[0], int(exponent.value))
         if shapes[0]:
             original = node.right
             if isinstance(original, Symbol) and original.name == "T":
@@ -403,6 +437,26 @@ class Typer(IndexRules, CallRules):
                        f"{self.show(shapes[0])}", node, hint, retry_from=node.left)
         return _with_span(build.power(base, exponent), node), ()
 
+
+    def matrix_power(self, node, base, shape, k: int):
+        """X^k for an integer k of a square X: X^0 = I, X^1 = X, X^{-k} = (X^{-1})^k."""
+        if not self.unify(shape[0], shape[1]):
+            self.error(f"{self.text(node)}: {self.text(node.left)} is {self.show(shape)}, not square; only a square "
+                       "matrix has powers", node, f'for an elementwise power write "{self.text(node.left)} .^ {k}"')
+        if abs(k) > MAX_MATRIX_POWER:
+            self.error(f"{self.text(node)}: matcalc takes matrix powers up to {MAX_MATRIX_POWER}", node,
+                       "name a power and multiply: Y = X^8; Y^8")
+        if k == 0:
+            return Identity(shape[0], node.span), shape
+        if k < 0:
+            base, k = build.inverse(base), -k
+        if k == 1:
+            return base, shape
+        return MatPower(base, build.number(k), node.span), shape
+
+
+MAX_MATRIX_POWER = 64
+"""X^k for |k| up to this (its derivative has k terms)."""
 
 BALANCE_FROM = 16
 """Longer runs of scalar factors are multiplied as a balanced tree, not a chain."""

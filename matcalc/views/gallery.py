@@ -22,6 +22,7 @@ from ..core.errors import MatcalcError
 from ..core.evaluate import evaluate_expr
 from ..core.program import Program
 from ..language.typecheck import read
+from .models import MODELS
 
 CS229_NOTES = "Stanford CS229 lecture notes (Ng, Ma), https://cs229.stanford.edu/main_notes.pdf"
 CS224N_A2 = ("Stanford CS224N, Assignment 2 (word2vec), written part, "
@@ -49,6 +50,7 @@ class Example:
     reference: str
     domain: dict[str, str] = field(default_factory=dict)  # variable -> a domain of verify.random_env
     onehot: tuple[str, ...] = ()  # label vectors the textbook answer takes to be one-hot
+    onehot_rows: tuple[str, ...] = ()  # label matrices one-hot in each row (a batch of labels)
 
     @property
     def wrt(self) -> list[str]:
@@ -226,6 +228,9 @@ EXAMPLES: tuple[Example, ...] = (
 )
 
 
+EXAMPLES += tuple(Example(**m) for m in MODELS)  # the models of real networks (views/models.py)
+
+
 def names() -> list[str]:
     return [e.name for e in EXAMPLES]
 
@@ -249,6 +254,10 @@ def point(ex: Example, seed: int = 0) -> dict:
         y = np.zeros_like(np.asarray(env[name], dtype=float))
         y[int(rng.integers(len(y)))] = 1.0
         env[name] = y
+    for name in ex.onehot_rows:
+        labels = np.zeros_like(np.asarray(env[name], dtype=float))
+        labels[np.arange(len(labels)), rng.integers(labels.shape[1], size=len(labels))] = 1.0
+        env[name] = labels
     return env
 
 

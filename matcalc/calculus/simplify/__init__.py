@@ -11,7 +11,8 @@ The house: :mod:`.driver` (the :class:`Simplifier`, the fixed-point loop), :mod:
 (which rewrites each node type is offered, in order) and the rewrites by concern:
 :mod:`.transposes`, :mod:`.products` (matrix products, scaling), :mod:`.elementwise`
 (Hadamard products, quotients, powers), :mod:`.functions` (σ, softmax, softplus, logsoftmax),
-:mod:`.sums` (collection, common factors, sum and trace), :mod:`.numbers`.
+:mod:`.sums` (collection, common factors, sum and trace), :mod:`.numbers`,
+:mod:`.structure` (blocks, Kronecker products, vec, matrix powers, the row-wise softmax).
 """
 from .driver import Simplifier
 

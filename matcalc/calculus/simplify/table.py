@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 from ...core.nodes import (
-    Add, Diag, DiagPart, Div, ElemDiv, ElemPower, Func, Hadamard, Inverse, MatMul, Neg, Power, Scale, Sum, Trace,
-    Transpose,
+    Add, Cols, Diag, DiagPart, Div, ElemDiv, ElemPower, Func, Hadamard, Inverse, Kron, KronLeft, KronRight, MatMul,
+    Neg, Power, Rows, Scale, Sum, Trace, Transpose, Unvec, Vec,
 )
-from . import elementwise as el, functions as fn, numbers as nb, products as pr, sums as sm, transposes as tr
+from . import elementwise as el, functions as fn, numbers as nb, products as pr, structure as st, sums as sm, \
+    transposes as tr
 
 REWRITES: dict[type, tuple] = {
     Transpose: (
@@ -23,13 +24,14 @@ REWRITES: dict[type, tuple] = {
         pr.multiple_of_quotient_by_it, pr.power_times_quotient, pr.multiple_times_quotient,
     ),
     MatMul: (
-        pr.each_pair(pr.ones_times_distribution),
+        pr.each_pair(pr.ones_times_distribution, st.ones_times_ones),
         pr.each_factor(pr.coefficient_out_of_product, pr.sign_out_of_product, pr.quotient_out_of_product),
+        pr.each_pair(st.kron_times_kron, st.powers_merged),
         pr.each_pair(pr.inverse_pair, pr.diag_times_vector),
         pr.row_times_diag,
     ),
     Hadamard: (
-        el.cancelled_quotient, el.elementwise_factors_merged,
+        el.cancelled_quotient, el.elementwise_factors_merged, st.row_softmax,
         pr.each_factor(el.coefficient_out_of_hadamard, el.sign_out_of_hadamard, el.number_in_hadamard,
                        el.quotient_out_of_hadamard, el.ones_in_hadamard),
     ),
@@ -59,6 +61,13 @@ REWRITES: dict[type, tuple] = {
     ),
     Diag: (nb.zero_argument,),
     DiagPart: (nb.zero_argument, el.diagonal_of_diag),
+    Rows: (st.block_of_concatenation, st.block_of_transpose, st.block_of_parts),
+    Cols: (st.block_of_concatenation, st.block_of_transpose, st.block_of_parts),
+    Kron: (st.kron_of_identities, st.kron_of_scalar),
+    KronLeft: (st.kronleft_of_kron, st.kronleft_of_identity),
+    KronRight: (st.kronright_of_kron, st.kronright_of_identity),
+    Unvec: (st.unvec_of_vec,),
+    Vec: (st.vec_of_unvec,),
 }
 
 

@@ -12,10 +12,11 @@ from ...core.nodes import (
     Scale, Symbol, Tensor, Transpose, Zeros,
 )
 from ...core.ops import OPS
-from ...core.stable import logsumexp_arg, logsumexp_columns_arg
+from ...core.stable import logsumexp_arg, logsumexp_columns_arg, logsumexp_rows_arg
 from . import einsum
 from .names import CodegenError
 from .products import matmul
+from .structure import expression as structure_expression
 from .source import indexed, name, number
 
 
@@ -93,6 +94,10 @@ def _function(w, node: Func, kid: list, vals: dict, shape: tuple):
         z = vals[z].op()  # log(onesᵀ exp Z), column by column, max subtracted
         return "", True, lambda n: [f"{n} = np.max({z}, axis=0)",
                                     f"{n} = ({n} + np.log(np.sum(np.exp({z} - {n}), axis=0)))[None, :]"]
+    if (z := logsumexp_rows_arg(node)) is not None and len(w.shape(z)) == 2:
+        z = vals[z].op()  # log(exp(Z) 1), row by row, max subtracted
+        return "", True, lambda n: [f"{n} = np.max({z}, axis=1, keepdims=True)",
+                                    f"{n} = {n}[:, 0] + np.log(np.sum(np.exp({z} - {n}), axis=1))"]
     row = FUNCTIONS.get(node.name) if node.order == 0 else None
     if row is not None and row.code_into is not None and w.dead(node.arg, kid[0], shape):
         x = kid[0].get()
@@ -125,6 +130,8 @@ def expression(w, node: Expr, vals: dict) -> tuple[str, bool, object]:
         return f"np.ones({w.dim(node.dim)})", True, None
     if t is Zeros:  # 0_{k x m}
         return f"np.zeros(({', '.join(w.dim(d) for d in node.dims)},))", True, None
+    if (found := structure_expression(w, node, kid, shape)) is not None:
+        return found
     if t is Neg:
         if w.dead(node.arg, kid[0], shape):
             x = kid[0].get()

@@ -14,13 +14,13 @@ read again (also past ``exp`` by a stable form).
 """
 from __future__ import annotations
 
-from ...core.dims import is_fixed
+from ...core.dims import Poly, is_fixed
 from ...core.nodes import (
     Det, Diag, DiagPart, Expr, Func, Identity, Inverse, LogDet, LogSoftmax, MatMul, Norm, Number, Ones,
     Softmax, Sum, Symbol, Trace, Transpose, walk, with_args,
 )
 from ...core.shapes import shape_of
-from ...core.stable import logsumexp_arg, logsumexp_columns_arg
+from ...core.stable import logsumexp_arg, logsumexp_columns_arg, logsumexp_rows_arg
 from .names import CodegenError
 from .source import BROADCAST, Code, Val, form, is_view, name
 
@@ -88,7 +88,7 @@ def dag(roots: list[Expr]) -> tuple[list[Expr], dict[Expr, int]]:
     for n in order:
         for c in n.args:
             uses[c] = uses.get(c, 0) + 1
-        z = logsumexp_arg(n) or logsumexp_columns_arg(n)
+        z = logsumexp_arg(n) or logsumexp_columns_arg(n) or logsumexp_rows_arg(n)
         if z is not None:  # a stable form reads z itself, past exp(z): z may not be overwritten
             uses[z] = uses.get(z, 0) + 1
     return order, uses
@@ -145,6 +145,10 @@ class Writer:
         key = str(d)
         if key in self.dims:
             return name(self.dims[key])
+        if isinstance(d, Poly):  # n + m, 2 m: from the sizes of its names
+            terms = [" * ".join([str(c)] * (c != 1 or not names) + [self.dim(n) for n in names])
+                     for names, c in d.terms]
+            return Code("(" + " + ".join(terms) + ")")
         raise CodegenError(f"the size {key} is shown by no input of the program")
 
     def _name(self) -> str:

@@ -40,7 +40,7 @@ def factor(w, node: Expr, val: Val, vals: dict) -> tuple[str, str | Val]:
 _DENSE = {"col", "row1", "mat", "diag"}
 
 
-def _scalar_times(ka, A, kb, B, xb):
+def _scalar_times(ka, A, kb, B, xa, xb):
     if kb == "scal" and ka in _DENSE | {"scal"}:
         return ka, f"{A} * {B}"
     if ka == "scal":
@@ -50,6 +50,8 @@ def _scalar_times(ka, A, kb, B, xb):
             return "col", f"{A} * np.ones({xb})"
         if kb == "ones_row":
             return "row1", f"{A} * np.ones({xb})"
+    if kb == "scal" and ka in ("ones_col", "ones_row"):
+        return ("col" if ka == "ones_col" else "row1"), f"np.ones({xa}) * {B}"
     return None
 
 
@@ -58,7 +60,7 @@ def combine(a: tuple, b: tuple) -> tuple[str, str]:
     ka, xa = a
     kb, xb = b
     A, B = p(xa), p(xb)
-    found = _scalar_times(ka, A, kb, B, xb)
+    found = _scalar_times(ka, A, kb, B, xa, xb)
     if found is not None:
         return found
     if ka in ("col", "ones_col"):

@@ -1,0 +1,111 @@
+"""Batches, reductions and structure (issue 12): the textbook forms, LaTeX in KaTeX, and the errors.
+
+Every new operation is also a row of tests/test_registry.py (typed, printed and read back,
+evaluated, compiled, against central differences); here the forms a course would write.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from test_printing import katex_errors
+
+import matcalc
+from matcalc.calculus.numeric import check_grad, random_env
+
+FORMS = [
+    # broadcasting: the gradient of a broadcast row or column sums over the broadcast axis
+    ("X : N x D; W : D x C; b : C; G : N x C; tr(G^T (X W + b^T))", "b", "G^T ones(N)"),
+    ("X : n x m; b : n; G : n x m; tr(G^T (X + b))", "b", "G ones(m)"),
+    ("X : N x D; γ : D; G : N x D; tr(G^T (γ^T ⊙ X))", "γ", "(G ⊙ X)^T ones(N)"),
+    # reductions and sizes
+    ("x : n; mean(x)", "x", "ones(n) / n"),
+    ("X : n x m; sum(X)", "X", "ones(n) ones(m)^T"),
+    ("X : n x m; u : n; u^T sum(X, 2)", "X", "u ones(m)^T"),
+    ("X : n x m; v : m; colsum(X) v", "X", "ones(n) v^T"),
+    ("x : n; max(x)", "x", "argmax(x)"),
+    ("x : n; min(x)", "x", "argmin(x)"),
+    ("X : N x D; W : D x C; Y : N x C; -sum(Y ⊙ logsoftmax(X W)) / N", "W",
+     "X^T (softmax(X W) ⊙ Y ones(C) - Y) / N"),
+    # row-wise functions
+    ("Z : n x m; sum(logsumexp(Z))", "Z", "softmax(Z)"),
+    ("Z : n x m; G : n x m; tr(G^T softmax(Z))", "Z", "softmax(Z) ⊙ (G - (softmax(Z) ⊙ G) ones(m))"),
+    # matrix powers (the Matrix Cookbook, eq. 2.2: ∂ tr(X^k)/∂X = k (X^{k-1})^T)
+    ("X : n x n; tr(X^3)", "X", "3 (X^2)^T"),
+    ("X : n x n; tr(X^2)", "X", "2 X^T"),
+    # vec, Kronecker products, concatenation
+    ("X : n x m; A : k x n; B : m x l; C : k x l; vec(C)^T vec(A X B)", "X", "A^T C B^T"),
+    ("X : n x m; sum(exp(vec(X)))", "X", "exp(X)"),
+    ("A : n x m; B : k x l; x : m; y : l; u : n; v : k; kron(u, v)^T (A ⊗ B) kron(x, y)", "B",
+     "u^T A x v y^T"),
+    ("A : n x m; B : k x l; C : n x m; D : k x l; tr(kron(C, D)^T kron(A, B))", "A", "tr(D^T B) C"),
+    ("a : n; b : m; u : n; v : m; [u; v]^T [a; b]", "b", "v"),
+    ("A : n x m; B : n x k; C : n x m; D : n x k; tr([C, D]^T [A, B])", "B", "D"),
+    ("a : n; b : m; ‖[a; b]‖^2", "a", "2 a"),
+]
+
+
+@pytest.mark.parametrize("source,wrt,form", FORMS, ids=[f"{s}-{w}" for s, w, _ in FORMS])
+def test_textbook_forms(source, wrt, form):
+    d = check_grad(source, wrt)  # central differences, and the text read back
+    assert str(d).splitlines()[-1] == form
+    program = matcalc.parse(source)
+    claim = matcalc.verify(program, wrt=wrt, claim=form)
+    assert claim.ok, claim.message
+
+
+def test_the_latex_renders_in_katex():
+    strings = [matcalc.derive(s, w).latex() for s, w, _ in FORMS]
+    strings += [matcalc.derive("h : n; x : m; u : k; u^T tanh(W [h; x])", "h").latex(),
+                matcalc.derive("a : n; b : m; [a; b] [a; b]^T", "a").latex(),
+                matcalc.derive("X : n x m; Y : m x n; tr(Y unvec(vec(X) ⊙ vec(X), n, m))", "X").latex(),
+                matcalc.derive("A : n x m; B : k x l; C : n x m; tr(C^T kronleft(exp(A ⊗ B), B))", "A").latex()]
+    assert katex_errors(strings) == []
+
+
+def test_gru_with_a_concatenated_input():
+    # W [h; x] as GRU/LSTM papers write it: the gradient by h takes W's first n columns
+    d = check_grad("h : n; x : m; u : k; u^T tanh(W [h; x])", "h", reparse=False)
+    assert str(d) == "cols(W, 1, n)^T (u ⊙ (1 - tanh(W [h; x]).^2))"
+
+
+def test_column_wise_softmax_is_of_the_transpose():
+    S = np.random.default_rng(0).normal(size=(3, 4))
+    got = matcalc.evaluate("S : n x m; softmax(S^T)^T", {"S": S})
+    assert np.allclose(got, np.exp(S) / np.exp(S).sum(axis=0))
+    rows = matcalc.evaluate("S : n x m; softmax(S)", {"S": S})
+    assert np.allclose(rows, np.exp(S) / np.exp(S).sum(axis=1, keepdims=True))
+
+
+def test_var_is_the_population_variance():
+    x = np.random.default_rng(1).normal(size=7)
+    assert np.isclose(matcalc.evaluate("x : n; var(x)", {"x": x}), np.var(x))
+    X = np.random.default_rng(2).normal(size=(3, 4))
+    assert np.isclose(matcalc.evaluate("X : n x m; var(X)", {"X": X}), np.var(X))
+    assert np.isclose(matcalc.evaluate("X : n x m; mean(X)", {"X": X}), np.mean(X))
+
+
+def test_max_routes_the_gradient_to_the_largest_entry():
+    program = matcalc.parse("x : n; max(x)")
+    env = random_env(program, seed=4)
+    g = matcalc.derive(program, "x").evaluate(env)
+    assert np.array_equal(g, (env["x"] == env["x"].max()) * 1.0)
+
+
+def test_a_dim_is_its_size():
+    X = np.ones((5, 2))
+    assert matcalc.evaluate("X : N x D; sum(X) / N", {"X": X}) == 2.0
+    assert matcalc.evaluate("X : N x D; 1/N + D", {"X": X}) == 2.2
+
+
+@pytest.mark.parametrize("source,message", [
+    ("X : n x m; X^2", "not square; only a square matrix has powers"),
+    ("a : n; B : k x m; [a, B]", "need the same rows"),
+    ("A : n x m; B : k x l; [A; B]", "need the same columns"),
+    ("X : n x m; sum(X, 3)", "the axis of a sum is 1"),
+    ("c : scalar; var(c)", "var takes a vector or a matrix"),
+    ("x : n; rowsum(x)", "sums along an axis take a matrix"),
+    ("c : scalar; softmax(c)", "softmax takes a vector or a matrix"),
+])
+def test_errors_name_the_problem(source, message):
+    with pytest.raises(matcalc.MatcalcError, match=message):
+        matcalc.parse(source)
