@@ -1,0 +1,79 @@
+"""Traversals of the expression tree: iterative, so trees deeper than Python's recursion limit
+are walked; shared subtrees are visited once."""
+from __future__ import annotations
+
+from .nodes import Expr
+
+
+def with_args(node: Expr, kids) -> Expr:
+    """The same node with other children (no folding: see matcalc.core.build.rebuild for that)."""
+    if all(k is c for k, c in zip(kids, node.args)) and len(kids) == len(node.args):
+        return node
+    kids = iter(kids)
+    values = {}
+    for key in node._keys:
+        value = getattr(node, key)
+        if isinstance(value, Expr):
+            values[key] = next(kids)
+        elif isinstance(value, tuple) and value and isinstance(value[0], Expr):
+            values[key] = tuple(next(kids) for _ in value)
+        else:
+            values[key] = value
+    return type(node)(**values)
+
+
+def walk(e: Expr, done: set | None = None):
+    """Every node of e, children before parents, each distinct node once (iterative).
+
+    ``done`` (a set of nodes) may be shared across calls: nodes already in it are skipped, so
+    walking several roots that share subtrees costs the size of their union.
+    """
+    seen: set[int] = set()
+    order: list[Expr] = []
+    done = set() if done is None else done
+    if e in done:
+        return order
+    stack: list[tuple[Expr, bool]] = [(e, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            if node not in done:
+                done.add(node)
+                order.append(node)
+            continue
+        if node in done or id(node) in seen:
+            continue
+        seen.add(id(node))
+        stack.append((node, True))
+        for child in reversed(node.args):
+            if child not in done:
+                stack.append((child, False))
+    return order
+
+
+def fold(e: Expr, fn, memo: dict | None = None):
+    """fn(node, [results of node.args]) for every distinct node, children first, iteratively.
+
+    Returns the result for e. ``memo`` (node -> result) may be shared across calls.
+    """
+    memo = {} if memo is None else memo
+    if e in memo:
+        return memo[e]
+    stack: list[tuple[Expr, bool]] = [(e, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if node in memo:
+            continue
+        if expanded:
+            memo[node] = fn(node, [memo[c] for c in node.args])
+            continue
+        stack.append((node, True))
+        for child in reversed(node.args):
+            if child not in memo:
+                stack.append((child, False))
+    return memo[e]
+
+
+def depth(e: Expr) -> int:
+    """The height of the tree (a leaf is 1), computed iteratively."""
+    return fold(e, lambda node, kids: 1 + max(kids, default=0))
