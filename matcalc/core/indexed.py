@@ -126,7 +126,7 @@ class IndexEvaluator:
             p = self.labelled(e.arg)
             return _Labelled(-p.array, p.indices)
         if t in PRODUCTS:
-            parts = [self.labelled(f) for f in _factors(e)]
+            parts = [self.labelled(f) for f in factors(e)]
             return _einsum(parts, tuple(i for p in parts for i in p.indices))
         if t is Add:
             return self.combine([self.labelled(a) for a in e.terms], np.add)
@@ -163,7 +163,7 @@ class IndexEvaluator:
             summed.append(body.index)
             self.sizes.setdefault(body.index, self.size(body.dim))
             body = body.arg
-        parts = [self.labelled(f) for f in _factors(body)] if isinstance(body, PRODUCTS) else [self.labelled(body)]
+        parts = [self.labelled(f) for f in factors(body)] if isinstance(body, PRODUCTS) else [self.labelled(body)]
         present = {i for p in parts for i in p.indices}
         keep = tuple(i for p in parts for i in p.indices if i not in summed)
         out = _einsum(parts, keep)
@@ -197,7 +197,7 @@ class IndexEvaluator:
         return np.array(arr.reshape(sizes), dtype=float)
 
 
-def _factors(e: Expr) -> list[Expr]:
+def factors(e: Expr) -> list[Expr]:
     """The factors of a product of scalars (a run of scales and products)."""
     out, stack = [], [e]
     while stack:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from ...core.errors import MatcalcError
 from ...core.functions import FUNCTIONS
 from ...core.indexed import ONE, is_indexed
+from ...core.indexed import factors as _factors
 from ...core.nodes import INDEX_NODES
 from ...core.nodes import (
     Add, Delta, Div, ElemDiv, ElemPower, Entry, Expr, Func, Hadamard, IndexSum, MatMul, Neg, Number, Power,
@@ -178,21 +179,6 @@ def _wrap(code: str) -> str:
             if depth == 0 and k >= m.end() - 1:
                 return code if k == len(code) - 1 else f"({code})"
     return f"({code})"
-
-
-def _factors(e: Expr) -> list[Expr]:
-    out, stack = [], [e]
-    while stack:
-        node = stack.pop()
-        if not is_indexed(node):
-            out.append(node)
-        elif isinstance(node, Scale):
-            stack.extend([node.right, node.left])
-        elif isinstance(node, (MatMul, Hadamard)):
-            stack.extend(reversed(node.terms))
-        else:
-            out.append(node)
-    return out
 
 
 def _ranges(node: Tensor) -> dict:
