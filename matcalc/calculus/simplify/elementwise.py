@@ -6,15 +6,21 @@ from fractions import Fraction
 from ...core import build
 from ...core.lazy import LazyModule, sympy
 from ...core.nodes import Diag, DiagPart, Div, ElemDiv, ElemPower, Expr, Hadamard, MatMul, Neg, Number, Ones, Scale, \
-    Transpose, fold
+    Transpose, fold, walk
 from ..algebra import ELEMENTWISE_ARITHMETIC, to_sympy
 
 symbolic = LazyModule("matcalc.core.symbolic")
+
+MAX_CANCEL_NODES = 60
+"""Largest elementwise expression handed to SymPy's cancel (its time grows fast with the size, and
+the time budget cannot interrupt it); a textbook quotient is far smaller."""
 
 
 def cancelled_quotient(e: Expr, s) -> Expr | None:
     """((a ⊙ b + a) ./ (b + 1)) ⊙ x = a ⊙ x: a rational expression with a quotient, cancelled by SymPy where that is shorter"""
     if not has_quotient(e, s.quotients):
+        return None
+    if len(walk(e)) > MAX_CANCEL_NODES:  # SymPy's cancel is one step no deadline can stop: keep it small
         return None
     expr, atoms, scalar_atoms = to_sympy(e, s.is_scalar)
     cancelled = sympy.cancel(expr)
