@@ -11,6 +11,10 @@ functions and :mod:`matcalc.cli` the command line.
 """
 from __future__ import annotations
 
+from ._requirements import check as _check_requirements
+
+_check_requirements()  # a missing dependency is one clear line (and exit 2 on the command line)
+
 from .api import derive, evaluate, explain_types, grad, graph, hessian, parse, verify
 from .calculus.verify import Verdict
 from .core.errors import (

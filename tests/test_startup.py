@@ -33,3 +33,23 @@ def test_import_and_the_headline_derivation_load_neither_numpy_nor_sympy():
             "print('numpy' in sys.modules, 'sympy' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]
+
+
+def _without_lark(then: str):
+    import subprocess
+    import sys
+    code = "import sys; sys.modules['lark'] = None; " + then  # as if this Python had no lark
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+
+
+def test_a_missing_dependency_on_the_command_line_is_one_error_and_exit_2():
+    out = _without_lark("sys.argv = ['-m', 'grad', 'x^T x', '--wrt', 'x']; import matcalc")
+    assert out.returncode == 2
+    assert out.stderr.splitlines()[0].startswith("error: matcalc needs lark>=1.1.9")
+    assert "Traceback" not in out.stderr and "pip install 'lark>=1.1.9'" in out.stderr
+
+
+def test_a_missing_dependency_in_a_library_import_is_an_import_error_saying_what_to_install():
+    out = _without_lark("import matcalc")
+    assert out.returncode == 1
+    assert out.stderr.strip().splitlines()[-1].startswith("ImportError: matcalc needs lark>=1.1.9")
