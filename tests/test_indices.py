@@ -229,3 +229,29 @@ def test_latex_renders_in_katex():
     result = subprocess.run(["node", str(ROOT / "tests" / "katex_render.js")], input=json.dumps(strings),
                             capture_output=True, text=True, cwd=ROOT, timeout=120, check=True)
     assert json.loads(result.stdout) == []
+
+
+@pytest.mark.parametrize("source, expected", [
+    # F_ij = (X_ij + b_i) X_ij: the column b is added along each row i, so it carries i only
+    ("X : n x m\nb : n\n(X + b) ⊙ X", "∂F_ij/∂X_kl = δ_ik (X_ij + b_i) δ_jl + δ_ik X_ij δ_jl"),
+    # F_ij = X_ij (X_ij - c_j): the row cᵀ is subtracted from each row, so it carries j only
+    ("X : n x m\nc : m\nX ⊙ (X - c^T)", "∂F_ij/∂X_kl = δ_ik (X_ij - c_j) δ_jl + δ_ik X_ij δ_jl"),
+])
+def test_broadcast_operands_carry_their_own_indices(source, expected):
+    d = _derivative(source, "X")
+    assert str(d) == expected
+    program = matcalc.parse(source)
+    env = random_env(program, seed=3)
+    again = matcalc.evaluate(source.rsplit("\n", 1)[0] + "\n" + str(d), env)
+    np.testing.assert_allclose(again, d.evaluate(env), rtol=1e-10, atol=1e-12)
+
+
+def test_hessian_through_a_row_wise_softmax_reads_back():
+    # found by the fuzzer: the Hessian of sum(logsumexp(softmax(A))) holds a column broadcast along
+    # the rows of a matrix; its entry is (…)_i, not (…)_ij
+    source = "A : n x m\nsum(logsumexp(softmax(A)))"
+    program = matcalc.parse(source)
+    h = matcalc.hessian(program, "A")
+    env = random_env(program, seed=4)
+    again = matcalc.evaluate("A : n x m\n" + str(h), env)
+    np.testing.assert_allclose(again, h.evaluate(env), rtol=1e-9, atol=1e-12)

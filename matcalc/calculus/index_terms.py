@@ -232,8 +232,17 @@ class Translator:
         return name
 
     def sub(self, e: Expr, idx: tuple) -> tuple:
-        """The indices of an operand of an elementwise operation (a scalar broadcasts)."""
-        return () if self.shape(e) == () else idx
+        """The indices of an operand of an elementwise operation: a scalar broadcasts to every
+        entry, a column (n) along the columns of an n x m matrix (its row index only), a row
+        (1 x m) down its rows (its column index only)."""
+        s = self.shape(e)
+        if s == ():
+            return ()
+        if len(idx) == 2 and len(s) == 1:
+            return (idx[0],)
+        if len(idx) == 2 and len(s) == 2 and _is_one(s[0]):
+            return (ONE, idx[1])
+        return idx
 
     @staticmethod
     def two_d(shape: tuple, idx: tuple) -> tuple[str, str]:
