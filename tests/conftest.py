@@ -5,7 +5,9 @@ another's side effects; under CI the order is fixed by a seed (``MATCALC_TEST_SE
 below) so a failure reproduces: ``pytest -p randomly --randomly-seed=<seed>``. Outside CI each run
 shuffles anew (the seed is printed in the header); ``-p no:randomly`` keeps the file order.
 """
+import importlib
 import os
+import pkgutil
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -18,9 +20,28 @@ settings.register_profile("dev", deadline=None, suppress_health_check=[HealthChe
 settings.load_profile("ci" if os.environ.get("CI") else os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 
+def _import_every_module() -> None:
+    """Import all of matcalc before any test runs.
+
+    Hypothesis draws some values from the literals of the "local" modules loaded so far
+    (``hypothesis.internal.conjecture.providers._get_local_constants`` scans ``sys.modules``). With
+    an editable install matcalc's modules are local, and the ones a test happens to load first
+    depend on the test order: the same seed then generated different programs in the full suite
+    than in one file. Loading every module up front makes the generated examples a function of
+    the code and the seed alone.
+    """
+    import matcalc
+
+    for info in pkgutil.walk_packages(matcalc.__path__, "matcalc."):
+        if info.name.endswith("__main__"):
+            continue
+        importlib.import_module(info.name)
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config):
     """Under CI, pytest-randomly's seed is fixed (unless one is given on the command line)."""
+    _import_every_module()
     if not os.environ.get("CI") or not config.pluginmanager.hasplugin("randomly"):
         return
     if config.getoption("randomly_seed", "default") == "default":
