@@ -214,3 +214,13 @@ def test_unknown_function_in_claim():
 def test_bad_program_is_an_error():
     with pytest.raises(matcalc.MatcalcError):
         matcalc.verify("u^T f(W x + b", "W", "u x^T")
+
+
+def test_a_pasted_latex_claim_is_quoted_as_read():
+    # the shape error quotes the parts of the claim; with LaTeX pasted they are cut from the text as
+    # read (\left( … \right) is a bracket), not from the pasted text at the read text's positions
+    v = matcalc.verify("x^T A x", "x", r"\left(A + A^{\top}\right) \cdot x^{\top}")
+    assert not v.ok and v.reason == "shape"
+    assert "(A + A^{\\top}) is n x n but x^{\\top} has 1 row" in v.message
+    assert v.claim == r"\left(A + A^{\top}\right) \cdot x^{\top}"
+    assert matcalc.verify("x^T A x", "x", r"\left(A + A^{\top}\right) x").ok

@@ -22,6 +22,7 @@ from ..core.nodes import (
 )
 from ..core.program import Program, short, substitute
 from ..core.shapes import normalize, shape_of, shape_words
+from ..language import pasted
 from ..language.parse import parse_statements
 from ..language.printing import text
 from ..language.typecheck import typecheck
@@ -85,20 +86,27 @@ def verify(text, wrt: str, claim: str, layout: str = "shape", domain="auto", poi
         return _verify(text, wrt, claim, layout, domain, points, seed, derivative)
 
 
+def _as_read(claim: str) -> str:
+    """The claim in the language's own spelling (pasted LaTeX and Unicode rewritten), the text
+    its positions and quoted parts refer to, as for a program (language.parse)."""
+    return pasted.normalize(claim) if isinstance(claim, str) and len(claim) <= limits.MAX_INPUT else claim
+
+
 def _verify(text, wrt: str, claim: str, layout: str, domain, points: int, seed: int,
             derivative: Result | None) -> Verdict:
+    original, claim = claim, _as_read(claim)
     program = as_program(text)
     if wrt in program.definitions:
         program = freed(program, wrt)
     d = derivative if derivative is not None else derive(program, wrt, layout)  # given: many claims, one derivation
     if d.kind == "tensor":
-        return _verify_tensor(program, d, claim, domain, points, seed)
+        return _verify_tensor(program, d, original, domain, points, seed)
     label = f"∂{d.function_name}/∂{wrt}"
     expected = _expected_text(d)
     want = normalize(tuple(d.target_shape))
-    statements = parse_statements(claim)
+    statements = parse_statements(claim, rewrite=False)
     decls = _declarations(program, statements)
-    verdict = partial(Verdict, claim=claim, expected=expected, derivative=d)
+    verdict = partial(Verdict, claim=original, expected=expected, derivative=d)
     try:
         claimed = _typed_as(decls, statements, claim, want) or typecheck(decls + statements, claim)
     except ShapeError as error:
@@ -148,7 +156,8 @@ def _verify_tensor(program: Program, d: Result, claim: str, domain, points: int,
     except Unsupported:
         pass
     verdict = partial(Verdict, claim=claim, expected=expected, derivative=d)
-    statements = parse_statements(claim)
+    claim = _as_read(claim)
+    statements = parse_statements(claim, rewrite=False)
     try:
         claimed = typecheck(_declarations(program, statements) + statements, claim)
     except ShapeError as error:
