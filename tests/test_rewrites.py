@@ -292,3 +292,20 @@ def test_sigmoid_and_softmax_are_recognized_once():
     for rewrite in (functions.sigmoid, functions.softmax):
         offered = [t.__name__ for t, row in REWRITES.items() if rewrite in row]
         assert len(offered) == 2, offered  # one function, offered to both node types that spell it
+
+
+def test_a_remembered_cancellation_is_mapped_to_the_atoms_at_hand():
+    """SymPy's cancellation is remembered by the region's form: the same form over other atoms (here
+    b and a swapped, then scalars for vectors) cancels to those atoms, as a fresh cancellation does."""
+    s = simplifier()
+    first = had(ElemDiv(add(had(a, b), a), add(b, N(1))), x)
+    swapped = had(ElemDiv(add(had(b, a), b), add(a, N(1))), x)
+    scalars = Scale(Div(add(Scale(α, β), α), add(β, N(1))), A)
+    elementwise._CANCELLED.clear()
+    assert elementwise.cancelled_quotient(first, s) == tree("a ⊙ x")
+    assert elementwise.cancelled_quotient(swapped, s) == tree("b ⊙ x")  # the remembered answer, renamed
+    remembered = len(elementwise._CANCELLED)
+    assert elementwise.cancelled_quotient(scalars, s) == tree("α A")  # scalar atoms: another form
+    assert len(elementwise._CANCELLED) == remembered + 1
+    elementwise._CANCELLED.clear()
+    assert elementwise.cancelled_quotient(swapped, s) == tree("b ⊙ x")  # fresh: the same

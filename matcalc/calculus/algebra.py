@@ -71,3 +71,50 @@ def to_sympy(e: Expr, is_scalar) -> tuple[sympy.Expr, dict, set] | None:
         stack.append((x, True))
         stack.extend((c, False) for c in reversed(x.args) if c not in memo)
     return memo[e], {s: x for x, s in atoms.items()}, scalar_atoms
+
+
+def region_key(e: Expr, is_scalar) -> tuple[tuple, list[Expr]] | None:
+    """The elementwise-arithmetic region at the top of e up to the names of its atoms: a key equal
+    for two regions exactly when :func:`to_sympy` makes the same SymPy expression of them (atoms
+    numbered as to_sympy numbers them, by the same walk), and the atoms in that order.
+
+    What SymPy makes of a region depends on nothing but this key, so its cancellation can be
+    remembered by it (see :func:`matcalc.calculus.simplify.elementwise.cancelled_quotient`)."""
+    atoms: dict[Expr, tuple] = {}
+    order: list[Expr] = []
+
+    def atom(x: Expr) -> tuple:
+        if x not in atoms:
+            atoms[x] = ("atom", len(order), bool(is_scalar(x)))
+            order.append(x)
+        return atoms[x]
+
+    def region(x: Expr) -> bool:
+        t = type(x)
+        return t in (Add, Neg, Scale, Hadamard, ElemDiv, Div) or \
+            (t in (ElemPower, Power) and isinstance(x.right, Number))
+
+    def conv(x: Expr, kids: list) -> tuple:
+        t = type(x)
+        if t is Number:
+            return ("number", x.value)
+        if t is Ones:
+            return ("number", 1)
+        if not region(x):
+            return atom(x)
+        if t in (ElemPower, Power):
+            return (t.__name__, kids[0], x.right.value)
+        return (t.__name__, *kids)
+
+    memo: dict[Expr, tuple] = {}
+    stack: list[tuple[Expr, bool]] = [(e, False)]
+    while stack:
+        x, expanded = stack.pop()
+        if x in memo:
+            continue
+        if expanded or not region(x):
+            memo[x] = conv(x, [memo[c] for c in x.args] if region(x) else [])
+            continue
+        stack.append((x, True))
+        stack.extend((c, False) for c in reversed(x.args) if c not in memo)
+    return memo[e], order

@@ -7,7 +7,7 @@ from ...core import build
 from ...core.lazy import LazyModule, sympy
 from ...core.nodes import Diag, DiagPart, Div, ElemDiv, ElemPower, Expr, Hadamard, MatMul, Neg, Number, Ones, Scale, \
     Transpose, fold, walk
-from ..algebra import ELEMENTWISE_ARITHMETIC, to_sympy
+from ..algebra import ELEMENTWISE_ARITHMETIC, region_key, to_sympy
 
 symbolic = LazyModule("matcalc.core.symbolic")
 
@@ -22,12 +22,35 @@ def cancelled_quotient(e: Expr, s) -> Expr | None:
         return None
     if len(walk(e)) > MAX_CANCEL_NODES:  # SymPy's cancel is one step no deadline can stop: keep it small
         return None
-    expr, atoms, scalar_atoms = to_sympy(e, s.is_scalar)
-    cancelled = sympy.cancel(expr)
-    if sympy.count_ops(cancelled) >= sympy.count_ops(expr):
-        return None
+    key, order = region_key(e, s.is_scalar)
+    if key in _CANCELLED:
+        cancelled, symbols = _CANCELLED[key]
+        if cancelled is None:
+            return None
+        atoms = dict(zip(symbols, order))
+        scalar_atoms = {sym for sym, x in atoms.items() if s.is_scalar(x)}
+    else:
+        expr, atoms, scalar_atoms = to_sympy(e, s.is_scalar)
+        cancelled = sympy.cancel(expr)
+        if sympy.count_ops(cancelled) >= sympy.count_ops(expr):
+            cancelled = None
+        if len(_CANCELLED) >= MAX_REMEMBERED:
+            _CANCELLED.clear()
+        by_tree = {x: sym for sym, x in atoms.items()}
+        _CANCELLED[key] = (cancelled, tuple(by_tree[x] for x in order))
+        if cancelled is None:
+            return None
     tree = symbolic.to_tree(cancelled, atoms, scalar_atoms)
     return tree if s.shape(tree) == s.shape(e) else None
+
+
+MAX_REMEMBERED = 1024
+"""Regions whose cancellation is remembered (all forgotten at once past this many)."""
+
+_CANCELLED: dict = {}
+"""region key (:func:`~matcalc.calculus.algebra.region_key`) -> (SymPy's cancellation of the region, or
+None where it is not shorter; the SymPy symbols of its atoms, in the key's order). SymPy makes the
+same expression of two regions with the same key, up to the atoms, so the answer is the same."""
 
 
 def has_quotient(e: Expr, memo: dict) -> bool:
