@@ -420,6 +420,45 @@ def read(text: str, kinds: dict[str, int] | None = None, functions=frozenset(),
     """A typed program from text (parse, then type); ``kinds`` and ``functions`` as in :func:`typecheck`."""
     if not isinstance(text, str):
         return typecheck(parse_statements(text), text)  # refused there, with the type named
-    text = pasted.normalize(text) if len(text) <= limits.MAX_INPUT else text
-    return typecheck(parse_statements(text, rewrite=False), text, kinds=kinds, functions=functions,
-                     prefer_scalar=prefer_scalar)
+    try:
+        key = (text, tuple(sorted(kinds.items())) if kinds else None, frozenset(functions), prefer_scalar,
+               limits.MAX_INPUT, limits.MAX_DEPTH, limits.MAX_NUMBER_DIGITS, limits.MAX_NUMBER_BITS)
+        hash(key)
+    except TypeError:  # kinds or functions a caller made of something unhashable: read afresh
+        key = None
+    budget = limits._current()
+    program, work = _READ.get(key, (None, None)) if key is not None else (None, None)
+    if program is not None and budget is not None:
+        # the reading counts against the call's work limit as reading afresh would; one that would
+        # run out is read afresh, to run out where it does
+        if work is None or budget.work + work > budget.max_work:
+            program = None
+        else:
+            limits.spend(work, "reading the program")
+    if program is None:
+        before = budget.work if budget is not None else 0
+        normal = pasted.normalize(text) if len(text) <= limits.MAX_INPUT else text
+        program = typecheck(parse_statements(normal, rewrite=False), normal, kinds=kinds, functions=functions,
+                            prefer_scalar=prefer_scalar)
+        if key is not None:
+            if len(_READ) >= MAX_READINGS:
+                _READ.clear()
+            _READ[key] = (program, budget.work - before if budget is not None else None)
+    return _copy(program)
+
+
+MAX_READINGS = 256
+"""Texts whose typed program is remembered (all forgotten at once past this many)."""
+
+_READ: dict = {}
+"""(text, kinds, functions, prefer_scalar, the limits reading depends on) -> (the typed program, the
+work it counted, None if read outside a call). Reading is a function of the key alone; the program
+remembered is never handed out, only copies."""
+
+
+def _copy(program: Program) -> Program:
+    """A program of its own, equal to the one given: the nodes are immutable and shared, the
+    tables (shapes, definitions, properties, notes) and memos are new, so a caller that changes
+    its program changes no other reading of the same text."""
+    return dataclasses.replace(program, definitions=dict(program.definitions), shapes=dict(program.shapes),
+                               properties=dict(program.properties), notes=dict(program.notes), _shape_memo={})
