@@ -49,6 +49,7 @@ def _backprop(f: Expr, seed: Expr, wrt: list[str], ctx: Context, trace: list | N
     targets = set(wrt)
     needed: dict[Expr, bool] = {}
     fold(f, lambda n, kids: (isinstance(n, Symbol) and n.name in targets) or any(kids), needed)
+    ctx.needed = needed  # the rules skip the cotangents of parts that hold no target
     cotangent: dict[Expr, Expr] = {f: seed}
     for node in reversed(walk(f)):  # parents before children
         here[0] = node

@@ -72,15 +72,16 @@ def name_shared(exprs: list[Expr], program: Program, inlined: dict[str, Expr], s
             order.append(node)
             for c in node.args:
                 parents[c] = parents.get(c, 0) + 1
-    size: dict[Expr, int] = {}
-    for e in exprs:
-        fold(e, lambda n, kids: min(10**6, 1 + sum(kids)), size)
-    forward = set(walk(f))
+    size: dict[Expr, int] = {}  # (tree sizes and the forward nodes: only where a node is shared)
+    forward: set | None = None
     taken = set(shapes) | set(user)
     counters = {"z": 0, "h": 0, "δ": 0}
     names: dict[Expr, str] = {}
     for node in order:  # children first: inner temporaries get the lower numbers
-        if parents.get(node, 0) >= 2 and size[node] >= FORWARD_SIZE_TO_NAME and node.args:
+        if parents.get(node, 0) >= 2 and node.args and \
+                fold(node, _tree_size, size) >= FORWARD_SIZE_TO_NAME:
+            if forward is None:
+                forward = set(walk(f))
             base = ("h" if isinstance(node, Func) else "z") if node in forward else "δ"
             while True:
                 counters[base] += 1
@@ -103,6 +104,10 @@ def name_shared(exprs: list[Expr], program: Program, inlined: dict[str, Expr], s
         for n, v in temps.items():
             shapes[n] = shape_of(v, shapes)
     return exprs, {**user, **temps}
+
+
+def _tree_size(node: Expr, kids: list[int]) -> int:
+    return min(10**6, 1 + sum(kids))
 
 
 def _refold_runs(node: Expr, kids: list[Expr], runs: dict) -> Expr:

@@ -54,6 +54,12 @@ class Context:
 
     def __init__(self, shape: Callable[[Expr], tuple]):
         self.shape = shape
+        self.needed: dict[Expr, bool] | None = None
+        """node -> whether its cotangent is wanted (set by the backward pass); None: all are"""
+
+    def wanted(self, e: Expr) -> bool:
+        """Whether the cotangent of e is wanted (a rule may give None for one that is not)."""
+        return self.needed is None or self.needed.get(e, True)
 
     def is_scalar(self, e: Expr) -> bool:
         return self.shape(e) == ()
@@ -151,6 +157,9 @@ def _matmul(node: MatMul, g: Expr, ctx: Context):
         return tuple(ctx.mul(*([] if p is None else [build.transpose(p)]), g,
                              *([] if q is None else [build.transpose(q)])) for p, q in zip(before, after))
     for i in range(len(terms)):
+        if not ctx.wanted(terms[i]):
+            out.append(None)
+            continue
         left = [build.transpose(t) for t in reversed(terms[:i])]
         right = [build.transpose(t) for t in reversed(terms[i + 1:])]
         out.append(ctx.mul(*left, g, *right))
@@ -161,8 +170,8 @@ def _matmul(node: MatMul, g: Expr, ctx: Context):
 def _scale(node: Scale, g: Expr, ctx: Context):
     """d<G, c A> = <G, A> dc + <c G, dA>"""
     c, a = node.left, node.right
-    dc = None if isinstance(c, Number) else ctx.inner(g, a)
-    return dc, ctx.mul(c, g)
+    dc = None if isinstance(c, Number) or not ctx.wanted(c) else ctx.inner(g, a)
+    return dc, ctx.mul(c, g) if ctx.wanted(a) else None
 
 
 @vjp(Hadamard)
@@ -173,7 +182,8 @@ def _hadamard(node: Hadamard, g: Expr, ctx: Context):
         before = _prefixes(terms, build.hadamard)
         after = _prefixes(terms[::-1], build.hadamard)[::-1]
         return tuple(build.hadamard(g, *(x for x in (p, q) if x is not None)) for p, q in zip(before, after))
-    return tuple(build.hadamard(g, *terms[:i], *terms[i + 1:]) for i in range(len(terms)))
+    return tuple(build.hadamard(g, *terms[:i], *terms[i + 1:]) if ctx.wanted(terms[i]) else None
+                 for i in range(len(terms)))
 
 
 @vjp(Div)

@@ -51,14 +51,31 @@ def walk(e: Expr, done: set | None = None):
     return order
 
 
+_MISSING = object()
+
+
 def fold(e: Expr, fn, memo: dict | None = None):
     """fn(node, [results of node.args]) for every distinct node, children first, iteratively.
 
     Returns the result for e. ``memo`` (node -> result) may be shared across calls.
     """
-    memo = {} if memo is None else memo
-    if e in memo:
-        return memo[e]
+    if memo is None:
+        memo = {}
+    else:
+        out = memo.get(e, _MISSING)
+        if out is not _MISSING:
+            return out
+    # most calls meet a node whose children are known already (a shape or a rewrite of a node just
+    # built): no stack for those
+    kids = []
+    for child in e.args:
+        out = memo.get(child, _MISSING)
+        if out is _MISSING:
+            break
+        kids.append(out)
+    else:
+        out = memo[e] = fn(e, kids)
+        return out
     stack: list[tuple[Expr, bool]] = [(e, False)]
     while stack:
         node, expanded = stack.pop()
