@@ -125,9 +125,14 @@ def _derive_many(program: Program, names: list[str], layout: str, keep: str | No
     inlined = inline_definitions(program.definitions, keep)
     f = substitute(program.expr, inlined)
     shapes = dict(program.shapes)
-    f_shape = shape_of(f, shapes)
-    ctx = Context(lambda e: shape_of(e, shapes, memo))
-    memo: dict = {}
+    memo: dict = {}  # node -> shape, for the whole derivation
+
+    def shape(e: Expr) -> tuple:
+        known = memo.get(e)
+        return known if known is not None else shape_of(e, shapes, memo)
+
+    f_shape = shape(f)
+    ctx = Context(shape)
     simp = Simplifier(ctx.shape, program.properties)
     f = simp(f)  # the function in its own textbook form first: log(1 + e^t) is softplus(t)
     trace: list[Step] = []

@@ -55,6 +55,8 @@ class Expr:
             return True
         if not isinstance(other, Expr):
             return NotImplemented
+        if type(self) is not type(other) or self._hash != other._hash:  # most unequal pairs: no walk
+            return False
         stack = [(self, other)]
         compared: set = set()  # pairs already being compared: equal DAGs compare in linear time
         while stack:
