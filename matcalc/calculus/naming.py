@@ -4,6 +4,8 @@ so that the results of deep networks grow linearly with depth.
 """
 from __future__ import annotations
 
+from operator import is_not
+
 from ..core.nodes import Add, Expr, Func, Hadamard, MatMul, Symbol, fold, walk, with_args
 from ..core.program import Program
 from ..core.shapes import shape_of
@@ -54,7 +56,7 @@ def name_shared(exprs: list[Expr], program: Program, inlined: dict[str, Expr], s
             return Symbol(reverse[node])
         if isinstance(node, (Add, MatMul, Hadamard)) and runs:
             return _refold_runs(node, kids, runs)
-        if kids and any(k is not c for k, c in zip(kids, node.args)):
+        if kids and any(map(is_not, kids, node.args)):
             return with_args(node, kids)
         return node
 

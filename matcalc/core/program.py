@@ -4,6 +4,7 @@ from __future__ import annotations
 import heapq
 from dataclasses import dataclass, field
 from html import escape
+from operator import is_not
 
 from . import build, limits
 from .errors import SymbolError
@@ -87,7 +88,7 @@ def substitute(e: Expr, mapping: dict[str, Expr]) -> Expr:
         limits.check_time()
         if isinstance(node, Symbol) and node.name in mapping:
             return mapping[node.name]
-        if not kids or all(k is c for k, c in zip(kids, node.args)):
+        if not kids or not any(map(is_not, kids, node.args)):
             return node
         limits.spend(1, "substituting the definitions")
         return build.rebuild(node, kids)

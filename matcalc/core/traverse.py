@@ -2,12 +2,14 @@
 are walked; shared subtrees are visited once."""
 from __future__ import annotations
 
+from operator import is_not
+
 from .nodes import Expr
 
 
 def with_args(node: Expr, kids) -> Expr:
     """The same node with other children (no folding: see matcalc.core.build.rebuild for that)."""
-    if all(k is c for k, c in zip(kids, node.args)) and len(kids) == len(node.args):
+    if len(kids) == len(node.args) and not any(map(is_not, kids, node.args)):
         return node
     kids = iter(kids)
     values = {}

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from operator import is_not
 
 
 from ..core import limits
@@ -255,7 +256,7 @@ def typecheck(statements: list[Statement], source: str, kinds: dict[str, tuple] 
             return type(node)(d, getattr(node, "span", None))
         if isinstance(node, Size) and isinstance(node.dim, Var):  # mean(x) of an inferred dim
             return size_of(final(node.dim))
-        if kids and any(k is not c for k, c in zip(kids, node.args)):
+        if kids and any(map(is_not, kids, node.args)):
             return _with_span(rebuild(node, kids), node)
         return node
 

@@ -7,6 +7,7 @@ order; the first that applies gives the new node, whose new parts are simplified
 from __future__ import annotations
 
 from collections.abc import Callable
+from operator import is_not
 
 from ...core import build, limits
 from ...core.build import rebuild
@@ -52,7 +53,7 @@ class Simplifier:
 
     def _node(self, node: Expr, kids: list[Expr]) -> Expr:
         limits.check_time()
-        if kids and any(k is not c for k, c in zip(kids, node.args)):
+        if kids and any(map(is_not, kids, node.args)):
             node = rebuild(node, kids)
         out = self.local(node)
         if out is node or out == node or self.nesting > MAX_LOCAL:

@@ -21,12 +21,14 @@ MAX_PAIRWISE = 64
 # ---------------------------------------------------------------- sums  A + B
 def like_terms(e: Add, s) -> Expr | None:
     """c₁ X + c₂ X = (c₁ + c₂) X (and a ⊙ w, w ⊙ a are alike); a scalar left over keeps the sum's shape"""
+    splits = [_split_coefficient(t) for t in e.terms]
+    keys = [_like_key(core) for _, core in splits]
+    if len(set(keys)) == len(keys):  # no two alike (most sums): nothing to add up
+        return None
     order: list = []
     cores: dict = {}
     coefficients: dict = {}
-    for t in e.terms:
-        c, core = _split_coefficient(t)
-        key = _like_key(core)
+    for (c, core), key in zip(splits, keys):
         if key not in coefficients:
             order.append(key)
             cores[key] = core
@@ -262,7 +264,10 @@ def _split_coefficient(t: Expr) -> tuple[Fraction, Expr]:
     if isinstance(t, Scale) and isinstance(t.left, Number):
         c, core = _split_coefficient(t.right)
         return t.left.value * c, core
-    return Fraction(1), t
+    return _UNIT, t
+
+
+_UNIT = Fraction(1)  # (Fractions are immutable: one 1 serves every term without a coefficient)
 
 
 def _with_coefficient(c: Fraction, core: Expr) -> Expr:
