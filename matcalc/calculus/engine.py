@@ -14,7 +14,7 @@ from __future__ import annotations
 from ..core import build, limits
 from ..core.dims import is_one
 from ..core.errors import DerivativeError, LimitError
-from ..core.nodes import Expr, Scale, Symbol, Zeros, fold, walk
+from ..core.nodes import Expr, Scale, Symbol, Zeros, walk
 from ..core.program import Program, inline_definitions, needed_definitions, substitute
 from ..core.shapes import shape_of
 from .jacobian import linear_coefficient
@@ -47,11 +47,13 @@ def backprop(f: Expr, seed: Expr, wrt: list[str], ctx: Context, trace: list | No
 
 def _backprop(f: Expr, seed: Expr, wrt: list[str], ctx: Context, trace: list | None, here: list) -> dict[str, Expr]:
     targets = set(wrt)
-    needed: dict[Expr, bool] = {}
-    fold(f, lambda n, kids: (isinstance(n, Symbol) and n.name in targets) or any(kids), needed)
+    order = walk(f)  # children before parents, each distinct node once
+    needed: dict[Expr, bool] = {}  # whether a node holds a target (one pass over the same order)
+    for n in order:
+        needed[n] = (isinstance(n, Symbol) and n.name in targets) or any([needed[c] for c in n.args])
     ctx.needed = needed  # the rules skip the cotangents of parts that hold no target
     cotangent: dict[Expr, Expr] = {f: seed}
-    for node in reversed(walk(f)):  # parents before children
+    for node in reversed(order):  # parents before children
         here[0] = node
         limits.check_time()
         g = cotangent.get(node)

@@ -60,8 +60,9 @@ def name_shared(exprs: list[Expr], program: Program, inlined: dict[str, Expr], s
             return with_args(node, kids)
         return node
 
-    memo: dict = {}
-    exprs = [fold(e, refold, memo) for e in exprs]
+    if reverse:  # (no placeholders: nothing to write back, every node would stay as it is)
+        memo: dict = {}
+        exprs = [fold(e, refold, memo) for e in exprs]
     user = {n: program.definitions[n] for n in program.definitions}
 
     # shared subexpressions, big enough to be worth a name

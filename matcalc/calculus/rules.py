@@ -66,8 +66,9 @@ class Context:
 
     def mul(self, *factors: Expr) -> Expr:
         """The product in order, scalars pulled out as a coefficient (they commute)."""
-        scalars = [f for f in factors if self.is_scalar(f)]
-        others = [f for f in factors if not self.is_scalar(f)]
+        scalars, others = [], []
+        for f in factors:
+            (scalars if self.shape(f) == () else others).append(f)
         if len(scalars) > 1 and isinstance(scalars[0], Scale):
             # an upstream product of scalars takes the new factors in front: the chain stays
             # right-nested (c (d (e …))), which the simplifier would otherwise rotate link by link
