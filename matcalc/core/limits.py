@@ -252,33 +252,60 @@ class Checked(dict):
 
 # ---------------------------------------------------------------- the boundary of a public call
 
-@contextmanager
-def call(what: str = "derivation"):
+class call:
     """One public call: its budget (see :func:`budget`), and every failure a MatcalcError.
 
     Python's own limits become LimitErrors that name them: recursion, memory, the digits of an
     int made into a string; a number beyond float64's range an EvaluationError. Anything else
-    that escapes is a bug and is left as it is, to be seen."""
-    with budget(what):
-        try:
-            yield
-        except MatcalcError:
-            raise
-        except RecursionError:
-            raise LimitError(f"the {what} nests too deeply for matcalc (Python's recursion limit)",
-                             hint="name inner pieces with definitions (z = …; …) to make the expression shallower"
-                             ) from None
-        except MemoryError:
-            raise LimitError(f"the {what} ran out of memory",
-                             hint="use smaller dims or a smaller program; see matcalc.limits") from None
-        except OverflowError:
-            raise EvaluationError(f"a number in the {what} is beyond the range of float64 (about 1.8e308)",
-                                  hint="write very large or small constants as a symbol (α : scalar)") from None
-        except ValueError as error:
-            if "integer string conversion" not in str(error):
-                raise
-            raise LimitError(f"a number has more digits than Python prints (4,300), in the {what}",
-                             hint="write large constants as a symbol (α : scalar) and multiply by it") from None
+    that escapes is a bug and is left as it is, to be seen.
+
+    A context manager (``with limits.call("derivation"):``) written as a class, not a generator:
+    every public call enters one or more, and a generator's set-up costs microseconds."""
+
+    __slots__ = ("what", "owner")
+
+    def __init__(self, what: str = "derivation"):
+        self.what = what
+        self.owner = False
+
+    def __enter__(self) -> _Budget:
+        outer = _current()
+        if outer is not None:  # a nested call shares its caller's budget
+            return outer
+        b = _Budget(self.what)
+        _local.budget = b
+        self.owner = True
+        return b
+
+    def __exit__(self, kind, error, tb) -> bool:
+        if self.owner:
+            _local.budget = None
+            self.owner = False
+        if error is None:
+            return False
+        translated = _translated(error, self.what)
+        if translated is not None:
+            raise translated from None
+        return False
+
+
+def _translated(error: BaseException, what: str) -> MatcalcError | None:
+    """The MatcalcError that one of Python's own limits becomes (None: leave the error as it is)."""
+    if isinstance(error, MatcalcError):
+        return None
+    if isinstance(error, RecursionError):
+        return LimitError(f"the {what} nests too deeply for matcalc (Python's recursion limit)",
+                          hint="name inner pieces with definitions (z = …; …) to make the expression shallower")
+    if isinstance(error, MemoryError):
+        return LimitError(f"the {what} ran out of memory",
+                          hint="use smaller dims or a smaller program; see matcalc.limits")
+    if isinstance(error, OverflowError):
+        return EvaluationError(f"a number in the {what} is beyond the range of float64 (about 1.8e308)",
+                               hint="write very large or small constants as a symbol (α : scalar)")
+    if isinstance(error, ValueError) and "integer string conversion" in str(error):
+        return LimitError(f"a number has more digits than Python prints (4,300), in the {what}",
+                          hint="write large constants as a symbol (α : scalar) and multiply by it")
+    return None
 
 
 def guarded(what: str):

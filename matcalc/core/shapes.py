@@ -142,9 +142,21 @@ RULES = {
 """shape rule name -> (node, shapes of its args, symbol shapes) -> the node's shape"""
 
 
+_RULE_OF: dict[type, object] = {}
+"""node class -> its shape rule (RULES by the name in its OPS row), filled as classes are met"""
+
+
 def shape_of(e: Expr, shapes: dict[str, tuple], memo: dict | None = None) -> tuple:
     """Shape of a typed tree, from the shapes of its symbols (no checking)."""
-    return fold(e, lambda node, kids: RULES[OPS[type(node)].shape](node, kids, shapes), memo)
+
+    def rule(node, kids):
+        cls = type(node)
+        fn = _RULE_OF.get(cls)
+        if fn is None:
+            fn = _RULE_OF[cls] = RULES[OPS[cls].shape]
+        return fn(node, kids, shapes)
+
+    return fold(e, rule, memo)
 
 
 def describe_shape(shape: tuple, show=str) -> str:

@@ -68,6 +68,8 @@ def has_quotient(e: Expr, memo: dict) -> bool:
 def elementwise_factors_merged(e: Hadamard, s) -> Expr | None:
     """a ⊙ a = a.^2 and (1 ./ a) ⊙ a ⊙ b = b: exponents of equal factors add up"""
     factors = [p for t in e.terms for p in _elementwise_powers(t)]
+    if len({base for base, _ in factors}) == len(factors):  # no base twice (most products): nothing merges
+        return None
     exponents: dict[Expr, Fraction] = {}
     for base, k in factors:
         exponents[base] = exponents.get(base, Fraction(0)) + k
