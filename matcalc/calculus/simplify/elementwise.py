@@ -6,7 +6,7 @@ from fractions import Fraction
 from ...core import build
 from ...core.lazy import LazyModule, sympy
 from ...core.nodes import Diag, DiagPart, Div, ElemDiv, ElemPower, Expr, Hadamard, MatMul, Neg, Number, Ones, Scale, \
-    Transpose, fold, walk
+    Transpose, walk
 from ..algebra import ELEMENTWISE_ARITHMETIC, region_key, to_sympy
 
 symbolic = LazyModule("matcalc.core.symbolic")
@@ -54,14 +54,27 @@ same expression of two regions with the same key, up to the atoms, so the answer
 
 
 def has_quotient(e: Expr, memo: dict) -> bool:
-    """Whether the elementwise-arithmetic region at the top of e divides by something not a number."""
+    """Whether the elementwise-arithmetic region at the top of e divides by something not a number.
 
-    def fn(x, kids):
-        if isinstance(x, (ElemDiv, Div)) and not isinstance(x.right, Number):
-            return True
-        return isinstance(x, ELEMENTWISE_ARITHMETIC) and any(kids)
-
-    return fold(e, fn, memo)
+    Only the region is walked: what lies below its atoms cannot make it divide."""
+    known = memo.get(e)
+    if known is not None:
+        return known
+    stack: list[tuple[Expr, bool]] = [(e, False)]
+    while stack:
+        x, expanded = stack.pop()
+        if x in memo:
+            continue
+        if not isinstance(x, ELEMENTWISE_ARITHMETIC):
+            memo[x] = False  # an atom of the region
+        elif isinstance(x, (ElemDiv, Div)) and not isinstance(x.right, Number):
+            memo[x] = True
+        elif expanded or not x.args:
+            memo[x] = any([memo[c] for c in x.args])
+        else:
+            stack.append((x, True))
+            stack.extend((c, False) for c in x.args if c not in memo)
+    return memo[e]
 
 
 # ---------------------------------------------------------------- Hadamard products  a ⊙ b
