@@ -50,7 +50,7 @@ def _backprop(f: Expr, seed: Expr, wrt: list[str], ctx: Context, trace: list | N
     order = walk(f)  # children before parents, each distinct node once
     needed: dict[Expr, bool] = {}  # whether a node holds a target (one pass over the same order)
     for n in order:
-        needed[n] = (isinstance(n, Symbol) and n.name in targets) or any([needed[c] for c in n.args])
+        needed[n] = (isinstance(n, Symbol) and n.name in targets) or any(map(needed.__getitem__, n.args))
     ctx.needed = needed  # the rules skip the cotangents of parts that hold no target
     cotangent: dict[Expr, Expr] = {f: seed}
     for node in reversed(order):  # parents before children

@@ -42,7 +42,7 @@ class Expr:
         for key in self._keys:
             value = getattr(self, key)
             if isinstance(value, tuple):
-                parts.append(tuple(hash(v) for v in value))
+                parts.append(tuple(map(hash, value)))
             else:
                 parts.append(hash(value))
         object.__setattr__(self, "_hash", hash(tuple(parts)))

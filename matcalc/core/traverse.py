@@ -45,9 +45,14 @@ def walk(e: Expr, done: set | None = None):
             continue
         if node in done or id(node) in seen:
             continue
+        args = node.args
+        if not args:  # a leaf: done at once (as its second visit would do)
+            done.add(node)
+            order.append(node)
+            continue
         seen.add(id(node))
         stack.append((node, True))
-        for child in reversed(node.args):
+        for child in reversed(args):
             if child not in done:
                 stack.append((child, False))
     return order
@@ -86,8 +91,12 @@ def fold(e: Expr, fn, memo: dict | None = None):
         if expanded:
             memo[node] = fn(node, [memo[c] for c in node.args])
             continue
+        args = node.args
+        if not args:  # a leaf: computed at once (as its second visit would do)
+            memo[node] = fn(node, [])
+            continue
         stack.append((node, True))
-        for child in reversed(node.args):
+        for child in reversed(args):
             if child not in memo:
                 stack.append((child, False))
     return memo[e]

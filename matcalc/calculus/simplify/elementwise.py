@@ -70,7 +70,7 @@ def has_quotient(e: Expr, memo: dict) -> bool:
         elif isinstance(x, (ElemDiv, Div)) and not isinstance(x.right, Number):
             memo[x] = True
         elif expanded or not x.args:
-            memo[x] = any([memo[c] for c in x.args])
+            memo[x] = any(map(memo.__getitem__, x.args))
         else:
             stack.append((x, True))
             stack.extend((c, False) for c in x.args if c not in memo)
