@@ -33,6 +33,7 @@ class Simplifier:
         self.sums_to_one = {n for n, p in props.items() if p & {"onehot", "simplex"}}
         self.memo: dict[Expr, Expr] = {}
         self.nesting = 0
+        self.cut = False  # whether this pass left a rewrite undone (nested past MAX_LOCAL)
         self.rewrites = 0
         self.bases: dict[Expr, frozenset | None] = {}  # memo of products.scalar_bases
         self.symmetric_memo: dict[Expr, bool] = {}
@@ -41,6 +42,7 @@ class Simplifier:
     def __call__(self, e: Expr) -> Expr:
         for _ in range(MAX_PASSES):
             self.rewrites = 0
+            self.cut = False
             out = fold(e, self._node, self.memo)
             if self.rewrites == 0 or out is e:  # a pass that rewrote nothing: a fixed point
                 return out
@@ -53,10 +55,19 @@ class Simplifier:
 
     def _node(self, node: Expr, kids: list[Expr]) -> Expr:
         limits.check_time()
+        rebuilt = False
         if kids and any(map(is_not, kids, node.args)):
             node = rebuild(node, kids)
+            rebuilt = True
         out = self.local(node)
-        if out is node or out == node or self.nesting > MAX_LOCAL:
+        if out is node or out == node:
+            if rebuilt and not self.cut:
+                # a node made of simplified parts that no rewrite changes is simplified: the next
+                # pass finds it so at once (unless a part was left unsimplified at MAX_LOCAL)
+                self.memo.setdefault(node, node)
+            return node
+        if self.nesting > MAX_LOCAL:
+            self.cut = True
             return node
         self.rewrites += 1
         # the rewrite made new nodes: simplify them (children first), then the new root
