@@ -262,7 +262,7 @@ class call:
     A context manager (``with limits.call("derivation"):``) written as a class, not a generator:
     every public call enters one or more, and a generator's set-up costs microseconds."""
 
-    __slots__ = ("what", "owner")
+    __slots__ = ("owner", "what")
 
     def __init__(self, what: str = "derivation"):
         self.what = what
