@@ -1,8 +1,12 @@
 """The PyTorch and JAX targets: the same function as the NumPy one, checked against each
 framework's own autodiff (torch.autograd, jax.grad) applied to the generated value code, and
 against the NumPy target. Skipped cleanly where torch or jax is not installed (they are
-optional extras: pip install matcalc[torch] / matcalc[jax]; CI does not install them)."""
+optional extras: pip install matcalc[torch] / matcalc[jax]). `.ci/run` installs both and sets
+MATCALC_REQUIRE_FRAMEWORKS, so there a missing framework fails instead of skipping."""
 from __future__ import annotations
+
+import importlib
+import os
 
 import numpy as np
 import pytest
@@ -31,8 +35,26 @@ CASES = [
     ("sum(log(ones(n)^T exp(A B)))", ["A", "B"], "any"),
     ("θ : d\nX : n x d\ny : n\n-sum(y ⊙ log(σ(X θ)) + (1 - y) ⊙ log(1 - σ(X θ)))", ["θ"], "any"),
     ("sum(A B C)", ["A", "B"], "any"),
+    # batches and reductions (issue 12): broadcasting, row-wise softmax, sizes, blocks, vec, kron, powers
+    ("Q : n x d\nK : m x d\nV : m x p\nsum(softmax(Q K^T / sqrt(d)) V)", ["Q", "K", "V"], "any"),
+    ("X : N x D\nW : D x C\nb : C\nY : N x C\n-sum(Y ⊙ logsoftmax(X W + b^T)) / N", ["W", "b"], "any"),
+    ("X : n x m\nb : n\nc : m\nsum(tanh(X + b) ⊙ (X - c^T)) + sum(logsumexp(X))", ["X", "b", "c"], "any"),
+    ("x : n\nmean(x) + var(x) + max(x) - min(x)", ["x"], "any"),
+    ("X : n x m\nsum(X, 1) ones(m) + ones(n)^T sum(X, 2) + mean(X)", ["X"], "any"),
+    ("A : n x m\nB : n x k\nsum([A, B] .^ 2) + sum(vec(A) .^ 3)", ["A", "B"], "any"),
+    ("a : 2\nb : 3\nW : 4 x 5\nu : 4\nu^T tanh(W [a; b])", ["W", "a", "b"], "any"),
+    ("A : n x n\ntr(A^3) + sum(A^2)", ["A"], "any"),
+    ("A : p x q\nX : r x s\nsum(kron(A, X) .^ 2)", ["A", "X"], "any"),
+    ("X : 3 x 4\nv : 12\nsum(unvec(v, 3, 4) ⊙ X)", ["v", "X"], "any"),
 ]
 IDS = [c[0].split("\n")[-1] for c in CASES]
+
+
+def _framework(name):
+    """The framework module; skipped where it is missing, unless CI promised it."""
+    if os.environ.get("MATCALC_REQUIRE_FRAMEWORKS"):
+        return importlib.import_module(name)
+    return pytest.importorskip(name)
 
 
 def _point(source, wrt, domain, seed=0):
@@ -55,7 +77,7 @@ def program_inputs(program, gen):
 
 @pytest.mark.parametrize("source,wrt,domain", CASES, ids=IDS)
 def test_torch_agrees_with_autograd_and_numpy(source, wrt, domain):
-    torch = pytest.importorskip("torch")
+    torch = _framework("torch")
     program, grads, env = _point(source, wrt, domain)
     gen = codegen.generate(program, grads, target="torch")
     fn = codegen.compile_source(gen)
@@ -75,7 +97,7 @@ def test_torch_agrees_with_autograd_and_numpy(source, wrt, domain):
 
 @pytest.fixture
 def x64():
-    jax = pytest.importorskip("jax")
+    jax = _framework("jax")
     old = jax.config.jax_enable_x64
     jax.config.update("jax_enable_x64", True)
     yield jax
@@ -146,7 +168,7 @@ def test_names_the_frameworks_use_are_refused():
 
 def test_generic_functions_named_like_framework_calls():
     """A declared function may be called anything, even a word the spelling table uses (pow, where)."""
-    torch = pytest.importorskip("torch")
+    torch = _framework("torch")
     d = matcalc.derive("pow : function\nu^T pow(W x)", "x")  # declared: only f g h φ ψ are generic unasked
     fn = d.compile(target="torch")
     u, W, x = (torch.tensor(a, dtype=torch.float64) for a in ([1.0, 2.0], [[1.0, 0.0], [0.0, 3.0]], [2.0, 1.0]))
@@ -158,7 +180,7 @@ def test_generic_functions_named_like_framework_calls():
 
 
 def test_a_torch_hessian_agrees_with_autograd():
-    torch = pytest.importorskip("torch")
+    torch = _framework("torch")
     h = matcalc.hessian("sum(log(1 + exp(-y ⊙ (X w))))", "w")
     fn = h.compile(target="torch")
     rng = np.random.default_rng(5)
@@ -167,3 +189,12 @@ def test_a_torch_hessian_agrees_with_autograd():
     _, got = fn(y, X, w)
     by_torch = torch.autograd.functional.hessian(lambda v: fn(y, X, v)[0], w)  # of the generated value code
     np.testing.assert_allclose(got.numpy(), by_torch.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_a_tensor_result_says_it_has_numpy_code_only():
+    """Index notation becomes np.einsum code; the frameworks say so rather than write something else."""
+    d = matcalc.derive("X : n x m\nx : m\nX x", "X")
+    assert "np.einsum" in d.to_numpy() or "np.eye" in d.to_numpy()
+    for target in ("torch", "jax"):
+        with pytest.raises(matcalc.MatcalcError, match=f"no {target} code yet"):
+            codegen.generate(matcalc.parse("X : n x m\nx : m\nX x"), [d], target=target)

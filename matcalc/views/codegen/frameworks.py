@@ -11,11 +11,13 @@ from __future__ import annotations
 
 from ...core.functions import FUNCTIONS
 from ...core.nodes import (
-    Add, Det, Diag, DiagPart, Div, ElemDiv, ElemPower, Expr, Func, Hadamard, Identity, Inverse, LogDet,
-    LogSoftmax, MatMul, Max, Min, Neg, Norm, Number, Ones, Power, Scale, Softmax, Sum, Symbol, Trace,
-    Transpose,
+    Add, ArgMax, ArgMin, Cols, Det, Diag, DiagPart, Div, ElemDiv, ElemPower, Expr, Func, Hadamard, HCat,
+    Identity, Inverse, Kron, KronLeft, KronRight, Largest, LogDet, LogSoftmax, MatMul, MatPower, Max, Min, Neg,
+    Norm, Number, Ones, PadCols, PadRows, Power, Rows, Scale, Size, Smallest, Softmax, Sum, Symbol, Tensor,
+    Trace, Transpose, Unvec, VCat, Vec, Zeros,
 )
-from ...core.stable import logsumexp_arg, logsumexp_columns_arg
+from ...core.nodes import INDEX_NODES
+from ...core.stable import logsumexp_arg, logsumexp_columns_arg, logsumexp_rows_arg
 from .names import CodegenError
 from .source import indexed, name, number
 from .targets import Target
@@ -35,10 +37,14 @@ SPELLINGS = {
         "pow": "torch.pow({0}, {1})", "square": "torch.square({0})", "sum": "torch.sum({0})",
         "norm": "torch.linalg.norm({0})", "trace": "torch.trace({0})", "inv": "torch.linalg.inv({0})",
         "det": "torch.linalg.det({0})", "slogdet": "torch.linalg.slogdet({0})", "where": "torch.where",
-        "diag": "torch.diag({0})", "diagonal": "torch.diagonal({0})", "softmax": "torch.softmax({0}, dim=0)",
-        "logsoftmax": "torch.log_softmax({0}, dim=0)", "max": "torch.maximum({0}, {1})",
+        "diag": "torch.diag({0})", "diagonal": "torch.diagonal({0})", "softmax": "torch.softmax({0}, dim=-1)",
+        "logsoftmax": "torch.log_softmax({0}, dim=-1)", "max": "torch.maximum({0}, {1})",
         "min": "torch.minimum({0}, {1})", "multi_dot": "torch.linalg.multi_dot([{0}])",
         "logsumexp": "torch.logsumexp({0}.reshape(-1), 0)", "logsumexp_columns": "torch.logsumexp({0}, 0)[None, :]",
+        "logsumexp_rows": "torch.logsumexp({0}, 1)", "cat": "torch.cat([{0}], dim={1})",
+        "zeros": f"torch.zeros(({{0}}), {_TORCH_F64})", "kron": "torch.kron({0}, {1})",
+        "einsum": "torch.einsum('{0}', {1})", "matrix_power": "torch.linalg.matrix_power({0}, {1})",
+        "amax": "torch.max({0})", "amin": "torch.min({0})", "equal": "torch.eq({0}, {1}).to(torch.float64)",
     },
     "jax": {
         "exp": "jnp.exp({0})", "log": "jnp.log({0})", "sin": "jnp.sin({0})", "cos": "jnp.cos({0})",
@@ -51,10 +57,14 @@ SPELLINGS = {
         "pow": "jnp.power({0}, {1})", "square": "jnp.square({0})", "sum": "jnp.sum({0})",
         "norm": "jnp.linalg.norm({0})", "trace": "jnp.trace({0})", "inv": "jnp.linalg.inv({0})",
         "det": "jnp.linalg.det({0})", "slogdet": "jnp.linalg.slogdet({0})", "where": "jnp.where",
-        "diag": "jnp.diag({0})", "diagonal": "jnp.diagonal({0})", "softmax": "jax.nn.softmax({0})",
-        "logsoftmax": "jax.nn.log_softmax({0})", "max": "jnp.maximum({0}, {1})", "min": "jnp.minimum({0}, {1})",
+        "diag": "jnp.diag({0})", "diagonal": "jnp.diagonal({0})", "softmax": "jax.nn.softmax({0}, axis=-1)",
+        "logsoftmax": "jax.nn.log_softmax({0}, axis=-1)", "max": "jnp.maximum({0}, {1})", "min": "jnp.minimum({0}, {1})",
         "multi_dot": "jnp.linalg.multi_dot([{0}])", "logsumexp": "jax.scipy.special.logsumexp({0})",
         "logsumexp_columns": "jax.scipy.special.logsumexp({0}, axis=0)[None, :]",
+        "logsumexp_rows": "jax.scipy.special.logsumexp({0}, axis=1)", "cat": "jnp.concatenate([{0}], axis={1})",
+        "zeros": "jnp.zeros(({0}), dtype=jnp.float64)", "kron": "jnp.kron({0}, {1})",
+        "einsum": "jnp.einsum('{0}', {1})", "matrix_power": "jnp.linalg.matrix_power({0}, {1})",
+        "amax": "jnp.max({0})", "amin": "jnp.min({0})", "equal": "jnp.equal({0}, {1}).astype(jnp.float64)",
     },
 }
 """How each framework spells each operation ({0}, {1} the operands; a tuple: lines of a temporary {t})."""
@@ -115,6 +125,8 @@ def _function(w, s: dict, node: Func, kid: list, vals: dict):
         return s["logsumexp"].format(vals[z].op()), True, None
     if (z := logsumexp_columns_arg(node)) is not None and len(w.shape(z)) == 2:
         return s["logsumexp_columns"].format(vals[z].op()), True, None
+    if (z := logsumexp_rows_arg(node)) is not None and len(w.shape(z)) == 2:
+        return s["logsumexp_rows"].format(vals[z].op()), True, None
     if node.order == 0 and node.name in FUNCTIONS:  # a named function (a generic one may be called anything)
         spelling = s[node.name]
         arg = _tensor(s, node.arg, kid[0])
@@ -127,12 +139,95 @@ def _function(w, s: dict, node: Func, kid: list, vals: dict):
     raise CodegenError(f"no code for the function {node.name}" + "'" * node.order)
 
 
+def _matrix(w, node: Expr, code: str) -> str:
+    """An operand as a 2-D array: a vector as a column, a scalar as 1 x 1."""
+    rank = len(w.shape(node))
+    return code if rank == 2 else indexed(code, "[:, None]") if rank == 1 else f"({code}).reshape(1, 1)"
+
+
+def _rank(code: str, rank: int) -> str:
+    """A 2-D array's code at the result's rank (a column as a vector, 1 x 1 as a scalar)."""
+    return code if rank == 2 else indexed(code, "[:, 0]") if rank == 1 else indexed(code, "[0, 0]")
+
+
+def _batch(w, s: dict, node: Expr, kid: list):
+    """The batch operations (issue 12) in a framework: sizes, blocks, concatenation, vec, Kronecker
+    products and their adjoints, matrix powers, the largest entry; None for any other node."""
+    t, shape = type(node), w.shape(node)
+    if t is Size:  # an array, so that the framework's functions take it (sqrt(d))
+        return s["tensor"].format(f"float({w.dim(node.dim)})"), True, None
+    if t is Zeros:
+        return s["zeros"].format(", ".join(w.dim(d) for d in node.dims) + ","), True, None
+    if t in (Rows, Cols):
+        x, a, k = kid[0].op(), w.dim(node.start), w.dim(node.count)
+        return indexed(x, f"[{a}:{a} + {k}]" if t is Rows else f"[:, {a}:{a} + {k}]"), True, None
+    if t in (PadRows, PadCols):  # zeros, X, zeros along the axis
+        x, a, total = kid[0].get(), w.dim(node.start), w.dim(node.total)
+        inner = w.shape(node.arg)
+        axis = 0 if t is PadRows else 1
+        k = w.dim(inner[axis])
+        other = "" if len(inner) == 1 else w.dim(inner[1 - axis]) + ", "
+        def zeros(count):
+            return s["zeros"].format(f"{count}, {other}" if axis == 0 else f"{other}{count}")
+        return s["cat"].format(f"{zeros(a)}, {x}, {zeros(f'{total} - {a} - {k}')}", axis), True, None
+    if t in (VCat, HCat):
+        if t is VCat and len(shape) == 1:
+            parts = [v.get() if len(w.shape(c)) == 1 else f"({v.get()}).reshape(1)" for c, v in zip(node.terms, kid)]
+            return s["cat"].format(", ".join(parts), 0), True, None
+        parts = [_matrix(w, c, v.op()) for c, v in zip(node.terms, kid)]
+        return s["cat"].format(", ".join(parts), 0 if t is VCat else 1), True, None
+    if t is Vec:  # the columns stacked
+        x = kid[0].op()
+        return (indexed(x, ".T.reshape(-1)") if len(w.shape(node.arg)) == 2 else
+                indexed(x, ".reshape(-1)")), True, None
+    if t is Unvec:
+        return indexed(kid[0].op(), f".reshape({w.dim(node.cols)}, {w.dim(node.rows)}).T"), True, None
+    if t in (Kron, KronLeft, KronRight):
+        a, b = (_matrix(w, c, v.op()) for c, v in zip(node.args, kid))
+        rank = len(shape)
+        if t is Kron:
+            return _rank(s["kron"].format(a, b), rank), True, None
+        def lines(n):
+            out = [f"{n}_a = {a}", f"{n}_b = {b}"]
+            if t is KronLeft:  # <G_ij, B>: G is a, B is b
+                g = (f"{n}_a.reshape({n}_a.shape[0] // {n}_b.shape[0], {n}_b.shape[0], "
+                     f"{n}_a.shape[1] // {n}_b.shape[1], {n}_b.shape[1])")
+                out.append(f"{n} = " + s["einsum"].format("ikjl,kl->ij", f"{g}, {n}_b"))
+            else:  # Σ A_ij G_ij: A is a, G is b
+                g = (f"{n}_b.reshape({n}_a.shape[0], {n}_b.shape[0] // {n}_a.shape[0], "
+                     f"{n}_a.shape[1], {n}_b.shape[1] // {n}_a.shape[1])")
+                out.append(f"{n} = " + s["einsum"].format("ikjl,ij->kl", f"{g}, {n}_a"))
+            if rank < 2:
+                out.append(f"{n} = {_rank(n, rank)}")
+            return out
+        return "", True, lines
+    if t is MatPower:
+        return s["matrix_power"].format(kid[0].get(), f"int({kid[1].get()})"), True, None
+    if t in (Largest, Smallest):
+        return s["amax" if t is Largest else "amin"].format(kid[0].get()), True, None
+    if t in (ArgMax, ArgMin):  # the indicator of the largest (smallest) entry, ties sharing it
+        x = kid[0].op()
+        pick = s["equal"].format(x, s["amax" if t is ArgMax else "amin"].format(x))
+        return "", True, lambda n: [f"{n} = {pick}", f"{n} = {n} / {s['sum'].format(n)}"]
+    if t in (Add, Hadamard, ElemDiv) and len(shape) == 2 and any(len(w.shape(c)) == 1 for c in node.args):
+        # a column added to (multiplying, dividing) each column of a matrix: as an (n, 1) array
+        sign = {Add: " + ", Hadamard: " * ", ElemDiv: " / "}[t]
+        return sign.join(f"{v.op()}[:, None]" if len(w.shape(c)) == 1 else v.op()
+                         for c, v in zip(node.args, kid)), False, None
+    return None
+
+
 def _expression(framework: str):
     s = SPELLINGS[framework]
 
     def expression(w, node: Expr, vals: dict):
         t = type(node)
+        if t is Tensor or t in INDEX_NODES:
+            raise CodegenError(f"index notation (a tensor result) has no {framework} code yet",
+                               hint="d.to_numpy() / d.compile() write it with np.einsum")
         kid = [vals[c] for c in node.args]
+        if (found := _batch(w, s, node, kid)) is not None:
+            return found
         if t is Number:
             return number(node.value), True, None
         if t is Symbol:
@@ -185,10 +280,6 @@ def _expression(framework: str):
         if t in (Max, Min):
             a, b = (_tensor(s, c, v) for c, v in zip(node.args, kid))
             return s["max" if t is Max else "min"].format(a, b), True, None
-        if t in (Softmax, LogSoftmax) and len(w.shape(node.arg)) == 2:  # over every entry of a matrix
-            x = kid[0].op()
-            flat = s[_CALLS[t]].format(indexed(x, ".reshape(-1)"))
-            return f"({flat}).reshape({x}.shape)", True, None
         if t in _CALLS:
             return s[_CALLS[t]].format(kid[0].get()), True, None
         raise CodegenError(f"no {framework} code for {t.__name__}")
