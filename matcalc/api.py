@@ -59,8 +59,8 @@ def _names(wrt):
 def _scalar_program(program: str | Program) -> Program:
     typed = program if isinstance(program, Program) else read(program, prefer_scalar=True)
     if typed.scalar_hint is not None:
-        raise ShapeError(typed.scalar_hint.split(";")[0], typed.source, getattr(typed.expr, "span", None),
-                         typed.scalar_hint.split("; ", 1)[1] if "; " in typed.scalar_hint else None)
+        message, hint = typed.scalar_hint
+        raise ShapeError(message, typed.source, getattr(typed.expr, "span", None), hint)
     return typed
 
 

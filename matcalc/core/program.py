@@ -37,7 +37,7 @@ class Program:
     """name -> what its declaration adds: symmetric, spd, positive, onehot, simplex"""
     notes: dict[str, str] = field(default_factory=dict)
     """name -> why it has the kind it has, where inference went against the naming convention"""
-    scalar_hint: str | None = None
+    scalar_hint: tuple[str, str | None] | None = None  # (why the function is not a scalar, what to do)
     """why the function is not a scalar and what to declare, for grad and hessian (None: it is one)"""
     _shape_memo: dict = field(default_factory=dict, repr=False)
 

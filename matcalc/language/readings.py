@@ -86,13 +86,15 @@ def _declaration(typer, name: str) -> str:
     return f'"{name} : scalar"'
 
 
-def _scalar_hint(typer, free: list[str], found: list[str]) -> str:
+def _scalar_hint(typer, free: list[str], found: list[str]) -> tuple[str, str | None]:
+    """(why the function is not a scalar, what to do about it)."""
     shape = typer.show(typer.target_shape)
     if found:
         ways = " or ".join(f"{n} is {'a vector' if conventional_kind(n) == 'scalar' else 'a scalar'}"
                            for n in found)
-        return (f"the function is {shape}, not a scalar, as the names are read; it is a scalar if {ways}: "
-                "declare which (" + " or ".join(_declaration(typer, n) for n in found) + ")")
+        return (f"the function is {shape}, not a scalar, as the names are read",
+                f"it is a scalar if {ways}: declare which ("
+                + " or ".join(_declaration(typer, n) for n in found) + ")")
     reasons = []
     for n in free:
         if n in typer.symbol_shapes and n not in typer.flipped and len(reasons) < 3:
@@ -102,13 +104,13 @@ def _scalar_hint(typer, free: list[str], found: list[str]) -> str:
     because = f" because {', '.join(reasons)}" if reasons else ""
     joined = [n for n in free if re.fullmatch(r"[A-ZΑ-Ω][a-zα-ω]", n)]
     if joined:  # Ax, one name, where A x was meant
-        return (f"the function is {shape}, not a scalar{because}; "
+        return (f"the function is {shape}, not a scalar{because}",
                 f'did you mean "{joined[0][0]} {joined[0][1:]}"? ("{joined[0]}" is one name)')
     wrong = [n for n in free if n in typer.symbol_shapes and conventional_kind(n) == "scalar"][:2]
     declare = (" or ".join(_declaration(typer, n) for n in wrong)) if wrong else None
-    return (f"the function is {shape}, not a scalar{because}"
-            + (f"; if that is not what you mean, declare {declare}" if declare else
-               "; a gradient or Hessian is of a scalar function (use jacobian for this one)"))
+    return (f"the function is {shape}, not a scalar{because}",
+            f"if that is not what you mean, declare {declare}" if declare else
+            "a gradient or Hessian is of a scalar function (use jacobian for this one)")
 
 
 def _broadcast_names(exprs) -> list[str]:
