@@ -43,6 +43,15 @@ CASES = [
     ("X : n x m; A : n x m; vec(X ⊙ A)", "X"),
     ("A : n x m; X : p x q; kron(A, X)^T", "X"),
     ("A : n x m; X : m x p; vec(A X)^T vec(A X) vec(X)", "X"),
+    # vector by vector: the Jacobian in matrix notation
+    ("x : n; y : m; [x; y]", "x"),
+    ("x : n; y : m; [x; y]", "y"),
+    ("A : n x 2; B : 3 x q; v : 6; vec(A unvec(v, 2, 3) B)", "v"),
+    ("A : n x 2; v : 6; vec(A unvec(v, 2, 3))", "v"),
+    ("v : 6; vec(unvec(v, 2, 3)^T)", "v"),
+    ("x : 7; rows(x, 2, 4)", "x"),
+    ("x : 3; padrows(x, 2, 7)", "x"),
+    ("W : 5 x 7; h : 3; x : 4; W [h; x]", "h"),
 ]
 IDS = [f"{s} by {w}" for s, w in CASES]
 
@@ -91,6 +100,8 @@ EXACT = [
     ("A : n x m; X : p x q; kron(A, X)", "X",
      "∂F_ij/∂X_kl = kron(A, ones(p) ones(q)^T)_ij kron(ones(n), I_p)_ik kron(ones(m), I_q)_jl"),
     ("X : n x m; X / (n m)", "X", "∂F_ij/∂X_kl = δ_ik δ_jl / (n m)"),
+    ("x : n; y : m; [x; y]", "y", "[0_{n x m}; I]"),   # J = ∂[x; y]/∂y: zeros over the identity
+    ("A : n x 2; B : 3 x q; v : 6; vec(A unvec(v, 2, 3) B)", "v", "kron(B^T, A)"),  # vec(A V B) = (Bᵀ ⊗ A) vec(V)
 ]
 
 
