@@ -100,6 +100,8 @@ EXACT = [
     ("A : n x m; X : p x q; kron(A, X)", "X",
      "∂F_ij/∂X_kl = kron(A, ones(p) ones(q)^T)_ij kron(ones(n), I_p)_ik kron(ones(m), I_q)_jl"),
     ("X : n x m; X / (n m)", "X", "∂F_ij/∂X_kl = δ_ik δ_jl / (n m)"),
+    # rows(X, 2, 3)_ij = X_(i+1)j: padcols(I_2, 2, n) is 2 x n with I_2 in columns 2..3
+    ("X : n x m; rows(X, 2, 3)", "X", "∂F_ij/∂X_kl = padcols(I_2, 2, n)_ik δ_jl"),
     ("x : n; y : m; [x; y]", "y", "[0_{n x m}; I]"),   # J = ∂[x; y]/∂y: zeros over the identity
     ("A : n x 2; B : 3 x q; v : 6; vec(A unvec(v, 2, 3) B)", "v", "kron(B^T, A)"),  # vec(A V B) = (Bᵀ ⊗ A) vec(V)
 ]

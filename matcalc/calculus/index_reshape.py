@@ -238,8 +238,25 @@ def merge_selections(terms: list[Term], shapes: dict, simplify, rank: dict | Non
                 sums.remove(s)
                 changed = True
                 break
+        if rank:  # a selection's entry with its free indices in order: padcols(I_c, i, N)_ik, not padrows(…)_ki
+            factors = [_flipped(f, rank) for f in factors]
         out.append(Term(t.coef, tuple(sums), tuple(factors)))
     return out
+
+
+def _flipped(f, rank: dict):
+    if not (isinstance(f, Entry) and len(f.indices) == 2 and ONE not in f.indices):
+        return f
+    a, b = f.indices
+    if a == b or rank.get(a, 99) <= rank.get(b, 99) or max(rank.get(a, 99), rank.get(b, 99)) >= 99:
+        return f
+    e = f.expr
+    if isinstance(e, PadRows) and not isinstance(e, PadCols) and isinstance(e.arg, Identity):
+        return Entry(PadCols(e.arg, e.start, e.total), (b, a))
+    if isinstance(e, VCat) and all(isinstance(x, (Identity, Zeros)) for x in e.terms):
+        parts = tuple(x if isinstance(x, Identity) else Zeros(x.dims[::-1]) for x in e.terms)
+        return Entry(HCat(parts), (b, a))
+    return f
 
 
 __all__ = ["RESHAPES", "merge_selections", "rename", "reshape_terms"]

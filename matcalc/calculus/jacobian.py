@@ -7,8 +7,10 @@ form; elsewhere the derivative stays a generalized Jacobian (index notation).
 from __future__ import annotations
 
 from ..core import build, limits
-from ..core.nodes import Identity, Kron, PadRows, Rows, Unvec, Vec, VCat
-from ..core.nodes import Add, Diag, Div, ElemDiv, Expr, Hadamard, MatMul, Neg, Scale, Sum, Symbol, Transpose, fold, walk
+from ..core.nodes import (
+    Add, Diag, Div, ElemDiv, Expr, Hadamard, Identity, Kron, MatMul, Neg, PadRows, Rows, Scale, Sum, Symbol,
+    Transpose, Unvec, VCat, Vec, fold, walk,
+)
 from .rules import Context
 
 
