@@ -166,3 +166,15 @@ def test_a_tensor_without_an_index_form_is_an_error_not_prose(monkeypatch):
         str(d)
     with pytest.raises(MatcalcError, match="cannot yet write"):
         d.latex()
+
+
+@pytest.mark.parametrize("source, wrt", CASES, ids=IDS)
+def test_they_compile_to_the_same_array(source, wrt):
+    from matcalc.views import codegen
+    program = matcalc.parse(source)
+    d = matcalc.derive(program, wrt)
+    env = random_env(program, seed=7)
+    generated = codegen.generate(program, d)
+    value, got = codegen.compile_source(generated)(*[env[p] for p in generated.parameters])
+    expected = np.asarray(d.evaluate(env), dtype=float)
+    np.testing.assert_allclose(np.asarray(got).reshape(expected.shape), expected, rtol=1e-10, atol=1e-12)
