@@ -85,7 +85,11 @@ def test_a_reshaping_tensor_reads_back_and_agrees_with_central_differences(sourc
     again = matcalc.parse(declared + "\n" + text)
     np.testing.assert_allclose(np.asarray(matcalc.evaluate(again, env)).reshape(value.shape), value,
                                rtol=1e-10, atol=1e-12)
-    if d.kind == "tensor":
+    if d.kind == "tensor":  # alone, too: the text declares the inputs whose dims it names
+        alone = matcalc.parse(text)
+        inputs = {k: v for k, v in env.items() if k in program.variables}
+        np.testing.assert_allclose(np.asarray(matcalc.evaluate(alone, inputs)).reshape(value.shape), value,
+                                   rtol=1e-10, atol=1e-12)
         v = matcalc.verify(source, wrt, text)
         assert v.ok, (text, v.message)
     assert d.latex()
@@ -93,15 +97,15 @@ def test_a_reshaping_tensor_reads_back_and_agrees_with_central_differences(sourc
 
 EXACT = [
     ("A : n x m; X : m x p; B : p x q; vec(A X B)", "X",
-     "∂F_i/∂X_kl = kron(ones(q), A)_ik kron(B^T, ones(n))_il"),
-    ("X : m x p; vec(X)", "X", "∂F_i/∂X_kl = kron(ones(p), I_m)_ik kron(I_p, ones(m))_il"),
-    ("X : p x q; Y : r x q; [X; Y]", "X", "∂F_ij/∂X_kl = ([I; 0_{r x p}])_ik δ_jl"),
-    ("A : n x p; B : n x q; [A, B]", "B", "∂F_ij/∂B_kl = δ_ik ([0_{p x q}; I])_jl"),
+     "A : n x m\nB : p x q\nX : m x p\n∂F_i/∂X_kl = kron(ones(q), A)_ik kron(B^T, ones(n))_il"),
+    ("X : m x p; vec(X)", "X", "X : m x p\n∂F_i/∂X_kl = kron(ones(p), I_m)_ik kron(I_p, ones(m))_il"),
+    ("X : p x q; Y : r x q; [X; Y]", "X", "X : p x q\nY : r x q\n∂F_ij/∂X_kl = ([I; 0_{r x p}])_ik δ_jl"),
+    ("A : n x p; B : n x q; [A, B]", "B", "A : n x p\nB : n x q\n∂F_ij/∂B_kl = δ_ik ([0_{p x q}; I])_jl"),
     ("A : n x m; X : p x q; kron(A, X)", "X",
-     "∂F_ij/∂X_kl = kron(A, ones(p) ones(q)^T)_ij kron(ones(n), I_p)_ik kron(ones(m), I_q)_jl"),
-    ("X : n x m; X / (n m)", "X", "∂F_ij/∂X_kl = δ_ik δ_jl / (n m)"),
+     "A : n x m\nX : p x q\n∂F_ij/∂X_kl = kron(A, ones(p) ones(q)^T)_ij kron(ones(n), I_p)_ik kron(ones(m), I_q)_jl"),
+    ("X : n x m; X / (n m)", "X", "X : n x m\n∂F_ij/∂X_kl = δ_ik δ_jl / (n m)"),
     # rows(X, 2, 3)_ij = X_(i+1)j: padcols(I_2, 2, n) is 2 x n with I_2 in columns 2..3
-    ("X : n x m; rows(X, 2, 3)", "X", "∂F_ij/∂X_kl = padcols(I_2, 2, n)_ik δ_jl"),
+    ("X : n x m; rows(X, 2, 3)", "X", "X : n x m\n∂F_ij/∂X_kl = padcols(I_2, 2, n)_ik δ_jl"),
     ("x : n; y : m; [x; y]", "y", "[0_{n x m}; I]"),   # J = ∂[x; y]/∂y: zeros over the identity
     ("A : n x 2; B : 3 x q; v : 6; vec(A unvec(v, 2, 3) B)", "v", "kron(B^T, A)"),  # vec(A V B) = (Bᵀ ⊗ A) vec(V)
 ]

@@ -62,6 +62,26 @@ class IndexForm:
                     stack.append(self.definitions[n.name])
         return {n: v for n, v in self.definitions.items() if n in needed}
 
+    def declared(self) -> list[str]:
+        """Declarations of the inputs, where the body names their dims as values (kron(ones(q), A),
+        [I; 0_{r x p}], 1 / (n m)): read alone, the text then means the same sizes."""
+        from ..core.nodes import HCat, Kron, PadRows, Size, VCat
+        from ..language.printing import declarations
+        body = list(walk(self.node.arg))
+        if not any(isinstance(n, (Kron, VCat, HCat, PadRows, Size)) for n in body):
+            return []
+        names: list[str] = []
+        roots = [self.node.arg, *self.needed_definitions().values()]
+        if self.function_expr is not None:  # Y of [X; Y] says r in 0_{r x p}
+            roots.append(self.function_expr)
+        for root in roots:
+            for n in walk(root):
+                if isinstance(n, Symbol) and n.name not in self.definitions and n.name not in names:
+                    names.append(n.name)
+        if self.node.wrt not in names:
+            names.append(self.node.wrt)
+        return declarations(self.shapes, [n for n in names if n in self.shapes and n != self.cotangent])
+
     def unmentioned(self) -> bool:
         """Does the body leave some of F's indices out (F_ij = 2 (r x) + W_ij by r: 2 x_k)?"""
         t = self.node
@@ -71,6 +91,7 @@ class IndexForm:
         lines = []
         if self.unmentioned():  # F's shape says their ranges: F : n x m
             lines.append(f"{self.node.function} : {' x '.join(str(d) for d in self.node.dims[:self.node.split])}")
+        lines += self.declared()
         lines += [f"{n} = {text(v)}" for n, v in self.needed_definitions().items()]
         lines.append(text(self.node))
         return "\n".join(lines)
