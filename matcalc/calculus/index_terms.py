@@ -340,6 +340,9 @@ class Translator:
             return _distribute([[_term(Fraction(1), (), (Kronecker(p, q),))], self.terms(e.arg, (p,))])
         if t is DiagPart:
             return self.terms(e.arg, (idx[0], idx[0]))
+        from .index_reshape import RESHAPES, reshape_terms
+        if t in RESHAPES:
+            return reshape_terms(self, e, idx)
         raise Unsupported(f"no index form for {type(e).__name__} around the cotangent")
 
     def matmul(self, e: MatMul, idx: tuple) -> list[Term]:

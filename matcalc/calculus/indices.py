@@ -12,21 +12,33 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..core import build
 from ..core.evaluate import evaluate_expr
 from ..core.indexed import free_indices
 from ..core.lazy import np
 from ..core.nodes import Expr, Symbol, Tensor, fold, walk
 from ..core.program import substitute
+from ..core.shapes import shape_of
 from ..language.latex import LatexPrinter, latex, latex_name
 from ..language.printing import text
 from .index_contract import _sum_order, simplify_terms, substitute_basis, to_tensor
+from .index_reshape import merge_selections
 from .index_terms import (  # noqa: F401 — the translator's names, for tests and callers
-    F_LETTERS, ONE, SUM_LETTERS, V_LETTERS, Dim, Term, Terms, Translator, Unsupported, _is_one, indices_of,
+    F_LETTERS,
+    ONE,
+    SUM_LETTERS,
+    V_LETTERS,
+    Dim,
+    Term,
+    Terms,
+    Translator,
+    Unsupported,
+    _is_one,
+    indices_of,
 )
 from .index_terms import Entry as IndexEntry
-from ..core import build
-from ..core.shapes import shape_of
 from .naming import COTANGENT, cotangent_name
+from .simplify import Simplifier
 
 
 @dataclass
@@ -50,6 +62,26 @@ class IndexForm:
                     stack.append(self.definitions[n.name])
         return {n: v for n, v in self.definitions.items() if n in needed}
 
+    def declared(self) -> list[str]:
+        """Declarations of the inputs, where the body names their dims as values (kron(ones(q), A),
+        [I; 0_{r x p}], 1 / (n m)): read alone, the text then means the same sizes."""
+        from ..core.nodes import HCat, Kron, PadRows, Size, VCat
+        from ..language.printing import declarations
+        body = list(walk(self.node.arg))
+        if not any(isinstance(n, (Kron, VCat, HCat, PadRows, Size)) for n in body):
+            return []
+        names: list[str] = []
+        roots = [self.node.arg, *self.needed_definitions().values()]
+        if self.function_expr is not None:  # Y of [X; Y] says r in 0_{r x p}
+            roots.append(self.function_expr)
+        for root in roots:
+            for n in walk(root):
+                if isinstance(n, Symbol) and n.name not in self.definitions and n.name not in names:
+                    names.append(n.name)
+        if self.node.wrt not in names:
+            names.append(self.node.wrt)
+        return declarations(self.shapes, [n for n in names if n in self.shapes and n != self.cotangent])
+
     def unmentioned(self) -> bool:
         """Does the body leave some of F's indices out (F_ij = 2 (r x) + W_ij by r: 2 x_k)?"""
         t = self.node
@@ -59,6 +91,7 @@ class IndexForm:
         lines = []
         if self.unmentioned():  # F's shape says their ranges: F : n x m
             lines.append(f"{self.node.function} : {' x '.join(str(d) for d in self.node.dims[:self.node.split])}")
+        lines += self.declared()
         lines += [f"{n} = {text(v)}" for n, v in self.needed_definitions().items()]
         lines.append(text(self.node))
         return "\n".join(lines)
@@ -97,6 +130,7 @@ def _axes(shape: tuple, base: str) -> tuple:
 def index_form(d) -> IndexForm:
     """The index form of a Derivative of kind "tensor" (raises Unsupported where there is none)."""
     shapes = dict(d.shapes)
+    memo: dict = {}
     g = cotangent_name(d)
     expr = d.expr
     # placeholders that hold G are written out; the others stay names
@@ -121,7 +155,12 @@ def index_form(d) -> IndexForm:
     raw = tr.terms(expr, v_idx)
     raw = substitute_basis(raw, g, f_shape, f_idx)
     rank = {i: n for n, i in enumerate(x for x in f_idx + v_idx if x != ONE)}
-    terms = _in_matrix_notation(simplify_terms(raw, rank, tr.ranges), f_idx + v_idx, shapes)
+    terms = simplify_terms(raw, rank, tr.ranges)
+    merged = merge_selections(terms, {**shapes, **_range_shapes(tr.ranges)}, Simplifier(
+        lambda e: shape_of(e, shapes, memo), getattr(d.program, "properties", None)), rank)
+    if merged != terms:
+        terms = simplify_terms(merged, rank, tr.ranges)
+    terms = _in_matrix_notation(terms, f_idx + v_idx, shapes)
 
     program = d.program
     hessian_of = None
@@ -137,6 +176,10 @@ def index_form(d) -> IndexForm:
                      hessian=hessian_of is not None)
     return IndexForm(node=node, terms=tuple(terms), letters=letters, shapes=shapes, definitions=definitions,
                      function_expr=d.function, cotangent=g)
+
+
+def _range_shapes(ranges: dict) -> dict:
+    return {}
 
 
 def _in_matrix_notation(terms: list, free: tuple, shapes: dict) -> list:
@@ -185,30 +228,24 @@ def _letters(f_idx, v_idx, terms, expr, definitions, shapes) -> dict[str, str]:
 
 
 
-def _raw_fallback(d, printer_latex: bool) -> str:
-    """When L(G) has no index form here: say what the entries are, honestly."""
-    from_expr = latex(d.expr) if printer_latex else text(d.expr)
-    g = cotangent_name(d)
-    f = d.program.name or "F"
-    if printer_latex:
-        return (rf"\frac{{\partial {latex_name(f)}_{{I}}}}{{\partial {latex_name(d.wrt)}_{{K}}}} = "
-                rf"\left[L(E_{{I}})\right]_{{K}},\quad L({latex_name(g)}) = {from_expr}")
-    return f"∂{f}_I/∂{d.wrt}_K = [L(E_I)]_K, the entries of L({g}) = {from_expr} at the basis tensors E_I of {f}"
+def _no_form(d, error: Unsupported) -> Unsupported:
+    """Where L(G) has no index form here: say so, never prose that does not read back."""
+    return Unsupported(f"∂{d.function_name}/∂{d.wrt} is a generalized Jacobian that matcalc cannot yet write "
+                       f"in index notation ({error.bare_message})",
+                       hint="evaluate it (d.evaluate) or take a scalar function of it")
 
 
 def index_text(d) -> str:
     """str() of a Derivative of kind "tensor"."""
     try:
         return str(index_form(d))
-    except Unsupported:
-        return _raw_fallback(d, False)
+    except Unsupported as error:
+        raise _no_form(d, error) from None
 
 
 def index_latex(d) -> str:
     """latex() of a Derivative of kind "tensor"."""
     try:
         return index_form(d).latex()
-    except Unsupported:
-        return _raw_fallback(d, True)
-
-
+    except Unsupported as error:
+        raise _no_form(d, error) from None

@@ -7,7 +7,10 @@ form; elsewhere the derivative stays a generalized Jacobian (index notation).
 from __future__ import annotations
 
 from ..core import build, limits
-from ..core.nodes import Add, Diag, Div, ElemDiv, Expr, Hadamard, MatMul, Neg, Scale, Sum, Symbol, Transpose, fold, walk
+from ..core.nodes import (
+    Add, Diag, Div, ElemDiv, Expr, Hadamard, Identity, Kron, MatMul, Neg, PadRows, Rows, Scale, Sum, Symbol,
+    Transpose, Unvec, VCat, Vec, fold, walk,
+)
 from .rules import Context
 
 
@@ -75,6 +78,20 @@ def linear_coefficient(e: Expr, g: str, ctx: Context, n) -> Expr | None:
             return build.matmul(build.transpose(build.ones(ctx.shape(x.arg)[0])), c)
         if t is Transpose and len(ctx.shape(x)) != 2:
             return coef(x.arg) if ctx.is_scalar(x) else None
+        if t in (Rows, PadRows) and len(ctx.shape(x)) == 1:  # rows(A G) = rows(A) G; padrows(A G) = padrows(A) G
+            c = coef(x.arg)
+            if isinstance(c, Identity):  # the selection itself: [I; 0_{m x n}] (see index_reshape.placed)
+                from .index_reshape import placed
+                n = ctx.shape(x.arg)[0]
+                return build.transpose(placed(x.start, x.count, n)) if t is Rows else placed(x.start, n, x.total)
+            return None if c is None else t(c, x.start, x.count if t is Rows else x.total)
+        if t is VCat and all(len(ctx.shape(a)) == 1 for a in x.terms):  # [A G; B G] = [A; B] G
+            parts = [coef(a) for a in x.terms]
+            if any(p is None for p in parts) or any(p == build.ZERO for p in parts):
+                return None
+            return VCat(tuple(parts))
+        if t is Vec:
+            return _vec_coefficient(x.arg, coef, ctx)
         if t is MatMul:
             inside = [i for i, a in enumerate(x.terms) if has.get(a, False)]
             if len(inside) != 1:
@@ -109,3 +126,21 @@ def linear_coefficient(e: Expr, g: str, ctx: Context, n) -> Expr | None:
     if result is None or result == build.ZERO and has.get(e, False):
         return None
     return result
+
+
+def _vec_coefficient(m: Expr, coef, ctx: Context) -> Expr | None:
+    """A with vec(m) = A G: vec(L unvec(y) R) = (Rᵀ ⊗ L) y, the textbook identity."""
+    if len(ctx.shape(m)) < 2:
+        return coef(m)
+    terms = list(m.terms) if isinstance(m, MatMul) else [m]
+    at = [i for i, f in enumerate(terms) if isinstance(f, Unvec)]
+    if len(at) != 1:
+        return None
+    i = at[0]
+    u = terms[i]
+    c = coef(u.arg)
+    if c is None:
+        return None
+    left = build.matmul(*terms[:i]) if i else build.identity(u.rows)
+    right = build.matmul(*terms[i + 1:]) if terms[i + 1:] else build.identity(u.cols)
+    return build.matmul(build.transpose(Kron(right, build.transpose(left))), c)  # (R ⊗ Lᵀ)ᵀ: J reads R ⊗ Lᵀ

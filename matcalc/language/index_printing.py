@@ -18,7 +18,7 @@ temporaries are ``δ`` with a number (``δ_1``), so the two never meet in one re
 """
 from __future__ import annotations
 
-from ..core.nodes import Delta, Entry, Expr, IndexSum, Symbol, Tensor, Zeros
+from ..core.nodes import Delta, Entry, Expr, IndexSum, Size, Symbol, Tensor, Zeros
 from ..core.ops import OPS, PRODUCT
 
 ONE = "1"
@@ -47,6 +47,8 @@ class IndexText:
     def entry_base(self, e: Expr) -> str:
         if isinstance(e, Symbol):
             return self.bracket(e.name) if "_" in e.name else e.name
+        if isinstance(e, Size) and isinstance(e.dim, (int, str)):  # the size n of a dim: 1 / (n m)
+            return self.doprint(e)
         if OPS[type(e)].form in DELIMITED:
             return self.doprint(e)
         return self.bracket(self.doprint(e))
@@ -101,6 +103,8 @@ class IndexLatex(IndexText):
         if isinstance(e, Symbol):
             s = self.doprint(e)
             return "{" + s + "}" if "_" in e.name else s
+        if isinstance(e, Size) and isinstance(e.dim, (int, str)):
+            return self.doprint(e)
         if OPS[type(e)].form in DELIMITED:
             return "{" + self.doprint(e) + "}"
         return self.bracket(self.doprint(e))

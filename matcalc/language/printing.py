@@ -246,6 +246,15 @@ class TextPrinter(IndexText, Printer):
     def _print_Identity(self, e: Identity) -> str:
         return "I"
 
+    def sized_identity(self, e: Expr) -> str:
+        """I_n where nothing around it says n (a factor of kron, the block of a padding)."""
+        if isinstance(e, Identity) and isinstance(e.dim, (int, str)):
+            return f"I_{e.dim}" if isinstance(e.dim, int) or "_" not in e.dim else "I"
+        return self.doprint(e)
+
+    def _print_Kron(self, e) -> str:  # kron(ones(q), I_n)
+        return f"kron({self.sized_identity(e.left)}, {self.sized_identity(e.right)})"
+
     def _print_Ones(self, e: Ones) -> str:
         return f"ones({e.dim if e.dim is not None else 'n'})"
 
@@ -260,7 +269,7 @@ class TextPrinter(IndexText, Printer):
     _print_Cols = _print_Rows
 
     def _print_PadRows(self, e) -> str:
-        return f"{type(e).__name__.lower()}({self.doprint(e.arg)}, {_dim_text(dims.plus(e.start, 1))}, " \
+        return f"{type(e).__name__.lower()}({self.sized_identity(e.arg)}, {_dim_text(dims.plus(e.start, 1))}, " \
                f"{_dim_text(e.total)})"
 
     _print_PadCols = _print_PadRows
