@@ -250,3 +250,31 @@ def test_a_zero_reads_from_latex_too():
     assert program.expr == Symbol("Y")  # a zero vanishes from a sum, as 0 does
     alone = matcalc.parse("k : scalar; 0_{3 x 2}")
     assert np.shape(matcalc.evaluate(alone, {"k": 1.0})) == (3, 2)
+
+
+# ---------------------------------------------------------------- the summation convention
+
+@pytest.mark.parametrize("written,summed", [
+    ("∂s/∂x_k = y_a A_ak", "∂s/∂x_k = Σ_a y_a A_ak"),
+    ("∂s/∂x_k = -y_a A_ak + x_k", "∂s/∂x_k = -(Σ_a y_a A_ak) + x_k"),
+    ("∂F_ij/∂X_kl = δ_ik A_la B_aj", "∂F_ij/∂X_kl = δ_ik Σ_a A_la B_aj"),
+])
+def test_an_index_written_twice_in_a_term_is_summed(written, summed):
+    decl = "A : m x p; B : p x q; X : n x m; x : m; y : n\n"
+    decl = decl.replace("A : m x p", "A : n x m") if "∂s" in written else decl
+    a, b = matcalc.parse(decl + written), matcalc.parse(decl + summed)
+    env = random_env(a, seed=3)
+    np.testing.assert_allclose(matcalc.evaluate(a, env), matcalc.evaluate(b, env), rtol=1e-12)
+
+
+def test_the_convention_gives_the_textbook_gradient():
+    src = "A : n x m; x : m; y : n\n∂s/∂x_k = y_a A_ak"
+    env = random_env(matcalc.parse(src), seed=4)
+    np.testing.assert_allclose(matcalc.evaluate(src, env), env["A"].T @ env["y"], rtol=1e-12)
+    assert matcalc.verify("A : n x m; x : m; y : n\ns = y^T A x", "x", "∂s/∂x_k = y_a A_ak").ok
+
+
+@pytest.mark.parametrize("body", ["y_a A_ak A_ak", "A_ak"])
+def test_an_index_once_or_three_times_is_still_an_error(body):
+    with pytest.raises(matcalc.ShapeError, match="neither on the left"):
+        matcalc.parse(f"A : n x m; x : m; y : n\n∂s/∂x_k = {body}")

@@ -21,7 +21,7 @@ from ..core.dims import dim as dim_of_text, is_one
 from ..core.errors import ParseError, ShapeError
 from ..core.indexed import ONE, free_indices
 from ..core.nodes import (
-    Delta, Entry, Expr, IndexSum, MatMul, Symbol, Tensor, Zeros, with_args,
+    Add, Delta, Entry, Expr, IndexSum, MatMul, Neg, Symbol, Tensor, Zeros, with_args,
 )
 
 _INDEXED_NAME = re.compile(r"([^_]+)_([A-Za-z1]+)")
@@ -220,13 +220,44 @@ class IndexRules:
             for i, d in zip(half, axes):
                 self.bind_index(node, i, d)
         free = set(node.indices)
+        body = self.einstein(body, free)
         stray = [i for i in free_indices(body) if i not in free]
         if stray:
             raise ShapeError(f"the index {stray[0]} is neither on the left (∂{node.function}…/∂{node.wrt}…) "
-                             "nor summed (Σ_…)", self.source, node.span)
+                             "nor summed (Σ_…, or written twice in one term)", self.source, node.span)
         dims = tuple(1 if i == ONE else self.index_dim(i) for i in node.indices)
         typed = Tensor(body, node.indices, dims, node.function, node.wrt, node.split, node.hessian, node.span)
         return typed, dims
+
+    def einstein(self, body: Expr, free: set) -> Expr:
+        """The summation convention: in a term of the body, an index that is not on the left and
+        not summed but appears exactly twice (``y_a A_ak``) is summed over, as if ``Σ_a`` were written."""
+        if type(body) is Add:
+            terms = tuple(self.einstein(t, free) for t in body.terms)
+            return body if all(a is b for a, b in zip(terms, body.terms)) else Add(terms, body.span)
+        if type(body) is Neg:
+            inner = self.einstein(body.arg, free)
+            return body if inner is body.arg else Neg(inner, body.span)
+        counts: dict[str, int] = {}
+        stack = [(body, frozenset())]
+        while stack:
+            n, bound = stack.pop()
+            if isinstance(n, Entry):
+                own = n.indices
+            elif isinstance(n, Delta):
+                own = (n.a, n.b)
+            else:
+                own = ()
+            for i in own:
+                if i != ONE and i not in bound:
+                    counts[i] = counts.get(i, 0) + 1
+            if isinstance(n, IndexSum):
+                bound = bound | {n.index}
+            if not isinstance(n, Tensor):
+                stack.extend((c, bound) for c in n.args)
+        for i in sorted(i for i, k in counts.items() if k == 2 and i not in free):
+            body = IndexSum(i, body, self.index_dim(i), getattr(body, "span", None))
+        return body
 
     def known_shape(self, name: str, indices: tuple[str, ...]):
         """The variable's shape; one the program does not say is read off its indices (∂x_1k: 1 x n)."""
