@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 import matcalc
+from matcalc.calculus.numeric import random_env
 from matcalc.core.evaluate import evaluate_expr
 from matcalc.language.typecheck import read
 from matcalc.views import gallery
@@ -109,3 +110,18 @@ def test_the_printed_form_reads_back_to_the_hand_written_answer(name, wrt):
         printed = evaluate_expr(back.expr, back.shapes, env, back.definitions, source=back.source)
         _, hand = gallery.compare(ex, wrt, d, env)
         assert np.allclose(np.asarray(printed, dtype=float), hand, rtol=1e-8, atol=1e-10), (str(d), ex.answers[wrt])
+
+
+@pytest.mark.parametrize("source", [
+    "X : N x D\nv = ones(N)^T (X ⊙ X) / N\nF = ones(N)^T (X ./ sqrt(v + 1))\nF",  # a row quotient under a column sum
+    "X : N x D\nc = (X ⊙ X) ones(D) / D\nF = (X ./ sqrt(c + 1)) ones(D)\nF",    # a column quotient under a row sum
+])
+def test_the_batch_quotient_forms_read_back_in_index_notation(source):
+    program = read(source)
+    d = matcalc.derive(program, "X")
+    assert "∂" in str(d)  # a Jacobian of a vector by a matrix: index notation
+    back = read("\n".join(["X : N x D", str(d)]))
+    env = random_env(program, 0)
+    assert env["X"].shape[0] != env["X"].shape[1]
+    value = evaluate_expr(back.expr, back.shapes, env, back.definitions, source=back.source)
+    assert np.allclose(np.asarray(value, dtype=float), np.asarray(d.evaluate(env), dtype=float), rtol=1e-9)
