@@ -109,6 +109,7 @@ def test_the_printed_form_reads_back_to_the_hand_written_answer(name, wrt):
         env = gallery.point(ex, seed)
         printed = evaluate_expr(back.expr, back.shapes, env, back.definitions, source=back.source)
         _, hand = gallery.compare(ex, wrt, d, env)
+        assert np.shape(printed) == hand.shape, (str(d), ex.answers[wrt])
         assert np.allclose(np.asarray(printed, dtype=float), hand, rtol=1e-8, atol=1e-10), (str(d), ex.answers[wrt])
 
 

@@ -225,6 +225,8 @@ CASES = [
     (bc.row_quotient_out_of_column_sum, tree("ones(n)^T (W ./ u^T)"), "(ones(n)^T W) ./ u^T"),
     (bc.row_quotient_out_of_column_sum, tree("ones(n)^T (W ./ u^T) u"), "((ones(n)^T W) ./ u^T) u"),
     (bc.row_quotient_out_of_column_sum, tree("(W ./ a) ones(m)"), "(W ones(m)) ./ a"),
+    (bc.ones_in_sum_as_number, add(exp(a), Neg(ones)), "exp(a) - 1"),
+    (bc.ones_in_sum_as_number, add(ones, b, Scale(N(2), ones)), "b + 3"),
 ]
 
 # where a rewrite must not apply (the docstring's condition)
@@ -245,6 +247,8 @@ NOT_APPLIED = [
     (bc.row_quotient_out_of_column_sum, tree("ones(n)^T (W ./ W)")),  # a matrix divisor is no row
     (bc.row_quotient_out_of_column_sum, tree("ones(n)^T (W ./ α)")),  # (a scalar divisor: the quotient rules)
     (bc.number_out_of_denominator, Div(α, Scale(N(0), β))),          # no 1/0
+    (bc.ones_in_sum_as_number, add(ones, Neg(ones))),                # no term carries the shape: like_terms
+    (bc.ones_in_sum_as_number, add(α, ones)),                        # α is a scalar: the ones carry the shape
 ]
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 from ...core import build
-from ...core.nodes import Div, ElemDiv, Expr, Number, Ones, Scale, Transpose
+from ...core.nodes import Add, Div, ElemDiv, Expr, Neg, Number, Ones, Scale, Transpose
 
 
 def number_out_of_denominator(e: Div, s) -> Expr | None:
@@ -52,3 +52,29 @@ def row_quotient_out_of_column_sum(terms: list, i: int, s) -> Expr | None:
     if not fits:
         return None
     return build.matmul(*terms[:i], build.elemdiv(build.matmul(*pair), q.right), *terms[i + 2:])
+
+
+def _ones_coefficient(t: Expr) -> Fraction | None:
+    """k where t is ones(n), -ones(n) or k ones(n) (k a number)."""
+    if isinstance(t, Ones):
+        return Fraction(1)
+    if isinstance(t, Neg) and isinstance(t.arg, Ones):
+        return Fraction(-1)
+    if isinstance(t, Scale) and isinstance(t.left, Number) and isinstance(t.right, Ones):
+        return t.left.value
+    return None
+
+
+def ones_in_sum_as_number(e: Add, s) -> Expr | None:
+    """exp(a) - ones(n) = exp(a) - 1: a multiple of the ones beside a term of the sum's shape is a number added to each entry"""
+    shape = s.shape(e)
+    if len(shape) != 1:
+        return None
+    numbers = [_ones_coefficient(t) for t in e.terms]
+    if not any(k is not None for k in numbers):
+        return None
+    rest = [t for t, k in zip(e.terms, numbers) if k is None]
+    if not any(s.shape(t) == shape for t in rest):  # the number needs a term that carries the shape
+        return None
+    total = sum(k for k in numbers if k is not None)
+    return build.add(*rest, build.number(total)) if total else build.add(*rest)
