@@ -15,7 +15,7 @@ import pytest
 
 from matcalc.calculus.numeric import random_env
 from matcalc.calculus.simplify import (
-    Simplifier, elementwise, functions, numbers, products, structure, sums, transposes,
+    Simplifier, broadcast, elementwise, functions, numbers, products, structure, sums, transposes,
 )
 from matcalc.calculus.simplify.table import REWRITES, rewrites
 from matcalc.core.evaluate import evaluate_expr
@@ -81,6 +81,7 @@ def applied(rewrite, e: Expr, s: Simplifier):
 
 el, fn, nb, pr, sm, tr = elementwise, functions, numbers, products, sums, transposes
 st = structure
+bc = broadcast
 I_nn = Identity(shape_of(tree("A ⊗ B"), PROGRAM.shapes)[0])  # the (n n) x (n n) identity
 
 # (rewrite, input tree, the expected tree: text in the language, or a tree where text cannot say it)
@@ -218,6 +219,14 @@ CASES = [
     (st.powers_merged, tree("X X^2"), "X^3"),
     (st.powers_merged, tree("(X^2)^T X^T"), "(X^3)^T"),
     (st.row_softmax, tree("((1 ./ (exp(W) ones(m))) ones(m)^T) ⊙ exp(W)"), "softmax(W)"),
+    # batches: numbers out of denominators, a broadcast quotient out of a row or column sum
+    (bc.number_out_of_denominator, Div(α, Scale(N(2), β)), Scale(N(Fraction(1, 2)), Div(α, β))),
+    (bc.number_out_of_elementwise_denominator, ElemDiv(a, Scale(N(-3), b)), Scale(N(Fraction(-1, 3)), ElemDiv(a, b))),
+    (bc.row_quotient_out_of_column_sum, tree("ones(n)^T (W ./ u^T)"), "(ones(n)^T W) ./ u^T"),
+    (bc.row_quotient_out_of_column_sum, tree("ones(n)^T (W ./ u^T) u"), "((ones(n)^T W) ./ u^T) u"),
+    (bc.row_quotient_out_of_column_sum, tree("(W ./ a) ones(m)"), "(W ones(m)) ./ a"),
+    (bc.ones_in_sum_as_number, add(exp(a), Neg(ones)), "exp(a) - 1"),
+    (bc.ones_in_sum_as_number, add(ones, b, Scale(N(2), ones)), "b + 3"),
 ]
 
 # where a rewrite must not apply (the docstring's condition)
@@ -235,6 +244,11 @@ NOT_APPLIED = [
     (pr.ones_times_distribution, mm(T(ones), x)),               # x need not sum to one
     (nb.power_of_number, Power(N(0), N(-1))),                   # 0⁻¹ stays as written
     (sm.like_terms, add(A, B)),
+    (bc.row_quotient_out_of_column_sum, tree("ones(n)^T (W ./ W)")),  # a matrix divisor is no row
+    (bc.row_quotient_out_of_column_sum, tree("ones(n)^T (W ./ α)")),  # (a scalar divisor: the quotient rules)
+    (bc.number_out_of_denominator, Div(α, Scale(N(0), β))),          # no 1/0
+    (bc.ones_in_sum_as_number, add(ones, Neg(ones))),                # no term carries the shape: like_terms
+    (bc.ones_in_sum_as_number, add(α, ones)),                        # α is a scalar: the ones carry the shape
 ]
 
 
@@ -282,7 +296,7 @@ def test_every_rewrite_has_its_identity_and_a_test_row():
         doc = inspect.getdoc(rewrite)
         assert doc and "=" in doc.splitlines()[0], f"{rewrite.__name__} has no identity for a docstring"
         assert rewrite in tested, f"{rewrite.__name__} has no test row in CASES"
-    for module in (numbers, functions, transposes, products, elementwise, sums, structure):
+    for module in (numbers, functions, transposes, products, elementwise, sums, structure, broadcast):
         for name, f in inspect.getmembers(module, inspect.isfunction):
             if f.__module__ == module.__name__ and not name.startswith("_"):
                 assert f in named or f in HELPERS, f"{module.__name__}.{name} is neither in the table nor a helper"

@@ -5,7 +5,7 @@ from ...core.nodes import (
     Add, Cols, Diag, DiagPart, Div, ElemDiv, ElemPower, Func, Hadamard, Inverse, Kron, KronLeft, KronRight, MatMul,
     Neg, Power, Rows, Scale, Sum, Trace, Transpose, Unvec, Vec,
 )
-from . import elementwise as el, functions as fn, numbers as nb, products as pr, structure as st, sums as sm, \
+from . import broadcast as bc, elementwise as el, functions as fn, numbers as nb, products as pr, structure as st, sums as sm, \
     transposes as tr
 
 REWRITES: dict[type, tuple] = {
@@ -29,6 +29,7 @@ REWRITES: dict[type, tuple] = {
         pr.each_pair(st.kron_times_kron, st.powers_merged),
         pr.each_pair(pr.inverse_pair, pr.diag_times_vector),
         pr.row_times_diag,
+        pr.each_pair(bc.row_quotient_out_of_column_sum),
     ),
     Hadamard: (
         el.cancelled_quotient, el.elementwise_factors_merged, st.row_softmax,
@@ -36,17 +37,18 @@ REWRITES: dict[type, tuple] = {
                        el.quotient_out_of_hadamard, el.ones_in_hadamard),
     ),
     Add: (
-        sm.like_terms, sm.sum_of_diags, sm.positive_term_first, sm.twin_after_original,
+        sm.like_terms, bc.ones_in_sum_as_number, sm.sum_of_diags, sm.positive_term_first, sm.twin_after_original,
         sm.each_grouping(sm.common_coefficient, sm.opposite_coefficients, sm.common_denominator,
                          sm.common_right_factor, sm.common_left_factor),
     ),
     Div: (
         fn.sigmoid, nb.quotient_by_number, nb.quotient_by_itself, nb.quotient_of_negation,
         nb.quotient_of_its_multiple, nb.number_out_of_quotient, fn.softmax, nb.quotient_of_quotient,
+        bc.number_out_of_denominator,
     ),
     ElemDiv: (
         fn.sigmoid, el.elementwise_quotient_by_number, el.elementwise_quotient_of_negation,
-        el.coefficient_out_of_elementwise_quotient,
+        el.coefficient_out_of_elementwise_quotient, bc.number_out_of_elementwise_denominator,
     ),
     Power: (nb.first_power, nb.zeroth_power, nb.power_of_number, nb.power_of_power),
     ElemPower: (el.first_elementwise_power,),
