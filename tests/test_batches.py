@@ -109,3 +109,18 @@ def test_a_dim_is_its_size():
 def test_errors_name_the_problem(source, message):
     with pytest.raises(matcalc.MatcalcError, match=message):
         matcalc.parse(source)
+
+
+@pytest.mark.parametrize("src,wrt,want", [
+    # tr(C + 1 zᵀ) = tr(C) + Σ z: the broadcast row is not a 1 x m matrix whose trace is z_1
+    ("C : m x m; z : m; tr(C + z^T)", "z", lambda e: np.ones(4)),
+    ("C : m x m; z : m; x : n; tr(C + z^T) x", "z", lambda e: np.outer(e["x"], np.ones(4))),
+    ("C : m x m; z : m; tr(C - z)", "z", lambda e: -np.ones(4)),
+])
+def test_the_trace_of_a_broadcast_sum(src, wrt, want):
+    """Found by the long fuzz run: trace's linearity split tr(C + zᵀ) into tr(C) + tr(zᵀ) and the
+    gradient by z came out as a 1 x 1 identity."""
+    program = matcalc.parse(src.replace("m x m", "4 x 4").replace("z : m", "z : 4"))
+    env = random_env(program, seed=2)
+    got = matcalc.derive(program, wrt).evaluate(env)
+    np.testing.assert_allclose(got, want(env), rtol=1e-12)

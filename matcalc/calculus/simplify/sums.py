@@ -203,9 +203,10 @@ def sign_out_of_trace(e: Trace, s) -> Expr | None:
 
 
 def trace_of_sum(e: Trace, s) -> Expr | None:
-    """tr(A + B) = tr(A) + tr(B), no term a scalar (β is added to every entry) or a lone I (its size is not in the text)"""
+    """tr(A + B) = tr(A) + tr(B), every term of the sum's shape: not a scalar, row or column broadcast
+    along it (tr(C + zᵀ) is tr(C) + Σ z, not tr(C) + tr(zᵀ)), nor a lone I (its size is not in the text)"""
     a = e.arg
-    if isinstance(a, Add) and not any(s.is_scalar(t) or isinstance(t, Identity) for t in a.terms):
+    if isinstance(a, Add) and not any(s.shape(t) != s.shape(a) or isinstance(t, Identity) for t in a.terms):
         return build.add(*[build.trace(t) for t in a.terms])
     return None
 
