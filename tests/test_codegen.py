@@ -393,3 +393,88 @@ def test_names_python_would_merge_are_one_name_in_the_program_too():
     for value, grad in (fn(**{"θ": a}), fn(a)):
         assert value == 5.0  # θᵀθ = 1 + 4
         np.testing.assert_array_equal(grad, 2 * a)  # ∂(θᵀθ)/∂θ = 2 θ
+
+
+# ---------------------------------------------------------------- symmetric products (syrk)
+
+def _fd_hessian(grad, x, h=1e-6):
+    """Central differences of a gradient, column by column."""
+    cols = []
+    for i in range(x.size):
+        e = np.zeros_like(x)
+        e[i] = h
+        cols.append((grad(x + e) - grad(x - e)) / (2 * h))
+    return np.array(cols).T
+
+
+@pytest.mark.parametrize("source,gram", [
+    ("W : n x m; u : n; x : m; u^T tanh(W x)", r"(t\d+_b)\.T @ \1"),      # Wᵀ diag(v) W: rows weighted
+    ("W : m x n; u : n; x : m; u^T tanh(W^T x)", r"(t\d+_b) @ \1\.T"),    # W diag(v) Wᵀ: columns weighted
+])
+@pytest.mark.parametrize("signs", ["mixed", "positive", "negative"])
+def test_a_weighted_gram_matrix_is_a_symmetric_product(source, gram, signs):
+    import re
+    h = matcalc.hessian(source, "x")
+    gen = codegen.generate(h.program, h)
+    assert re.search(gram, gen.source) and ".T * " not in gen.source and "* W)" not in gen.source
+    assert "if (" in gen.source and ">= 0).all():" in gen.source  # the sign decided at run time
+    fn = codegen.compile_source(gen)
+    g = matcalc.derive(h.program, "x")
+    gfn = codegen.compile_source(gc := codegen.generate(h.program, g))
+    rng = np.random.default_rng(14)
+    n, m = 7, 4  # distinct dims
+    W = rng.standard_normal((n, m) if "W x" in source else (m, n))
+    x = rng.standard_normal(m)
+    u = rng.standard_normal(n)
+    t = np.tanh(W @ x if "W x" in source else W.T @ x)
+    weights = {"mixed": u, "positive": np.abs(u) * np.sign(t), "negative": -np.abs(u) * np.sign(t)}[signs]
+    v = weights * t * (1 - t ** 2)  # the diagonal of the Hessian's sandwich
+    assert {"mixed": (v > 0).any() and (v < 0).any(), "positive": (v > 0).all(),
+            "negative": (v < 0).all()}[signs]
+    env = {"W": W, "x": x, "u": weights}
+    value, got = fn(*[env[p] for p in gen.parameters])
+    _close(got, h.evaluate(env))
+    _close(value, matcalc.evaluate(h.program, env))
+    # by hand: ∇²_x uᵀ tanh(W x) = Wᵀ diag(-2 u ⊙ t ⊙ (1 - t²)) W
+    M = W if "W x" in source else W.T
+    _close(got, M.T @ np.diag(-2 * v) @ M)
+
+    def grad(xx):
+        return gfn(*[{**env, "x": xx}[p] for p in gc.parameters])[1]
+    np.testing.assert_allclose(got, _fd_hessian(grad, x), rtol=1e-6, atol=1e-7)
+
+
+def test_the_logistic_hessian_is_a_symmetric_product():
+    import re
+    h = matcalc.hessian("sum(log(1 + exp(-y ⊙ (X w))))", "w")
+    gen = codegen.generate(h.program, h)
+    assert "(X.T *" not in gen.source
+    assert re.search(r"(t\d+_b) = np\.sqrt\(t\d+\)\[:, None\] \* X\n\s+t\d+ = \1\.T @ \1\n", gen.source)
+    fn = codegen.compile_source(gen)
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((9, 5))
+    y = np.where(rng.standard_normal(9) > 0, 1.0, -1.0)
+    w = rng.standard_normal(5)
+    env = {"X": X, "y": y, "w": w}
+    _, got = fn(*[env[p] for p in gen.parameters])
+    s = 1 / (1 + np.exp(-(X @ w)))  # textbook: Xᵀ diag(σ(1 - σ)) X with y² = 1
+    _close(got, X.T @ np.diag(s * (1 - s)) @ X)
+    _close(got, h.evaluate(env))
+
+
+def test_a_nan_weight_is_not_lost_in_the_sign_split():
+    h = matcalc.hessian("W : n x m; u : n; x : m; u^T tanh(W x)", "x")
+    gen = codegen.generate(h.program, h)
+    fn = codegen.compile_source(gen)
+    rng = np.random.default_rng(5)
+    env = {"W": rng.standard_normal((6, 3)), "x": rng.standard_normal(3), "u": rng.standard_normal(6)}
+    env["u"][2] = np.nan
+    _, got = fn(*[env[p] for p in gen.parameters])
+    assert np.isnan(got).all()  # every entry reads row 2 of W, as (W.T * v) @ W would
+
+
+def test_a_plain_gram_matrix_reads_one_buffer_twice():
+    # Mᵀ M: numpy hands an operand and its own transpose to syrk; the code must not copy either
+    h = matcalc.hessian("‖A x - b‖^2", "x")
+    src = codegen.generate(h.program, h).source
+    assert "A.T @ A" in src

@@ -15,7 +15,7 @@ from ...core.ops import OPS
 from ...core.stable import logsumexp_arg, logsumexp_columns_arg, logsumexp_rows_arg
 from . import einsum
 from .names import CodegenError
-from .products import matmul
+from .products import matmul, symmetric
 from .structure import expression as structure_expression
 from .source import indexed, name, number
 
@@ -147,6 +147,8 @@ def expression(w, node: Expr, vals: dict) -> tuple[str, bool, object]:
             return indexed(kid[0].op(), "[0]"), True, None
         return indexed(kid[0].op(), ".T"), True, None
     if t is MatMul:
+        if (lines := symmetric(w, node, vals)) is not None:  # Mᵀ diag(v) M: syrk, not gemm
+            return "", True, lines
         return matmul(w, node, vals), False, None
     if t is Add:
         return _add(w, node, kid, vals, shape)
