@@ -368,12 +368,64 @@ def _compare(label, ours, ours_value, jfun, jargs, check):
             f"{t_ours / t_jg:.2f}", f"{rel_err(got, want):.1e}"]
 
 
-def part_c(sizes, quick):
+def rounds(fns: dict, n_rounds: int, min_total: float = 0.0) -> dict:
+    """Times of each fn over n_rounds, the tools alternating in each round (the first tool of a
+    round rotating), after one warm-up call each: {label: [seconds, …]}."""
+    for fn in fns.values():
+        fn()
+    labels = list(fns)
+    times = {k: [] for k in labels}
+    start = time.perf_counter()
+    r = 0
+    while r < n_rounds or (time.perf_counter() - start < min_total and r < 3 * n_rounds):
+        for k in labels[r % len(labels):] + labels[:r % len(labels)]:
+            t = time.perf_counter()
+            fns[k]()
+            times[k].append(time.perf_counter() - t)
+        r += 1
+    return times
+
+
+def med_spread(ts) -> str:
+    """Median and the spread (min–max) as ± half its width, in % of the median."""
+    ts = sorted(ts)
+    med = float(np.median(ts))
+    return f"{fmt_s(med)} ± {50 * (ts[-1] - ts[0]) / med:.0f}%"
+
+
+def ratio(a, b) -> str:
+    """Median of the per-round ratios a/b (the tools alternate, so a round shares the load), with the
+    range of those ratios."""
+    rs = sorted(x / y for x, y in zip(a, b))
+    return f"{np.median(rs):.2f} ({rs[0]:.2f}–{rs[-1]:.2f})"
+
+
+def hand_logistic_gemm(y, X, w):
+    """The best hand-written NumPy kernels for the logistic-regression value and Hessian: gemm …"""
+    z = X @ w
+    v = y * y * (1 / (1 + np.exp(-z))) * (1 / (1 + np.exp(z)))
+    return np.sum(np.logaddexp(0.0, -y * z)), (X.T * v) @ X
+
+
+def hand_logistic_syrk(y, X, w):
+    """… and syrk (v ≥ 0 here, so no sign split is needed by hand)."""
+    z = X @ w
+    v = y * y * (1 / (1 + np.exp(-z))) * (1 / (1 + np.exp(z)))
+    B = np.sqrt(v)[:, None] * X
+    return np.sum(np.logaddexp(0.0, -y * z)), B.T @ B
+
+
+def worker_c(threads: int, path: str) -> None:
+    """Table c at one BLAS thread setting (set by the parent in this process's environment)."""
     import jax
+    jax.config.update("jax_enable_x64", True)
     import jax.numpy as jnp
     import matcalc
     from matcalc.views import codegen
+    quick = os.environ.get("MATCALC_BENCH_QUICK") == "1"
+    sizes = [100, 200] if quick else [100, 500, 1000]
     rows = []
+    load_start = loadavg()
     rng = np.random.default_rng(2)
     hq = matcalc.hessian("x^T A x", "x")
     fq = codegen.compile_source(gq := codegen.generate(hq.program, hq))
@@ -386,10 +438,12 @@ def part_c(sizes, quick):
         argsq = {"x": x, "A": A}
         callq = [argsq[p] for p in gq.parameters]
         jh = jax.jit(jax.hessian(lambda x, A: x @ A @ x))
-        t_m = best_time(lambda: fq(*callq))
-        t_j = best_time(lambda: jax.block_until_ready(jh(x, A)), min_total=0.5, max_reps=5)
+        ts = rounds({"matcalc": lambda: fq(*callq), "hand": lambda: (x @ A @ x, A + A.T),  # noqa: B023 - called here
+                     "jax": lambda: jax.block_until_ready(jh(x, A))}, 7, min_total=0.2)  # noqa: B023
         err = rel_err(fq(*callq)[1], np.asarray(jh(x, A)))
-        rows.append(["x^T A x", d, fmt_s(t_m), fmt_s(t_j), f"{t_j / t_m:.0f}×", f"{err:.1e}"])
+        rows.append(["x^T A x", d, threads, med_spread(ts["matcalc"]), med_spread(ts["hand"]) + " (`A + A.T`)",
+                     "–", ratio(ts["matcalc"], ts["hand"]), med_spread(ts["jax"]),
+                     f"{np.median(ts['jax']) / np.median(ts['matcalc']):.0f}×", f"{err:.1e}"])
     for d in sizes:
         X = rng.standard_normal((N, d)) / np.sqrt(d)
         y = np.where(rng.standard_normal(N) > 0, 1.0, -1.0)
@@ -397,12 +451,43 @@ def part_c(sizes, quick):
         argsl = {"y": y, "X": X, "w": w}
         calll = [argsl[p] for p in gl.parameters]
         jh = jax.jit(jax.hessian(lambda w, X, y: jnp.sum(jnp.logaddexp(0.0, -y * (X @ w)))))
-        t_m = best_time(lambda: fl(*calll), max_reps=5)
-        t_j = best_time(lambda: jax.block_until_ready(jh(w, X, y)), min_total=0.5, max_reps=5)
-        err = rel_err(fl(*calll)[1], np.asarray(jh(w, X, y)))
-        rows.append([f"logistic, N = {N}", d, fmt_s(t_m), fmt_s(t_j), f"{t_j / t_m:.1f}×", f"{err:.1e}"])
-    headers = ["function", "d", "matcalc f + ∇²f", "jax.jit(jax.hessian)", "speed-up", "max rel err"]
-    return table(headers, rows)
+        ts = rounds({"matcalc": lambda: fl(*calll), "gemm": lambda: hand_logistic_gemm(y, X, w),  # noqa: B023
+                     "syrk": lambda: hand_logistic_syrk(y, X, w),  # noqa: B023 - called in this iteration
+                     "jax": lambda: jax.block_until_ready(jh(w, X, y))}, 5 if d >= 1000 else 7)  # noqa: B023
+        ref = np.asarray(jh(w, X, y))
+        err = max(rel_err(fl(*calll)[1], ref), rel_err(hand_logistic_gemm(y, X, w)[1], ref),
+                  rel_err(hand_logistic_syrk(y, X, w)[1], ref))
+        best = "syrk" if np.median(ts["syrk"]) <= np.median(ts["gemm"]) else "gemm"
+        rows.append([f"logistic, N = {N}", d, threads, med_spread(ts["matcalc"]), med_spread(ts["gemm"]),
+                     med_spread(ts["syrk"]), f"{ratio(ts['matcalc'], ts[best])} vs {best}",
+                     med_spread(ts["jax"]), f"{np.median(ts['jax']) / np.median(ts['matcalc']):.1f}×", f"{err:.1e}"])
+    with open(path, "w") as fh:
+        json.dump({"rows": rows, "load": [load_start, loadavg()], "rounds": "7 (5 at d ≥ 1000)"}, fh)
+
+
+C_HEADERS = ["function", "d", "BLAS threads", "matcalc f + ∇²f", "hand gemm `(X.T * v) @ X`",
+             "hand syrk `B.T @ B`", "matcalc / best hand (per-round median, range)", "jax.jit(jax.hessian)",
+             "speed-up vs jax", "max rel err"]
+
+
+def part_c(quick, threads=(1, 2)):
+    """Table c, one subprocess per BLAS thread setting (OpenBLAS reads its thread count at load)."""
+    rows, loads = [], []
+    for n in threads:
+        env = dict(os.environ, OPENBLAS_NUM_THREADS=str(n), OMP_NUM_THREADS=str(n), MKL_NUM_THREADS=str(n),
+                   MATCALC_BENCH_QUICK="1" if quick else "0")
+        if n == 1:  # XLA's own thread pool, to one thread as well
+            env["XLA_FLAGS"] = (env.get("XLA_FLAGS", "") + " --xla_cpu_multi_thread_eigen=false"
+                                " intra_op_parallelism_threads=1").strip()
+        with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as fh:
+            path = fh.name
+        subprocess.run([sys.executable, __file__, "--worker", "c", str(n), path], env=env, check=True, timeout=300)
+        with open(path) as fh:
+            got = json.load(fh)
+        os.unlink(path)
+        rows += got["rows"]
+        loads.append(f"{n} thread{'s' * (n > 1)}: load {got['load'][0]} → {got['load'][1]}")
+    return table(C_HEADERS, rows) + "\n\n" + "; ".join(loads)
 
 
 # ---------------------------------------------------------------- machine and main
@@ -455,14 +540,13 @@ def main():
     a = ap.parse_args()
     if a.worker:
         kind, L, path = a.worker
-        {"sympy": worker_sympy, "tensorgrad": worker_tensorgrad}[kind](int(L), path)
+        {"sympy": worker_sympy, "tensorgrad": worker_tensorgrad, "c": worker_c}[kind](int(L), path)
         return
     import jax
     jax.config.update("jax_enable_x64", True)
     parts = a.only or ["a", "b", "c"]
     load_start = loadavg()
     depths = [1, 2, 4, 8] if a.quick else [1, 2, 4, 8, 16, 32, 64]
-    sizes = [100, 200] if a.quick else [100, 500, 1000, 2000]
     out = {}
     if "a" in parts:
         print("a. derivation …", flush=True)
@@ -474,7 +558,7 @@ def main():
         print(out["b"], flush=True)
     if "c" in parts:
         print("c. Hessians …", flush=True)
-        out["c"] = part_c(sizes, a.quick)
+        out["c"] = part_c(a.quick)
         print(out["c"], flush=True)
     cmd = "env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python bench/run.py" + (" --quick" if a.quick else "")
     with open(a.out, "w") as fh:
