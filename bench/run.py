@@ -21,7 +21,23 @@ import sys
 import tempfile
 import time
 
-import numpy as np
+
+def _blas_threads_from_argv():
+    """``--threads N`` pins numpy's BLAS and XLA's CPU backend to N threads; it must be set before
+    numpy (and jax) load, so it is read here, ahead of the imports."""
+    if "--threads" not in sys.argv:
+        return None
+    n = sys.argv[sys.argv.index("--threads") + 1]
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[var] = n
+    flags = f"--xla_cpu_multi_thread_eigen={'false' if n == '1' else 'true'} intra_op_parallelism_threads={n}"
+    os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " " + flags).strip()
+    return int(n)
+
+
+BLAS_THREADS = _blas_threads_from_argv()
+
+import numpy as np  # noqa: E402 - after the thread settings above
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
@@ -48,6 +64,38 @@ def best_time(fn, min_total=0.3, max_reps=20, min_reps=3):
         fn()
         times.append(time.perf_counter() - t)
     return min(times)
+
+
+def timings(fn, min_total=0.3, max_reps=30, min_reps=7):
+    """Wall times of fn() over repeats (after one warm-up call), for a median and its spread."""
+    fn()
+    times = []
+    start = time.perf_counter()
+    while len(times) < min_reps or (time.perf_counter() - start < min_total and len(times) < max_reps):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return sorted(times)
+
+
+def med(ts):
+    return float(np.median(ts))
+
+
+def fmt_spread(ts):
+    """median, and the quartiles' spread as ± half the interquartile range, in % of the median."""
+    q1, m, q3 = np.percentile(ts, [25, 50, 75])
+    return f"{fmt_s(m)} ±{50 * (q3 - q1) / m:.0f}%"
+
+
+def interleaved(fns, rounds=5, **kw):
+    """Times of several functions measured in alternation (rounds of each in turn), so a change in the
+    shared machine's load falls on all of them alike."""
+    out = [[] for _ in fns]
+    for _ in range(rounds):
+        for k, fn in enumerate(fns):
+            out[k] += timings(fn, min_total=0.05, max_reps=8, min_reps=2, **kw)
+    return [sorted(t) for t in out]
 
 
 def fmt_s(t):
@@ -358,13 +406,11 @@ def _compare(label, ours, ours_value, jfun, jargs, check):
     def block(x):
         return jax.block_until_ready(x)
 
-    t_ours = best_time(ours)
-    t_val = best_time(ours_value)
-    t_jg = best_time(lambda: block(jg(*jargs)))
-    t_jvg = best_time(lambda: block(jvg(*jargs)))
-    t_jf = best_time(lambda: block(jf(*jargs)))
+    ts = interleaved([ours, ours_value, lambda: block(jg(*jargs)), lambda: block(jvg(*jargs)),
+                      lambda: block(jf(*jargs))])
+    t_ours, t_val, t_jg, t_jvg, t_jf = (med(t) for t in ts)
     got, want = check()
-    return [label, fmt_s(t_ours), fmt_s(t_val), f"{t_ours / t_val:.2f}", fmt_s(t_jg), fmt_s(t_jvg), fmt_s(t_jf),
+    return [label, *[fmt_spread(t) for t in ts[:2]], f"{t_ours / t_val:.2f}", *[fmt_spread(t) for t in ts[2:]],
             f"{t_ours / t_jg:.2f}", f"{rel_err(got, want):.1e}"]
 
 
@@ -525,7 +571,10 @@ def machine(load_start=None):
         pass
     env = {k: os.environ[k] for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE") if k in os.environ}
     lines.append(f"OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE: {env or 'unset'}; "
-                 f"OPENBLAS_NUM_THREADS: {os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}")
+                 f"OPENBLAS_NUM_THREADS: {os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}; "
+                 f"XLA_FLAGS: {os.environ.get('XLA_FLAGS', 'unset')}")
+    lines.append("times: medians ± half the interquartile range (in % of the median), the functions of a row "
+                 "measured in alternation")
     lines.append((f"load average (1 / 5 / 15 min) at the start: {load_start}; " if load_start else "")
                  + f"at the end: {loadavg()}")
     return lines
@@ -536,6 +585,8 @@ def main():
     ap.add_argument("--quick", action="store_true", help="small sizes (a smoke test, not the figures)")
     ap.add_argument("--worker", nargs=3, help=argparse.SUPPRESS)
     ap.add_argument("--out", default=os.path.join(HERE, "last_run.md"), help="where the tables go")
+    ap.add_argument("--threads", type=int, help="BLAS and XLA threads (set before numpy loads)")
+    ap.add_argument("--sizes", type=lambda t: [int(v) for v in t.split(",")], help="Hessian sizes d, e.g. 100,500")
     ap.add_argument("--only", choices=["a", "b", "c"], action="append")
     a = ap.parse_args()
     if a.worker:
@@ -560,7 +611,7 @@ def main():
         print("c. Hessians …", flush=True)
         out["c"] = part_c(a.quick)
         print(out["c"], flush=True)
-    cmd = "env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python bench/run.py" + (" --quick" if a.quick else "")
+    cmd = " ".join(["env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python bench/run.py", *sys.argv[1:]])
     with open(a.out, "w") as fh:
         fh.write("\n".join([f"command: {cmd}", *machine(load_start), ""] + [f"## {k}\n{v}\n" for k, v in out.items()]))
     print("\n".join(machine(load_start)))
