@@ -435,10 +435,8 @@ def rounds(fns: dict, n_rounds: int, min_total: float = 0.0, seed: int = 0) -> d
 
 
 def med_spread(ts) -> str:
-    """Median and the spread (min–max) as ± half its width, in % of the median."""
-    ts = sorted(ts)
-    med = float(np.median(ts))
-    return f"{fmt_s(med)} ± {50 * (ts[-1] - ts[0]) / med:.0f}%"
+    """Median ± half the interquartile range, in % of the median (as :func:`fmt_spread`)."""
+    return fmt_spread(ts)
 
 
 def ratio(a, b) -> str:
