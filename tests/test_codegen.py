@@ -315,7 +315,7 @@ def test_nothing_read_later_is_overwritten():
 @pytest.mark.parametrize("source", [
     "sum((ones(n) v^T) ⊙ M)",
     "sum((u ones(m)^T) ⊙ M)",
-    "sum((ones(n) (1 ./ ones(n)^T exp(M))) ⊙ exp(M))",
+    "sum((ones(n) (1 ./ ones(n)^T exp(M))) ⊙ M)",  # (the column softmax is its own stable form, below)
 ])
 def test_outer_products_with_ones_are_broadcasts(source):
     value_src, _ = _check_value_and_grads(source, ["M"])
@@ -478,3 +478,52 @@ def test_a_plain_gram_matrix_reads_one_buffer_twice():
     h = matcalc.hessian("‖A x - b‖^2", "x")
     src = codegen.generate(h.program, h).source
     assert "A.T @ A" in src
+
+
+# ---------------------------------------------------------------- the column softmax of a cross-entropy gradient
+
+_MLP = "Z = W2 tanh(W1 X); L = sum(log(ones(k)^T exp(Z))) - sum(Y ⊙ Z)"
+
+
+def _mlp_by_hand(X, Y, W1, W2):
+    """Textbook: P = softmax of each column of Z, ∂L/∂W2 = (P − Y) Hᵀ, ∂L/∂W1 = (W2ᵀ(P − Y) ⊙ (1 − H²)) Xᵀ."""
+    H = np.tanh(W1 @ X)
+    Z = W2 @ H
+    E = np.exp(Z - Z.max(axis=0))
+    G = E / E.sum(axis=0) - Y
+    return ((W2.T @ G) * (1 - H ** 2)) @ X.T, G @ H.T
+
+
+@pytest.mark.parametrize("scale", [1.0, 1000.0])  # 1000: logits far past exp's overflow at 709
+def test_a_cross_entropy_gradient_takes_its_softmax_with_the_max_subtracted(scale):
+    import warnings
+    prog = matcalc.parse(_MLP)
+    d = matcalc.derive(prog, ["W1", "W2"])
+    gen = codegen.generate(prog, d)
+    assert "- np.max(t2, axis=0)" in gen.source and "np.exp(t2)" not in gen.source
+    fn = codegen.compile_source(gen)
+    rng = np.random.default_rng(11)
+    din, hidden, k, batch = 5, 6, 3, 4  # distinct dims
+    X = rng.standard_normal((din, batch))
+    Y = np.eye(k)[:, [0, 1, 2, 0]]
+    W1 = rng.standard_normal((hidden, din))
+    W2 = scale * rng.standard_normal((k, hidden))
+    env = {"X": X, "Y": Y, "W1": W1, "W2": W2}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no overflow on the way
+        _, g1, g2 = fn(*[env[p] for p in gen.parameters])
+    w1, w2 = _mlp_by_hand(X, Y, W1, W2)
+    _close(g1, w1)
+    _close(g2, w2)
+    if scale == 1.0:
+        _close(g1, d["W1"].evaluate(env))
+        _close(g2, d["W2"].evaluate(env))
+        vfn = codegen.compile_source(vgen := codegen.generate(prog, ()))
+        h = 1e-6
+        for i, j in ((0, 0), (2, 5)):  # central differences of the value in two entries of W2
+            e = np.zeros_like(W2)
+            e[i, j] = h
+            up = vfn(*[{**env, "W2": W2 + e}[p] for p in vgen.parameters])
+            down = vfn(*[{**env, "W2": W2 - e}[p] for p in vgen.parameters])
+            up, down = (u[0] if isinstance(u, tuple) else u for u in (up, down))
+            assert abs((up - down) / (2 * h) - g2[i, j]) < 1e-6
