@@ -2,7 +2,8 @@
 
 Each factor of a product is classified (:func:`factor`): a diagonal ``diag(s)``, a ones
 column or row, an identity, a row ``xᵀ``, a column, a scalar or a dense matrix. Pairs are
-combined by their kinds (``Xᵀ diag(s) X`` is ``(X.T * s) @ X``, ``1ᵀ M`` a column sum); an
+combined by their kinds (``A diag(s) B`` is ``(A * s) @ B``, ``1ᵀ M`` a column sum); a symmetric
+``Mᵀ diag(s) M`` is :func:`symmetric` (``B.T @ B``, BLAS syrk, half the work of a gemm); an
 outer product with a ones vector is a read-only ``np.broadcast_to`` view unless it is
 returned; a chain of three or more dense factors is ``np.linalg.multi_dot`` (numpy picks the
 cheapest association from the runtime dims); otherwise the order keeps matrix-vector products.
