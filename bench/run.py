@@ -21,7 +21,23 @@ import sys
 import tempfile
 import time
 
-import numpy as np
+
+def _blas_threads_from_argv():
+    """``--threads N`` pins numpy's BLAS and XLA's CPU backend to N threads; it must be set before
+    numpy (and jax) load, so it is read here, ahead of the imports."""
+    if "--threads" not in sys.argv:
+        return None
+    n = sys.argv[sys.argv.index("--threads") + 1]
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[var] = n
+    flags = f"--xla_cpu_multi_thread_eigen={'false' if n == '1' else 'true'} intra_op_parallelism_threads={n}"
+    os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " " + flags).strip()
+    return int(n)
+
+
+BLAS_THREADS = _blas_threads_from_argv()
+
+import numpy as np  # after the thread settings above
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
@@ -48,6 +64,38 @@ def best_time(fn, min_total=0.3, max_reps=20, min_reps=3):
         fn()
         times.append(time.perf_counter() - t)
     return min(times)
+
+
+def timings(fn, min_total=0.3, max_reps=30, min_reps=7):
+    """Wall times of fn() over repeats (after one warm-up call), for a median and its spread."""
+    fn()
+    times = []
+    start = time.perf_counter()
+    while len(times) < min_reps or (time.perf_counter() - start < min_total and len(times) < max_reps):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return sorted(times)
+
+
+def med(ts):
+    return float(np.median(ts))
+
+
+def fmt_spread(ts):
+    """median, and the quartiles' spread as ± half the interquartile range, in % of the median."""
+    q1, m, q3 = np.percentile(ts, [25, 50, 75])
+    return f"{fmt_s(m)} ±{50 * (q3 - q1) / m:.0f}%"
+
+
+def interleaved(fns, rounds=5, **kw):
+    """Times of several functions measured in alternation (rounds of each in turn), so a change in the
+    shared machine's load falls on all of them alike."""
+    out = [[] for _ in fns]
+    for _ in range(rounds):
+        for k, fn in enumerate(fns):
+            out[k] += timings(fn, min_total=0.05, max_reps=8, min_reps=2, **kw)
+    return [sorted(t) for t in out]
 
 
 def fmt_s(t):
@@ -358,22 +406,72 @@ def _compare(label, ours, ours_value, jfun, jargs, check):
     def block(x):
         return jax.block_until_ready(x)
 
-    t_ours = best_time(ours)
-    t_val = best_time(ours_value)
-    t_jg = best_time(lambda: block(jg(*jargs)))
-    t_jvg = best_time(lambda: block(jvg(*jargs)))
-    t_jf = best_time(lambda: block(jf(*jargs)))
+    ts = interleaved([ours, ours_value, lambda: block(jg(*jargs)), lambda: block(jvg(*jargs)),
+                      lambda: block(jf(*jargs))])
+    t_ours, t_val, t_jg = (med(t) for t in ts[:3])
     got, want = check()
-    return [label, fmt_s(t_ours), fmt_s(t_val), f"{t_ours / t_val:.2f}", fmt_s(t_jg), fmt_s(t_jvg), fmt_s(t_jf),
+    return [label, *[fmt_spread(t) for t in ts[:2]], f"{t_ours / t_val:.2f}", *[fmt_spread(t) for t in ts[2:]],
             f"{t_ours / t_jg:.2f}", f"{rel_err(got, want):.1e}"]
 
 
-def part_c(sizes, quick):
+def rounds(fns: dict, n_rounds: int, min_total: float = 0.0, seed: int = 0) -> dict:
+    """Times of each fn over n_rounds, the tools alternating in each round in a shuffled order
+    (seeded; a cyclic rotation would always put the same tool after the same neighbour), after
+    one warm-up call each: {label: [seconds, …]}."""
+    for fn in fns.values():
+        fn()
+    labels = list(fns)
+    times = {k: [] for k in labels}
+    order = np.random.default_rng(seed)
+    start = time.perf_counter()
+    r = 0
+    while r < n_rounds or (time.perf_counter() - start < min_total and r < 3 * n_rounds):
+        for k in order.permutation(labels):
+            t = time.perf_counter()
+            fns[k]()
+            times[k].append(time.perf_counter() - t)
+        r += 1
+    return times
+
+
+def med_spread(ts) -> str:
+    """Median ± half the interquartile range, in % of the median (as :func:`fmt_spread`)."""
+    return fmt_spread(ts)
+
+
+def ratio(a, b) -> str:
+    """Median of the per-round ratios a/b (the tools alternate, so a round shares the load), with the
+    range of those ratios."""
+    rs = sorted(x / y for x, y in zip(a, b))
+    return f"{np.median(rs):.2f} ({rs[0]:.2f}–{rs[-1]:.2f})"
+
+
+def hand_logistic_gemm(y, X, w):
+    """The best hand-written NumPy kernels for the logistic-regression value and Hessian: gemm …"""
+    z = X @ w
+    v = y * y * (1 / (1 + np.exp(-z))) * (1 / (1 + np.exp(z)))
+    return np.sum(np.logaddexp(0.0, -y * z)), (X.T * v) @ X
+
+
+def hand_logistic_syrk(y, X, w):
+    """… and syrk (v ≥ 0 here, so no sign split is needed by hand)."""
+    z = X @ w
+    v = y * y * (1 / (1 + np.exp(-z))) * (1 / (1 + np.exp(z)))
+    B = np.sqrt(v)[:, None] * X
+    return np.sum(np.logaddexp(0.0, -y * z)), B.T @ B
+
+
+def worker_c(threads: int, path: str) -> None:
+    """Table c at one BLAS thread setting (set by the parent in this process's environment)."""
     import jax
+    jax.config.update("jax_enable_x64", True)
     import jax.numpy as jnp
     import matcalc
     from matcalc.views import codegen
+    quick = os.environ.get("MATCALC_BENCH_QUICK") == "1"
+    sizes = [100, 200] if quick else [100, 500, 1000]
     rows = []
+    load_start = loadavg()
     rng = np.random.default_rng(2)
     hq = matcalc.hessian("x^T A x", "x")
     fq = codegen.compile_source(gq := codegen.generate(hq.program, hq))
@@ -386,10 +484,13 @@ def part_c(sizes, quick):
         argsq = {"x": x, "A": A}
         callq = [argsq[p] for p in gq.parameters]
         jh = jax.jit(jax.hessian(lambda x, A: x @ A @ x))
-        t_m = best_time(lambda: fq(*callq))
-        t_j = best_time(lambda: jax.block_until_ready(jh(x, A)), min_total=0.5, max_reps=5)
+        ts = rounds({"matcalc": lambda: fq(*callq), "hand": lambda: (x @ A @ x, A + A.T)},  # noqa: B023 - called here
+                    7, min_total=0.2)
+        ts["jax"] = rounds({"jax": lambda: jax.block_until_ready(jh(x, A))}, 3, min_total=0.2)["jax"]  # noqa: B023
         err = rel_err(fq(*callq)[1], np.asarray(jh(x, A)))
-        rows.append(["x^T A x", d, fmt_s(t_m), fmt_s(t_j), f"{t_j / t_m:.0f}×", f"{err:.1e}"])
+        rows.append(["x^T A x", d, threads, med_spread(ts["matcalc"]), med_spread(ts["hand"]) + " (`A + A.T`)",
+                     "–", ratio(ts["matcalc"], ts["hand"]), med_spread(ts["jax"]),
+                     f"{np.median(ts['jax']) / np.median(ts['matcalc']):.0f}×", f"{err:.1e}"])
     for d in sizes:
         X = rng.standard_normal((N, d)) / np.sqrt(d)
         y = np.where(rng.standard_normal(N) > 0, 1.0, -1.0)
@@ -397,12 +498,45 @@ def part_c(sizes, quick):
         argsl = {"y": y, "X": X, "w": w}
         calll = [argsl[p] for p in gl.parameters]
         jh = jax.jit(jax.hessian(lambda w, X, y: jnp.sum(jnp.logaddexp(0.0, -y * (X @ w)))))
-        t_m = best_time(lambda: fl(*calll), max_reps=5)
-        t_j = best_time(lambda: jax.block_until_ready(jh(w, X, y)), min_total=0.5, max_reps=5)
-        err = rel_err(fl(*calll)[1], np.asarray(jh(w, X, y)))
-        rows.append([f"logistic, N = {N}", d, fmt_s(t_m), fmt_s(t_j), f"{t_j / t_m:.1f}×", f"{err:.1e}"])
-    headers = ["function", "d", "matcalc f + ∇²f", "jax.jit(jax.hessian)", "speed-up", "max rel err"]
-    return table(headers, rows)
+        # the numpy kernels alternate among themselves; jax apart, after them: a numpy call right
+        # after a jax call ran up to 2x slower (XLA's threads still spinning), which is jax's cost
+        ts = rounds({"matcalc": lambda: fl(*calll), "gemm": lambda: hand_logistic_gemm(y, X, w),  # noqa: B023
+                     "syrk": lambda: hand_logistic_syrk(y, X, w)}, 7)  # noqa: B023 - called in this iteration
+        ts["jax"] = rounds({"jax": lambda: jax.block_until_ready(jh(w, X, y))}, 3)["jax"]  # noqa: B023
+        ref = np.asarray(jh(w, X, y))
+        err = max(rel_err(fl(*calll)[1], ref), rel_err(hand_logistic_gemm(y, X, w)[1], ref),
+                  rel_err(hand_logistic_syrk(y, X, w)[1], ref))
+        best = "syrk" if np.median(ts["syrk"]) <= np.median(ts["gemm"]) else "gemm"
+        rows.append([f"logistic, N = {N}", d, threads, med_spread(ts["matcalc"]), med_spread(ts["gemm"]),
+                     med_spread(ts["syrk"]), f"{ratio(ts['matcalc'], ts[best])} vs {best}",
+                     med_spread(ts["jax"]), f"{np.median(ts['jax']) / np.median(ts['matcalc']):.1f}×", f"{err:.1e}"])
+    with open(path, "w") as fh:
+        json.dump({"rows": rows, "load": [load_start, loadavg()], "rounds": "7 numpy, 3 jax"}, fh)
+
+
+C_HEADERS = ["function", "d", "BLAS threads", "matcalc f + ∇²f", "hand gemm `(X.T * v) @ X`",
+             "hand syrk `B.T @ B`", "matcalc / best hand (per-round median, range)", "jax.jit(jax.hessian)",
+             "speed-up vs jax", "max rel err"]
+
+
+def part_c(quick, threads=(1, 2)):
+    """Table c, one subprocess per BLAS thread setting (OpenBLAS reads its thread count at load)."""
+    rows, loads = [], []
+    for n in threads:
+        env = dict(os.environ, OPENBLAS_NUM_THREADS=str(n), OMP_NUM_THREADS=str(n), MKL_NUM_THREADS=str(n),
+                   MATCALC_BENCH_QUICK="1" if quick else "0")
+        if n == 1:  # XLA's own thread pool, to one thread as well
+            env["XLA_FLAGS"] = (env.get("XLA_FLAGS", "") + " --xla_cpu_multi_thread_eigen=false"
+                                " intra_op_parallelism_threads=1").strip()
+        with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as fh:
+            path = fh.name
+        subprocess.run([sys.executable, __file__, "--worker", "c", str(n), path], env=env, check=True, timeout=300)
+        with open(path) as fh:
+            got = json.load(fh)
+        os.unlink(path)
+        rows += got["rows"]
+        loads.append(f"{n} thread{'s' * (n > 1)}: load {got['load'][0]} → {got['load'][1]}")
+    return table(C_HEADERS, rows) + "\n\n" + "; ".join(loads)
 
 
 # ---------------------------------------------------------------- machine and main
@@ -440,7 +574,10 @@ def machine(load_start=None):
         pass
     env = {k: os.environ[k] for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE") if k in os.environ}
     lines.append(f"OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE: {env or 'unset'}; "
-                 f"OPENBLAS_NUM_THREADS: {os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}")
+                 f"OPENBLAS_NUM_THREADS: {os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}; "
+                 f"XLA_FLAGS: {os.environ.get('XLA_FLAGS', 'unset')}")
+    lines.append("times: medians ± half the interquartile range (in % of the median), the functions of a row "
+                 "measured in alternation")
     lines.append((f"load average (1 / 5 / 15 min) at the start: {load_start}; " if load_start else "")
                  + f"at the end: {loadavg()}")
     return lines
@@ -451,18 +588,19 @@ def main():
     ap.add_argument("--quick", action="store_true", help="small sizes (a smoke test, not the figures)")
     ap.add_argument("--worker", nargs=3, help=argparse.SUPPRESS)
     ap.add_argument("--out", default=os.path.join(HERE, "last_run.md"), help="where the tables go")
+    ap.add_argument("--threads", type=int, help="BLAS and XLA threads (set before numpy loads)")
+    ap.add_argument("--sizes", type=lambda t: [int(v) for v in t.split(",")], help="Hessian sizes d, e.g. 100,500")
     ap.add_argument("--only", choices=["a", "b", "c"], action="append")
     a = ap.parse_args()
     if a.worker:
         kind, L, path = a.worker
-        {"sympy": worker_sympy, "tensorgrad": worker_tensorgrad}[kind](int(L), path)
+        {"sympy": worker_sympy, "tensorgrad": worker_tensorgrad, "c": worker_c}[kind](int(L), path)
         return
     import jax
     jax.config.update("jax_enable_x64", True)
     parts = a.only or ["a", "b", "c"]
     load_start = loadavg()
     depths = [1, 2, 4, 8] if a.quick else [1, 2, 4, 8, 16, 32, 64]
-    sizes = [100, 200] if a.quick else [100, 500, 1000, 2000]
     out = {}
     if "a" in parts:
         print("a. derivation …", flush=True)
@@ -474,9 +612,9 @@ def main():
         print(out["b"], flush=True)
     if "c" in parts:
         print("c. Hessians …", flush=True)
-        out["c"] = part_c(sizes, a.quick)
+        out["c"] = part_c(a.quick)
         print(out["c"], flush=True)
-    cmd = "env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python bench/run.py" + (" --quick" if a.quick else "")
+    cmd = " ".join(["env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python bench/run.py", *sys.argv[1:]])
     with open(a.out, "w") as fh:
         fh.write("\n".join([f"command: {cmd}", *machine(load_start), ""] + [f"## {k}\n{v}\n" for k, v in out.items()]))
     print("\n".join(machine(load_start)))

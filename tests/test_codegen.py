@@ -315,7 +315,7 @@ def test_nothing_read_later_is_overwritten():
 @pytest.mark.parametrize("source", [
     "sum((ones(n) v^T) ⊙ M)",
     "sum((u ones(m)^T) ⊙ M)",
-    "sum((ones(n) (1 ./ ones(n)^T exp(M))) ⊙ exp(M))",
+    "sum((ones(n) (1 ./ ones(n)^T exp(M))) ⊙ M)",  # (the column softmax is its own stable form, below)
 ])
 def test_outer_products_with_ones_are_broadcasts(source):
     value_src, _ = _check_value_and_grads(source, ["M"])
@@ -393,3 +393,137 @@ def test_names_python_would_merge_are_one_name_in_the_program_too():
     for value, grad in (fn(**{"θ": a}), fn(a)):
         assert value == 5.0  # θᵀθ = 1 + 4
         np.testing.assert_array_equal(grad, 2 * a)  # ∂(θᵀθ)/∂θ = 2 θ
+
+
+# ---------------------------------------------------------------- symmetric products (syrk)
+
+def _fd_hessian(grad, x, h=1e-6):
+    """Central differences of a gradient, column by column."""
+    cols = []
+    for i in range(x.size):
+        e = np.zeros_like(x)
+        e[i] = h
+        cols.append((grad(x + e) - grad(x - e)) / (2 * h))
+    return np.array(cols).T
+
+
+@pytest.mark.parametrize("source,gram", [
+    ("W : n x m; u : n; x : m; u^T tanh(W x)", r"(t\d+_b)\.T @ \1"),      # Wᵀ diag(v) W: rows weighted
+    ("W : m x n; u : n; x : m; u^T tanh(W^T x)", r"(t\d+_b) @ \1\.T"),    # W diag(v) Wᵀ: columns weighted
+])
+@pytest.mark.parametrize("signs", ["mixed", "positive", "negative"])
+def test_a_weighted_gram_matrix_is_a_symmetric_product(source, gram, signs):
+    import re
+    h = matcalc.hessian(source, "x")
+    gen = codegen.generate(h.program, h)
+    assert re.search(gram, gen.source) and ".T * " not in gen.source and "* W)" not in gen.source
+    assert "if (" in gen.source and ">= 0).all():" in gen.source  # the sign decided at run time
+    fn = codegen.compile_source(gen)
+    g = matcalc.derive(h.program, "x")
+    gfn = codegen.compile_source(gc := codegen.generate(h.program, g))
+    rng = np.random.default_rng(14)
+    n, m = 7, 4  # distinct dims
+    W = rng.standard_normal((n, m) if "W x" in source else (m, n))
+    x = rng.standard_normal(m)
+    u = rng.standard_normal(n)
+    t = np.tanh(W @ x if "W x" in source else W.T @ x)
+    weights = {"mixed": u, "positive": np.abs(u) * np.sign(t), "negative": -np.abs(u) * np.sign(t)}[signs]
+    v = weights * t * (1 - t ** 2)  # the diagonal of the Hessian's sandwich
+    assert {"mixed": (v > 0).any() and (v < 0).any(), "positive": (v > 0).all(),
+            "negative": (v < 0).all()}[signs]
+    env = {"W": W, "x": x, "u": weights}
+    value, got = fn(*[env[p] for p in gen.parameters])
+    _close(got, h.evaluate(env))
+    _close(value, matcalc.evaluate(h.program, env))
+    # by hand: ∇²_x uᵀ tanh(W x) = Wᵀ diag(-2 u ⊙ t ⊙ (1 - t²)) W
+    M = W if "W x" in source else W.T
+    _close(got, M.T @ np.diag(-2 * v) @ M)
+
+    def grad(xx):
+        return gfn(*[{**env, "x": xx}[p] for p in gc.parameters])[1]
+    np.testing.assert_allclose(got, _fd_hessian(grad, x), rtol=1e-6, atol=1e-7)
+
+
+def test_the_logistic_hessian_is_a_symmetric_product():
+    import re
+    h = matcalc.hessian("sum(log(1 + exp(-y ⊙ (X w))))", "w")
+    gen = codegen.generate(h.program, h)
+    assert "(X.T *" not in gen.source
+    assert re.search(r"(t\d+_b) = np\.sqrt\(t\d+\)\[:, None\] \* X\n\s+t\d+ = \1\.T @ \1\n", gen.source)
+    fn = codegen.compile_source(gen)
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((9, 5))
+    y = np.where(rng.standard_normal(9) > 0, 1.0, -1.0)
+    w = rng.standard_normal(5)
+    env = {"X": X, "y": y, "w": w}
+    _, got = fn(*[env[p] for p in gen.parameters])
+    s = 1 / (1 + np.exp(-(X @ w)))  # textbook: Xᵀ diag(σ(1 - σ)) X with y² = 1
+    _close(got, X.T @ np.diag(s * (1 - s)) @ X)
+    _close(got, h.evaluate(env))
+
+
+def test_a_nan_weight_is_not_lost_in_the_sign_split():
+    h = matcalc.hessian("W : n x m; u : n; x : m; u^T tanh(W x)", "x")
+    gen = codegen.generate(h.program, h)
+    fn = codegen.compile_source(gen)
+    rng = np.random.default_rng(5)
+    env = {"W": rng.standard_normal((6, 3)), "x": rng.standard_normal(3), "u": rng.standard_normal(6)}
+    env["u"][2] = np.nan
+    _, got = fn(*[env[p] for p in gen.parameters])
+    assert np.isnan(got).all()  # every entry reads row 2 of W, as (W.T * v) @ W would
+
+
+def test_a_plain_gram_matrix_reads_one_buffer_twice():
+    # Mᵀ M: numpy hands an operand and its own transpose to syrk; the code must not copy either
+    h = matcalc.hessian("‖A x - b‖^2", "x")
+    src = codegen.generate(h.program, h).source
+    assert "A.T @ A" in src
+
+
+# ---------------------------------------------------------------- the column softmax of a cross-entropy gradient
+
+_MLP = "Z = W2 tanh(W1 X); L = sum(log(ones(k)^T exp(Z))) - sum(Y ⊙ Z)"
+
+
+def _mlp_by_hand(X, Y, W1, W2):
+    """Textbook: P = softmax of each column of Z, ∂L/∂W2 = (P − Y) Hᵀ, ∂L/∂W1 = (W2ᵀ(P − Y) ⊙ (1 − H²)) Xᵀ."""
+    H = np.tanh(W1 @ X)
+    Z = W2 @ H
+    E = np.exp(Z - Z.max(axis=0))
+    G = E / E.sum(axis=0) - Y
+    return ((W2.T @ G) * (1 - H ** 2)) @ X.T, G @ H.T
+
+
+@pytest.mark.parametrize("scale", [1.0, 1000.0])  # 1000: logits far past exp's overflow at 709
+def test_a_cross_entropy_gradient_takes_its_softmax_with_the_max_subtracted(scale):
+    import warnings
+    prog = matcalc.parse(_MLP)
+    d = matcalc.derive(prog, ["W1", "W2"])
+    gen = codegen.generate(prog, d)
+    assert "- np.max(t2, axis=0)" in gen.source and "np.exp(t2)" not in gen.source
+    fn = codegen.compile_source(gen)
+    rng = np.random.default_rng(11)
+    din, hidden, k, batch = 5, 6, 3, 4  # distinct dims
+    X = rng.standard_normal((din, batch))
+    Y = np.eye(k)[:, [0, 1, 2, 0]]
+    W1 = rng.standard_normal((hidden, din))
+    W2 = scale * rng.standard_normal((k, hidden))
+    env = {"X": X, "Y": Y, "W1": W1, "W2": W2}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no overflow on the way
+        _, g1, g2 = fn(*[env[p] for p in gen.parameters])
+    w1, w2 = _mlp_by_hand(X, Y, W1, W2)
+    _close(g1, w1)
+    _close(g2, w2)
+    if scale == 1.0:
+        _close(g1, d["W1"].evaluate(env))
+        _close(g2, d["W2"].evaluate(env))
+        vfn = codegen.compile_source(vgen := codegen.generate(prog, ()))
+        h = 1e-6
+        for i, j in ((0, 0), (2, 5)):  # central differences of the value in two entries of W2
+            e = np.zeros_like(W2)
+            e[i, j] = h
+            up = vfn(*[{**env, "W2": W2 + e}[p] for p in vgen.parameters])
+            down = vfn(*[{**env, "W2": W2 - e}[p] for p in vgen.parameters])
+            up, down = (u[0] if isinstance(u, tuple) else u for u in (up, down))
+            assert abs((up - down) / (2 * h) - g2[i, j]) < 1e-6

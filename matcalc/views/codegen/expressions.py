@@ -15,7 +15,8 @@ from ...core.ops import OPS
 from ...core.stable import logsumexp_arg, logsumexp_columns_arg, logsumexp_rows_arg
 from . import einsum
 from .names import CodegenError
-from .products import matmul
+from .products import matmul, symmetric
+from .softmax import softmax_columns_arg
 from .structure import expression as structure_expression
 from .source import indexed, name, number
 
@@ -147,9 +148,15 @@ def expression(w, node: Expr, vals: dict) -> tuple[str, bool, object]:
             return indexed(kid[0].op(), "[0]"), True, None
         return indexed(kid[0].op(), ".T"), True, None
     if t is MatMul:
+        if (lines := symmetric(w, node, vals)) is not None:  # Mᵀ diag(v) M: syrk, not gemm
+            return "", True, lines
         return matmul(w, node, vals), False, None
     if t is Add:
         return _add(w, node, kid, vals, shape)
+    if t is Hadamard and (z := softmax_columns_arg(node)) is not None and len(w.shape(z)) == 2:
+        z = vals[z].op()  # exp(Z - max) / (1ᵀ exp(Z - max)), column by column, in one buffer
+        return "", True, lambda n: [f"{n} = {z} - np.max({z}, axis=0)", f"{n} = np.exp({n}, out={n})",
+                                    f"{n} /= np.sum({n}, axis=0)"]
     if t in (Hadamard, Scale, Div, ElemDiv, Power, ElemPower):
         return _elementwise(w, node, kid, shape)
     if t is Norm and len(w.shape(node.arg)) == 0:

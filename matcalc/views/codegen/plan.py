@@ -22,6 +22,7 @@ from ...core.nodes import (
 from ...core.shapes import shape_of
 from ...core.stable import logsumexp_arg, logsumexp_columns_arg, logsumexp_rows_arg
 from .names import CodegenError
+from .softmax import softmax_columns_arg
 from .source import BROADCAST, Code, Val, form, is_view, name
 
 MAX_INLINE_DEPTH = 8  # an inline expression nested deeper than this becomes a temporary
@@ -88,7 +89,7 @@ def dag(roots: list[Expr]) -> tuple[list[Expr], dict[Expr, int]]:
     for n in order:
         for c in n.args:
             uses[c] = uses.get(c, 0) + 1
-        z = logsumexp_arg(n) or logsumexp_columns_arg(n) or logsumexp_rows_arg(n)
+        z = logsumexp_arg(n) or logsumexp_columns_arg(n) or logsumexp_rows_arg(n) or softmax_columns_arg(n)
         if z is not None:  # a stable form reads z itself, past exp(z): z may not be overwritten
             uses[z] = uses.get(z, 0) + 1
     return order, uses

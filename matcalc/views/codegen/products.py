@@ -2,7 +2,8 @@
 
 Each factor of a product is classified (:func:`factor`): a diagonal ``diag(s)``, a ones
 column or row, an identity, a row ``xᵀ``, a column, a scalar or a dense matrix. Pairs are
-combined by their kinds (``Xᵀ diag(s) X`` is ``(X.T * s) @ X``, ``1ᵀ M`` a column sum); an
+combined by their kinds (``A diag(s) B`` is ``(A * s) @ B``, ``1ᵀ M`` a column sum); a symmetric
+``Mᵀ diag(s) M`` is :func:`symmetric` (``B.T @ B``, BLAS syrk, half the work of a gemm); an
 outer product with a ones vector is a read-only ``np.broadcast_to`` view unless it is
 returned; a chain of three or more dense factors is ``np.linalg.multi_dot`` (numpy picks the
 cheapest association from the runtime dims); otherwise the order keeps matrix-vector products.
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 from ...core.nodes import Diag, Expr, Identity, MatMul, Ones, Transpose
 from .names import CodegenError
-from .source import BROADCAST, Code, Val, indexed, p, plain
+from .source import BROADCAST, Code, Val, indexed, p, plain, simple
 
 
 def factor(w, node: Expr, val: Val, vals: dict) -> tuple[str, str | Val]:
@@ -163,3 +164,55 @@ def matmul(w, node: MatMul, vals: dict) -> str:
     if kind == "col":
         return indexed(p(code), "[:, None]")
     return code
+
+
+def _sandwich(w, node: MatMul) -> tuple[Expr, Expr, str] | None:
+    """(M, v, side) when the product is ``Mᵀ diag(v) M`` (side "left": M's rows weighted) or
+    ``M diag(v) Mᵀ`` (side "right": its columns), M a matrix; otherwise None."""
+    if len(node.terms) != 3 or type(node.terms[1]) is not Diag:
+        return None
+    a, d, b = node.terms
+    if type(a) is Transpose and a.arg == b and len(w.shape(b)) == 2:
+        return b, d.arg, "left"
+    if type(b) is Transpose and b.arg == a and len(w.shape(a)) == 2:
+        return a, d.arg, "right"
+    return None
+
+
+def symmetric(w, node: MatMul, vals: dict):
+    """``Mᵀ diag(v) M`` as symmetric products (BLAS syrk, half the work of ``(M.T * v) @ M``),
+    as lines of a temporary, or None for any other product.
+
+    With B = sqrt(v) ⊙ the rows of M, the product is ``B.T @ B``, which numpy hands to syrk
+    (both operands one buffer). The sign of v is decided at run time: with a negative entry
+    the rows split by sign, ``Bp.T @ Bp - Bn.T @ Bn`` (same work in all: each row is in one
+    of the two); a nan in v falls in the second part and comes out as nan. ``Mᵀ M`` itself
+    needs nothing: ``M.T @ M`` is one buffer twice, which numpy already hands to syrk.
+    """
+    found = _sandwich(w, node)
+    if found is None:
+        return None
+    m, v, side = found
+    mc, vc = vals[m].get(), vals[v].get()
+
+    def lines(n):
+        rows = side == "left"
+        take = (lambda sel: f"{mc}[{sel}]") if rows else (lambda sel: f"{mc}[:, {sel}]")
+        weight = "[:, None]" if rows else ""
+        gram = (lambda b: f"{b}.T @ {b}") if rows else (lambda b: f"{b} @ {b}.T")
+        out = [] if simple(vc) else [f"{n}_v = {vc}"]
+        s = vc if simple(vc) else f"{n}_v"
+        out += [f"if ({s} >= 0).all():",
+                f"    {n}_b = np.sqrt({s}){weight} * {mc}",
+                f"    {n} = {gram(n + '_b')}",
+                "else:",
+                f"    {n}_p = {s} > 0",
+                f"    {n}_b = {take(n + '_p')}",
+                f"    {n}_b *= np.sqrt({s}[{n}_p]){weight}",
+                f"    {n}_c = {take('~' + n + '_p')}",
+                f"    {n}_c *= np.sqrt(-{s}[~{n}_p]){weight}",
+                f"    {n} = {gram(n + '_b')}",
+                f"    {n} -= {gram(n + '_c')}"]
+        return out
+
+    return lines
