@@ -79,7 +79,7 @@ def _rewrite_forms(source: str) -> str:
 # \frac{\partial F_{ij}}{\partial X_{kl}}, \frac{\partial^2 s}{\partial X_{ij}\, \partial X_{kl}},
 # \partial F_{i} / \partial X_{kl}, \partial^2 s / \partial X_{ij} \partial X_{kl}
 _SUB = r"(?:_\{[^{}]*\}|_[A-Za-z0-9]+)"
-_NAMED = r"(?:\\?[A-Za-z]+|\\?[A-Za-z]+_\{?[A-Za-z0-9]+\}?|\([^()]*\)|\{[^{}]*\})"  # F, \ell, (W_1)
+_NAMED = r"(?:\\(?:mathit|mathrm|mathbf|boldsymbol|bm)\{[A-Za-z0-9]+\}|\\?[A-Za-z]+|\([^()]*\)|\{(?:[^{}]|\{[^{}]*\})*\})"  # F, \ell, (W_1), {W_{1}}, {\delta_{1}}
 _GAP = r"(?:\s|\\[,;:!]|\\quad)*"
 _PARTIAL = r"(?:\\partial(?![A-Za-z])|∂)"
 _SQUARE = r"(?:\^\{?2\}?|²)"
@@ -95,7 +95,12 @@ _HESSIAN_HEAD = re.compile(
 
 def _index_name(text: str) -> str:
     r"""F_{ij} → F_ij, (W_{1})_{kl} → (W_1)_kl, \ell → ℓ: a head's name in the language's spelling."""
-    text = re.sub(r"_\{([^{}]*)\}", lambda m: "_" + m.group(1).replace(",", "").replace(" ", ""), text.strip())
+    text = text.strip()
+    if text.startswith("{"):  # {W_{1}}_{kl}: the name W_1 at k, l
+        close = _matching(text, 0)
+        text = "(" + text[1:close] + ")" + text[close + 1:]
+    text = re.sub(r"_\{([^{}]*)\}", lambda m: "_" + m.group(1).replace(",", "").replace(" ", ""), text)
+    text = re.sub(r"\\(?:mathit|mathrm|mathbf|boldsymbol|bm)\{([A-Za-z0-9]+)\}", r"\1", text)
     text = re.sub(r"\\[A-Za-z]+", lambda m: greek.LETTERS.get(m.group(0)) or EXTRA_LETTERS.get(m.group(0), m.group(0)), text)
     return text.replace("{", "").replace("}", "")
 
