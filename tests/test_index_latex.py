@@ -127,3 +127,27 @@ def test_the_kronecker_delta_and_a_temporary_named_delta_do_not_clash():
 def test_a_wrong_latex_claim_is_refused():
     v = matcalc.verify("X x", "X", r"\frac{\partial F_{i}}{\partial X_{kl}} = \delta_{il} x_{k}")
     assert not v.ok
+
+
+def test_the_latex_read_back_here_renders_in_katex():
+    from test_printing import katex_errors
+    strings = [_derived(s, w)[1].latex() for s, w, _ in CASES] + [_derived(s, w)[1].latex() for s, w in BROAD]
+    strings += [_derived(s, w, hessian=True)[1].latex() for s, w in BROAD_HESSIANS]
+    assert any(r"&\in \mathbb{R}^{" in s for s in strings)  # F's shape stated, as in the text
+    assert katex_errors(strings) == []
+
+
+@pytest.mark.parametrize("source, wrt", BROAD_HESSIANS, ids=[s for s, _ in BROAD_HESSIANS])
+def test_a_hessian_by_a_matrix_in_latex_or_text_is_a_claim_verify_accepts(source, wrt):
+    d = _derived(source, wrt, hessian=True)[1]
+    for claim in (str(d), d.latex()):
+        v = matcalc.verify(source, wrt, claim)
+        assert v.ok, (claim, v.message)
+
+
+def test_a_hand_written_hessian_claim_is_checked_against_the_hessian():
+    # ∂²/∂X_ij ∂X_kl tr(X^T A X) = A_ki δ_jl + A_ik δ_jl (by hand); 2 A_ik δ_jl only for a symmetric A
+    right = r"\partial^2 s / \partial X_{ij} \partial X_{kl} = \left(A_{ki} + A_{ik}\right) \delta_{jl}"
+    assert matcalc.verify("tr(X^T A X)", "X", right).ok
+    wrong = matcalc.verify("tr(X^T A X)", "X", r"\partial^2 s / \partial X_{ij} \partial X_{kl} = 2 A_{ik} \delta_{jl}")
+    assert not wrong.ok and "differs" in wrong.message
