@@ -151,3 +151,23 @@ def test_a_hand_written_hessian_claim_is_checked_against_the_hessian():
     assert matcalc.verify("tr(X^T A X)", "X", right).ok
     wrong = matcalc.verify("tr(X^T A X)", "X", r"\partial^2 s / \partial X_{ij} \partial X_{kl} = 2 A_{ik} \delta_{jl}")
     assert not wrong.ok and "differs" in wrong.message
+
+
+def test_entries_of_products_and_sized_zeros_in_latex():
+    rng = np.random.default_rng(6)
+    A, B = rng.standard_normal((3, 4)), rng.standard_normal((4, 5))
+    env = {**_ENV, "A": A, "B": B}
+    decl = "A : n x m\nB : m x p\nX : n x p\n"
+    want = np.einsum("ij,ik,jl->ijkl", A @ B, np.eye(3), np.eye(5))
+    for entry in (r"\left(A B\right)_{ij}", r"{(A B)}_{ij}", r"(A B)_{ij}"):
+        got = _value(decl + r"\frac{\partial F_{ij}}{\partial X_{kl}} = " + entry + r" \delta_{ik} \delta_{jl}", env)
+        np.testing.assert_allclose(got, want)
+    got = _value(decl + r"\frac{\partial F_{ij}}{\partial X_{kl}} = 0_{n \times p \times n \times p}", env)
+    assert got.shape == (3, 5, 3, 5) and not got.any()
+
+
+def test_repeated_indices_without_a_sum_are_refused_with_a_message():
+    # the language has no Einstein convention: a repeated index is summed only under Σ_a
+    with pytest.raises(matcalc.MatcalcError, match="neither on the left"):
+        matcalc.parse("A : n x m\nB : m x p\nX : n x p\n"
+                      r"\frac{\partial F_{ij}}{\partial X_{kl}} = A_{ia} B_{aj} \delta_{ik} \delta_{jl}")
