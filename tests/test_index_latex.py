@@ -171,3 +171,12 @@ def test_repeated_indices_without_a_sum_are_refused_with_a_message():
     with pytest.raises(matcalc.MatcalcError, match="neither on the left"):
         matcalc.parse("A : n x m\nB : m x p\nX : n x p\n"
                       r"\frac{\partial F_{ij}}{\partial X_{kl}} = A_{ia} B_{aj} \delta_{ik} \delta_{jl}")
+
+
+def test_a_braced_entry_after_a_greek_letter_is_an_entry():
+    # γ {\operatorname{softmax}(A)}_{i}: the letter γ times an entry (not an argument of \gamma)
+    rng = np.random.default_rng(7)
+    A, g = rng.standard_normal((3, 4)), 0.7
+    got = _value("A : n x n\nγ : scalar\ny : n\n" + r"\frac{\partial F_{i}}{\partial y_{k}} = \gamma {\operatorname{exp}(A)}_{ik}",
+                 {**_ENV, "A": A[:, :3], "γ": g})
+    np.testing.assert_allclose(got, g * np.exp(A[:, :3]))

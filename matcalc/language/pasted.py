@@ -183,7 +183,10 @@ def _step(t: _Text) -> None:
     if ch == "{":
         close = _matching(src, i)
         before = src[:i].rstrip(" ")[-1:]
-        argument = before in "_^" or re.search(r"\\[A-Za-z]+\s*$", src[:i]) or (  # x^{…}, \sqrt{…}
+        command = re.search(r"\\[A-Za-z]+\s*$", src[:i])
+        command = command and command.group(0).rstrip()
+        argument = before in "_^" or (command and command not in greek.LETTERS and command not in EXTRA_LETTERS
+                                      and command not in SIMPLE and command not in DROPPED) or (  # x^{…}, \sqrt{…}
             before == "}" and re.search(r"\\[dt]?frac\s*$", src[:_opening(src, src[:i].rstrip(" ")) or 0]))  # \frac{…}{…}
         if close is not None and not argument:
             # {\operatorname{softmax}(X)}_{ij}: an entry, (softmax(X))_ij; {{\lVert X \rVert}}: a group ({\\operatorname{tr}(X)} δ_ik)
