@@ -98,11 +98,18 @@ class IndexForm:
 
     def latex(self) -> str:
         defs = self.needed_definitions()
-        if not defs:
+        unmentioned = self.unmentioned()
+        if not defs and not unmentioned:
             return latex(self.node)
         p = LatexPrinter()
-        rows = r" \\ ".join(rf"{latex_name(n)} &= {latex(v)}" for n, v in defs.items())
-        return rf"\begin{{aligned}} {rows} \\ {p.tensor_lhs(self.node)} &= {p.doprint(self.node.arg)} \end{{aligned}}"
+        rows = [rf"{latex_name(n)} &= {latex(v)}" for n, v in defs.items()]
+        if unmentioned:  # as in str(): F's shape says the ranges of the indices the body leaves out
+            dims = r" \times ".join(latex(Symbol(str(d))) if not str(d).isdigit() else str(d)
+                                     for d in self.node.dims[:self.node.split])
+            rows.insert(0, rf"{latex_name(self.node.function)} &\in \mathbb{{R}}^{{{dims}}}")
+        rows.append(rf"{p.tensor_lhs(self.node)} &= {p.doprint(self.node.arg)}")
+        body = r" \\ ".join(rows)
+        return rf"\begin{{aligned}} {body} \end{{aligned}}"
 
     def evaluate(self, env: dict):
         """J[i…, k…] from the index formula itself (einsum), to check it against the engine."""

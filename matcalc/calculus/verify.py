@@ -7,6 +7,7 @@ refutation says what is wrong in the student's terms: a shape, a sign, a factor,
 from __future__ import annotations
 
 import itertools
+import re
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import partial
@@ -26,7 +27,7 @@ from ..language import pasted
 from ..language.parse import parse_statements
 from ..language.printing import text
 from ..language.typecheck import typecheck
-from .engine import derive
+from .engine import derive, hessian
 from .numeric import GenericFunction, as_program, choose_dims, freed, random_env
 from .result import Result
 from .simplify import Simplifier
@@ -98,6 +99,10 @@ def _verify(text, wrt: str, claim: str, layout: str, domain, points: int, seed: 
     program = as_program(text)
     if wrt in program.definitions:
         program = freed(program, wrt)
+    if derivative is None and _claims_a_hessian(claim):  # ∂²s/∂X_ij ∂X_kl = …: a Hessian by a matrix
+        h = hessian(program, wrt, layout)
+        if h.kind == "tensor":
+            return _verify_tensor(program, h, original, domain, points, seed)
     d = derivative if derivative is not None else derive(program, wrt, layout)  # given: many claims, one derivation
     if d.kind == "tensor":
         return _verify_tensor(program, d, original, domain, points, seed)
@@ -141,6 +146,11 @@ def _verify(text, wrt: str, claim: str, layout: str, domain, points: int, seed: 
                               hint="check a smaller case, where the values stay within float64")
     noun = {"gradient": "gradient", "jacobian": "Jacobian", "hessian": "Hessian"}.get(d.kind, "derivative")
     return _diagnose(trials, label, expected, noun, verdict)
+
+
+def _claims_a_hessian(claim) -> bool:
+    """Is the claim (as read) second derivatives in index notation, ∂²s/∂X_ij ∂X_kl = …?"""
+    return isinstance(claim, str) and re.search(r"(?:^|\n)[^\S\n]*∂²", claim) is not None
 
 
 def _verify_tensor(program: Program, d: Result, claim: str, domain, points: int, seed: int) -> Verdict:

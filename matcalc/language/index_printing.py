@@ -115,7 +115,9 @@ class IndexLatex(IndexText):
     def lhs_name(self, name: str, indices, keep_one: bool = True) -> str:
         from .latex import latex_name
         sub = self.subscript(indices, keep_one)
-        return ("{" + latex_name(name) + "}" if "_" in name and sub else latex_name(name)) + sub
+        # braced whenever the name has a subscript of its own, {\delta_{1}} as (δ_1) in the text: read back,
+        # \partial \delta_{1} would be δ at index 1
+        return ("{" + latex_name(name) + "}" if "_" in name else latex_name(name)) + sub
 
     def tensor_lhs(self, e: Tensor) -> str:
         f, v = e.indices[:e.split], e.indices[e.split:]

@@ -18,7 +18,7 @@ from ..core.functions import FUNCTIONS
 from ..core.nodes import Div, ElemPower, Expr, Func, Identity, IndexSum, Inverse, Neg, Norm, Number, Ones, Power, \
     Scale, Symbol, Trace, Transpose, walk
 from ..core import dims
-from ..core.ops import OPS, Op
+from ..core.ops import OPS, PRODUCT, Op
 from ..core.program import needed_definitions
 
 ACCENTS = {"\u0302": r"\hat", "\u0303": r"\tilde", "\u0304": r"\bar", "\u0307": r"\dot"}
@@ -137,7 +137,8 @@ class LatexPrinter(IndexLatex, Printer):
         return rf"\operatorname{{unvec}}_{{{e.rows} \times {e.cols}}}({self.doprint(e.arg)})"
 
     def _print_Kron(self, e) -> str:
-        return rf"\left({self.paren(e.left, 40)} \otimes {self.paren(e.right, 40)}\right)"
+        # ⊗ binds tighter than a product when read back (t1 \otimes t2 t3 is (t1 ⊗ t2) t3): products in brackets
+        return rf"\left({self.paren(e.left, PRODUCT + 1)} \otimes {self.paren(e.right, PRODUCT + 1)}\right)"
 
     def _print_Size(self, e) -> str:
         d = e.dim if e.dim is not None else "n"

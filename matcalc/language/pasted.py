@@ -63,6 +63,7 @@ def _rewrite_forms(source: str) -> str:
     """Forms LaTeX gives a meaning the language's grammar would not: x^TAx is x^T A x (a bare
     superscript is one character), e^{…} is exp(…) (unless e is declared or defined), and
     J(θ) = … defines J."""
+    source = _index_heads(source)
     source = re.sub(r"(?<![\w\\])log\s+det(?=\s*\()", "logdet", source)  # log det(X)
     while (blocked := _BMATRIX.sub(_block, source)) != source:  # \begin{bmatrix} a \\ b \end{bmatrix}: [a; b],
         source = blocked  # the innermost first
@@ -72,6 +73,52 @@ def _rewrite_forms(source: str) -> str:
         source = re.sub(r"(?<![\w\\'])e\^", r"\\exp ", source)
     return re.sub(r"^(\s*(?:\\[A-Za-z]+(?:\{[^{}]*\})?|[^\W\d]\w*))\s*\([^()=]*\)\s*=(?!=)", r"\1 =", source,
                   flags=re.MULTILINE)
+
+
+# index notation's heads as matcalc prints them and as people write them:
+# \frac{\partial F_{ij}}{\partial X_{kl}}, \frac{\partial^2 s}{\partial X_{ij}\, \partial X_{kl}},
+# \partial F_{i} / \partial X_{kl}, \partial^2 s / \partial X_{ij} \partial X_{kl}
+_SUB = r"(?:_\{[^{}]*\}|_[A-Za-z0-9]+)"
+_NAMED = r"(?:\\(?:mathit|mathrm|mathbf|boldsymbol|bm)\{[A-Za-z0-9]+\}|\\?[A-Za-z]+|\([^()]*\)|\{(?:[^{}]|\{[^{}]*\})*\})"  # F, \ell, (W_1), {W_{1}}, {\delta_{1}}
+_GAP = r"(?:\s|\\[,;:!]|\\quad)*"
+_PARTIAL = r"(?:\\partial(?![A-Za-z])|∂)"
+_SQUARE = r"(?:\^\{?2\}?|²)"
+_JACOBIAN_HEAD = re.compile(
+    rf"\\[dt]?frac\s*\{{\s*{_PARTIAL}\s*(?P<f>{_NAMED}{_SUB}?)\s*\}}\s*\{{\s*{_PARTIAL}\s*(?P<v>{_NAMED}{_SUB}?)\s*\}}"
+    rf"|(?<![\w}}]){_PARTIAL}\s*(?P<f2>{_NAMED}{_SUB}?)\s*/\s*{_PARTIAL}\s*(?P<v2>{_NAMED}{_SUB}?)")
+_HESSIAN_HEAD = re.compile(
+    rf"\\[dt]?frac\s*\{{\s*{_PARTIAL}\s*{_SQUARE}\s*(?P<s>{_NAMED})\s*\}}\s*\{{\s*{_PARTIAL}\s*(?P<v>{_NAMED}{_SUB})"
+    rf"{_GAP}{_PARTIAL}\s*(?P<w>{_NAMED}{_SUB})\s*\}}"
+    rf"|(?<![\w}}]){_PARTIAL}\s*{_SQUARE}\s*(?P<s2>{_NAMED})\s*/\s*{_PARTIAL}\s*(?P<v2>{_NAMED}{_SUB}){_GAP}"
+    rf"{_PARTIAL}\s*(?P<w2>{_NAMED}{_SUB})")
+
+
+def _index_name(text: str) -> str:
+    r"""F_{ij} → F_ij, (W_{1})_{kl} → (W_1)_kl, \ell → ℓ: a head's name in the language's spelling."""
+    text = text.strip()
+    if text.startswith("{"):  # {W_{1}}_{kl}: the name W_1 at k, l
+        close = _matching(text, 0)
+        text = "(" + text[1:close] + ")" + text[close + 1:]
+    text = re.sub(r"_\{([^{}]*)\}", lambda m: "_" + m.group(1).replace(",", "").replace(" ", ""), text)
+    text = re.sub(r"\\(?:mathit|mathrm|mathbf|boldsymbol|bm)\{([A-Za-z0-9]+)\}", r"\1", text)
+    text = re.sub(r"\\[A-Za-z]+", lambda m: greek.LETTERS.get(m.group(0)) or EXTRA_LETTERS.get(m.group(0), m.group(0)), text)
+    return text.replace("{", "").replace("}", "")
+
+
+def _index_heads(source: str) -> str:
+    """The LaTeX head of index notation as the language writes it: ∂F_ij/∂X_kl, ∂²s/∂X_ij ∂X_kl."""
+    if "partial" not in source and "∂" not in source:
+        return source
+
+    def hessian(m: re.Match) -> str:
+        s, v, w = (m.group("s"), m.group("v"), m.group("w")) if m.group("s") else (m.group("s2"), m.group("v2"), m.group("w2"))
+        return f"∂²{_index_name(s)}/∂{_index_name(v)} ∂{_index_name(w)}"
+
+    def jacobian(m: re.Match) -> str:
+        f, v = (m.group("f"), m.group("v")) if m.group("f") else (m.group("f2"), m.group("v2"))
+        return f"∂{_index_name(f)}/∂{_index_name(v)}"
+
+    return _JACOBIAN_HEAD.sub(jacobian, _HESSIAN_HEAD.sub(hessian, source))
 
 
 def _check_characters(t: _Text) -> None:
@@ -133,6 +180,25 @@ def _step(t: _Text) -> None:
     if ch in "|‖":
         _bar(t, ch, i + 1)
         return
+    if ch == "{":
+        close = _matching(src, i)
+        before = src[:i].rstrip(" ")[-1:]
+        command = re.search(r"\\[A-Za-z]+\s*$", src[:i])
+        command = command and command.group(0).rstrip()
+        argument = before in "_^" or (command and command not in greek.LETTERS and command not in EXTRA_LETTERS
+                                      and command not in SIMPLE and command not in DROPPED) or (  # x^{…}, \sqrt{…}
+            before == "}" and re.search(r"\\[dt]?frac\s*$", src[:_opening(src, src[:i].rstrip(" ")) or 0]))  # \frac{…}{…}
+        if close is not None and not argument:
+            # {\operatorname{softmax}(X)}_{ij}: an entry, (softmax(X))_ij; {{\lVert X \rVert}}: a group ({\\operatorname{tr}(X)} δ_ik)
+            t.bars.append("{(")
+            t.out.append("(")
+            t.i += 1
+            return
+    if ch == "}" and t.bars and t.bars[-1] == "{(":
+        t.bars.pop()
+        t.out.append(")")
+        t.i += 1
+        return
     if ch in "([{":
         t.bars.append(ch)
     elif ch in ")]}" and t.bars and t.bars[-1] in "([{":
@@ -187,6 +253,16 @@ def _step(t: _Text) -> None:
         return
     t.out.append(ch)
     t.i += 1
+
+
+def _opening(src: str, before: str) -> int | None:
+    """Where the { closed by the } that ends before opens."""
+    depth = 0
+    for j in range(len(before) - 1, -1, -1):
+        depth += {"}": 1, "{": -1}.get(before[j], 0)
+        if depth == 0:
+            return j
+    return None
 
 
 def _command(t: _Text) -> None:
@@ -290,6 +366,11 @@ def _command(t: _Text) -> None:
             t.i = end + (len(rest) - len(rest.lstrip(" ")))
             return
         t.out.append(name + "(" + _argument(t, cmd) + ")")
+        return
+    if cmd == r"\sum" and (m2 := re.match(r"\s*_(?:\{\s*([A-Za-z](?:\s*,\s*[A-Za-z])*)\s*\}|([A-Za-z])(?![A-Za-z0-9_]))", src[end:])):
+        letters = (m2.group(1) or m2.group(2)).replace(",", " ").split()  # \sum_{a,b}: Σ_a Σ_b (index notation)
+        t.out.append(" " + " ".join("Σ_" + a for a in letters) + " ")
+        t.i = end + m2.end()
         return
     if cmd in (r"\max", r"\min", r"\sum", r"\softmax", r"\relu", r"\sigmoid", r"\diag") \
             and _next_is_bracket(t, end):
