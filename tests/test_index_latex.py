@@ -166,11 +166,16 @@ def test_entries_of_products_and_sized_zeros_in_latex():
     assert got.shape == (3, 5, 3, 5) and not got.any()
 
 
-def test_repeated_indices_without_a_sum_are_refused_with_a_message():
-    # the language has no Einstein convention: a repeated index is summed only under Σ_a
+def test_an_index_written_twice_is_summed_in_latex_too():
+    # the summation convention: A_{ia} B_{aj} is Σ_a A_ia B_aj, i.e. (A B)_ij; an index written once is refused
+    decl = "A : n x m\nB : m x p\nX : n x p\n"
+    rng = np.random.default_rng(11)
+    A, B = rng.standard_normal((3, 4)), rng.standard_normal((4, 5))
+    env = {"A": A, "B": B, "X": rng.standard_normal((3, 5))}
+    got = _value(decl + r"\frac{\partial F_{ij}}{\partial X_{kl}} = A_{ia} B_{aj} \delta_{ik} \delta_{jl}", env)
+    np.testing.assert_allclose(got, np.einsum("ij,ik,jl->ijkl", A @ B, np.eye(3), np.eye(5)), rtol=1e-12)
     with pytest.raises(matcalc.MatcalcError, match="neither on the left"):
-        matcalc.parse("A : n x m\nB : m x p\nX : n x p\n"
-                      r"\frac{\partial F_{ij}}{\partial X_{kl}} = A_{ia} B_{aj} \delta_{ik} \delta_{jl}")
+        matcalc.parse(decl + r"\frac{\partial F_{ij}}{\partial X_{kl}} = A_{ia} \delta_{ik} \delta_{jl}")
 
 
 def test_a_braced_entry_after_a_greek_letter_is_an_entry():
