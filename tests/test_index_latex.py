@@ -185,3 +185,24 @@ def test_a_braced_entry_after_a_greek_letter_is_an_entry():
     got = _value("A : n x n\nγ : scalar\ny : n\n" + r"\frac{\partial F_{i}}{\partial y_{k}} = \gamma {\operatorname{exp}(A)}_{ik}",
                  {**_ENV, "A": A[:, :3], "γ": g})
     np.testing.assert_allclose(got, g * np.exp(A[:, :3]))
+
+
+RESHAPING = [("vec(A X B)", "X"), ("kron(A, X)", "X"), ("kron(X, A)", "A"), ("X : n x m; Y : k x m; [X; Y]", "X"),
+             ("X : n x m; Y : n x k; [X, Y]", "Y"), ("X : n x m; X / (n m)", "X"), ("x : 1 x m; W : m x n; x W", "x"),
+             ("X : 5 x 3; rows(X, 2, 3)", "X"), ("X : 3 x 5; cols(X, 2, 3)", "X"), ("X : 2 x 3; padrows(X, 2, 6)", "X"),
+             ("X : 2 x 3; padcols(X, 2, 6)", "X"), ("v : 12; unvec(v, 3, 4)", "v"),
+             ("G : 6 x 8; B : 2 x 4; kronleft(G, B)", "G"), ("A : 3 x 2; G : 6 x 8; kronright(A, G)", "G"),
+             ("X : n x m; vec(X)", "X")]
+
+
+@pytest.mark.parametrize("src,wrt", RESHAPING, ids=[f"{s} by {w}" for s, w in RESHAPING])
+def test_the_latex_of_a_reshaping_tensor_reads_back_alone(src, wrt):
+    """Its LaTeX declares the inputs (A \\in \\mathbb{R}^{n \\times m}) where the body names their dims as
+    values, and sizes the identities inside ⊗ and paddings (I_{k}), as the text does: read alone it
+    means the same sizes."""
+    program = matcalc.parse(src)
+    d = matcalc.derive(program, wrt)
+    env = random_env(program, seed=0)
+    want = d.evaluate(env)
+    for text in (str(d), d.latex()):
+        np.testing.assert_allclose(matcalc.evaluate(matcalc.parse(text), env), want, rtol=1e-12, atol=1e-14)

@@ -65,8 +65,12 @@ class IndexForm:
     def declared(self) -> list[str]:
         """Declarations of the inputs, where the body names their dims as values (kron(ones(q), A),
         [I; 0_{r x p}], 1 / (n m)): read alone, the text then means the same sizes."""
-        from ..core.nodes import HCat, Kron, PadRows, Size, VCat
         from ..language.printing import declarations
+        return declarations(self.shapes, self.declared_names())
+
+    def declared_names(self) -> list[str]:
+        """The inputs :meth:`declared` declares (none where the body names no dim as a value)."""
+        from ..core.nodes import HCat, Kron, PadRows, Size, VCat
         body = list(walk(self.node.arg))
         if not any(isinstance(n, (Kron, VCat, HCat, PadRows, Size)) for n in body):
             return []
@@ -80,7 +84,7 @@ class IndexForm:
                     names.append(n.name)
         if self.node.wrt not in names:
             names.append(self.node.wrt)
-        return declarations(self.shapes, [n for n in names if n in self.shapes and n != self.cotangent])
+        return [n for n in names if n in self.shapes and n != self.cotangent]
 
     def unmentioned(self) -> bool:
         """Does the body leave some of F's indices out (F_ij = 2 (r x) + W_ij by r: 2 x_k)?"""
@@ -99,14 +103,21 @@ class IndexForm:
     def latex(self) -> str:
         defs = self.needed_definitions()
         unmentioned = self.unmentioned()
-        if not defs and not unmentioned:
+        declared = self.declared_names()
+        if not defs and not unmentioned and not declared:
             return latex(self.node)
         p = LatexPrinter()
-        rows = [rf"{latex_name(n)} &= {latex(v)}" for n, v in defs.items()]
+
+        def member(name, dims):  # name ∈ ℝ^{n × m}, as str()'s "name : n x m"
+            dims = [d for d in dims]
+            if not dims:
+                return rf"{latex_name(name)} &\in \mathbb{{R}}"
+            shown = r" \times ".join(latex(Symbol(str(d))) if not str(d).isdigit() else str(d) for d in dims)
+            return rf"{latex_name(name)} &\in \mathbb{{R}}^{{{shown}}}"
+        rows = [member(n, self.shapes[n]) for n in declared]
+        rows += [rf"{latex_name(n)} &= {latex(v)}" for n, v in defs.items()]
         if unmentioned:  # as in str(): F's shape says the ranges of the indices the body leaves out
-            dims = r" \times ".join(latex(Symbol(str(d))) if not str(d).isdigit() else str(d)
-                                     for d in self.node.dims[:self.node.split])
-            rows.insert(0, rf"{latex_name(self.node.function)} &\in \mathbb{{R}}^{{{dims}}}")
+            rows.insert(0, member(self.node.function, self.node.dims[:self.node.split]))
         rows.append(rf"{p.tensor_lhs(self.node)} &= {p.doprint(self.node.arg)}")
         body = r" \\ ".join(rows)
         return rf"\begin{{aligned}} {body} \end{{aligned}}"

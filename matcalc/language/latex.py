@@ -127,9 +127,15 @@ class LatexPrinter(IndexLatex, Printer):
 
     _print_Cols = _print_Rows
 
+    def sized_identity(self, e: Expr, paren=None) -> str:
+        """I_{n} where nothing around it says n (a factor of ⊗, the block of a padding), as the text's I_n."""
+        if isinstance(e, Identity) and isinstance(e.dim, (int, str)) and (isinstance(e.dim, int) or "_" not in e.dim):
+            return "I_{" + str(e.dim) + "}"
+        return paren(e) if paren is not None else self.doprint(e)
+
     def _print_PadRows(self, e) -> str:
         name = type(e).__name__.lower()
-        return rf"\operatorname{{{name}}}({self.doprint(e.arg)}, {dims.plus(e.start, 1)}, {e.total})"
+        return rf"\operatorname{{{name}}}({self.sized_identity(e.arg)}, {dims.plus(e.start, 1)}, {e.total})"
 
     _print_PadCols = _print_PadRows
 
@@ -138,7 +144,8 @@ class LatexPrinter(IndexLatex, Printer):
 
     def _print_Kron(self, e) -> str:
         # ⊗ binds tighter than a product when read back (t1 \otimes t2 t3 is (t1 ⊗ t2) t3): products in brackets
-        return rf"\left({self.paren(e.left, PRODUCT + 1)} \otimes {self.paren(e.right, PRODUCT + 1)}\right)"
+        left, right = (self.sized_identity(x, lambda y: self.paren(y, PRODUCT + 1)) for x in (e.left, e.right))
+        return rf"\left({left} \otimes {right}\right)"
 
     def _print_Size(self, e) -> str:
         d = e.dim if e.dim is not None else "n"
