@@ -53,3 +53,33 @@ def test_a_missing_dependency_in_a_library_import_is_an_import_error_saying_what
     out = _without_lark("import matcalc")
     assert out.returncode == 1
     assert out.stderr.strip().splitlines()[-1].startswith("ImportError: matcalc needs lark>=1.1.9")
+
+
+def test_the_headline_command_imports_neither_verify_nor_code_generation_nor_steps():
+    # the command line imports what a command needs when it runs (issue 14)
+    import subprocess
+    import sys
+    code = ("import sys; from matcalc.cli import main; main(['grad', 'u^T f(W x + b)', '--wrt', 'W']); "
+            "print(*[m in sys.modules for m in ('matcalc.calculus.verify', 'matcalc.views.codegen', "
+            "'matcalc.views.steps', 'matcalc.views.graph', 'matcalc.views.gallery', 'json')])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.splitlines() == ["(u ⊙ f'(W x + b)) x^T", "False False False False False False"]
+
+
+def test_the_lazy_public_names_are_the_real_ones():
+    import matcalc.api
+    import matcalc.results
+    from matcalc.calculus.verify import Verdict
+    from matcalc.views import codegen
+    from matcalc.views.graph import Graph
+    assert matcalc.derive is matcalc.api.derive and matcalc.verify is matcalc.api.verify
+    assert matcalc.Verdict is Verdict and matcalc.Graph is Graph
+    assert set(matcalc.__all__) <= set(dir(matcalc))
+    assert all(getattr(matcalc, name) is not None for name in matcalc.__all__)
+    assert matcalc.results.FUNCTION_NAME == codegen.FUNCTION_NAME
+    try:
+        matcalc.no_such_name
+    except AttributeError as error:
+        assert "no_such_name" in str(error)
+    else:
+        raise AssertionError("matcalc.no_such_name did not raise")
