@@ -1,28 +1,39 @@
-"""Start-up: the analysed grammar is cached on disk and reloaded from there."""
-import os
-
-import matcalc
-from matcalc.language import parse
+"""Start-up: what the headline call imports, and the generated parser (issue 14)."""
 
 
-def test_the_grammar_is_cached_and_reloaded(tmp_path, monkeypatch):
-    monkeypatch.setenv("MATCALC_CACHE", str(tmp_path))
-    monkeypatch.setattr(parse, "_PARSER", None)
-    first = matcalc.parse("u^T f(W x + b)")
-    (cached,) = os.listdir(tmp_path)
-    assert cached.startswith("grammar-") and os.path.getsize(tmp_path / cached) > 0
-    monkeypatch.setattr(parse, "_PARSER", None)  # a new process, as far as the parser knows
-    assert matcalc.parse("u^T f(W x + b)").expr == first.expr
-    assert os.listdir(tmp_path) == [cached]
+def test_the_generated_parser_is_in_sync_with_the_grammar():
+    # matcalc/language/_lalr.py records the SHA-256 of the grammar it was made from; after an edit
+    # of grammar/matcalc.lark, run scripts/build_parser.py
+    import hashlib
+    from pathlib import Path
+
+    from matcalc.language import _lalr
+    grammar = Path(__file__).resolve().parents[1] / "grammar" / "matcalc.lark"
+    digest = hashlib.sha256(grammar.read_text("utf-8").encode("utf-8")).hexdigest()
+    assert _lalr.GRAMMAR_SHA256 == digest, "grammar/matcalc.lark changed: run python scripts/build_parser.py"
 
 
-def test_an_unwritable_cache_folder_means_no_cache(tmp_path, monkeypatch):
-    blocked = tmp_path / "file"
-    blocked.write_text("")
-    monkeypatch.setenv("MATCALC_CACHE", str(blocked / "sub"))  # a folder under a file: cannot exist
-    monkeypatch.setattr(parse, "_PARSER", None)
-    assert parse._cache_file("grammar") is False
-    assert matcalc.parse("x^T x").expr == matcalc.parse("x^\\top x").expr
+def test_the_generated_parser_is_the_one_lark_builds_from_the_grammar():
+    # the same options as scripts/build_parser.py: the same terminals and parse tables
+    from pathlib import Path
+
+    lark = __import__("pytest").importorskip("lark")
+    from matcalc.language import _lalr
+    grammar = (Path(__file__).resolve().parents[1] / "grammar" / "matcalc.lark").read_text("utf-8")
+    built = lark.Lark(grammar, parser="lalr", lexer="contextual", propagate_positions=True, maybe_placeholders=True)
+    ours = _lalr.Lark_StandAlone()
+    assert [(t.name, t.pattern.value) for t in built.terminals] == [(t.name, t.pattern.value) for t in ours.terminals]
+    for text in ["u^T f(W x + b)", "x: n\nA: n x n symmetric\nx^T A x", "‖W‖_F^2 + tr(A^{-1})"]:
+        assert built.parse(text).pretty() == ours.parse(text).pretty()
+
+
+def test_start_up_imports_no_lark():
+    import subprocess
+    import sys
+    code = ("import sys, matcalc; matcalc.derive('u^T f(W x + b)', 'W'); "
+            "print(sorted(m for m in sys.modules if m == 'lark' or m.startswith('lark.')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
 
 
 def test_import_and_the_headline_derivation_load_neither_numpy_nor_sympy():
@@ -67,6 +78,7 @@ def test_the_headline_command_imports_neither_verify_nor_code_generation_nor_ste
 
 
 def test_the_lazy_public_names_are_the_real_ones():
+    import matcalc
     import matcalc.api
     import matcalc.results
     from matcalc.calculus.verify import Verdict
@@ -77,9 +89,6 @@ def test_the_lazy_public_names_are_the_real_ones():
     assert set(matcalc.__all__) <= set(dir(matcalc))
     assert all(getattr(matcalc, name) is not None for name in matcalc.__all__)
     assert matcalc.results.FUNCTION_NAME == codegen.FUNCTION_NAME
-    try:
-        matcalc.no_such_name
-    except AttributeError as error:
-        assert "no_such_name" in str(error)
-    else:
-        raise AssertionError("matcalc.no_such_name did not raise")
+    import pytest
+    with pytest.raises(AttributeError, match="no_such_name"):
+        _ = matcalc.no_such_name
