@@ -92,3 +92,14 @@ def test_the_lazy_public_names_are_the_real_ones():
     import pytest
     with pytest.raises(AttributeError, match="no_such_name"):
         _ = matcalc.no_such_name
+
+
+def test_nodes_print_as_dataclasses_do_without_their_spans():
+    # nodes share one __repr__ (Expr's) instead of a generated one each: the same text
+    from fractions import Fraction
+
+    from matcalc.core.errors import Span
+    from matcalc.core.nodes import Add, Func, Number, Symbol, Transpose
+    e = Add((Symbol("x", Span(0, 1, 1, 1)), Func("f", Transpose(Number(Fraction(1, 2))), 1)))
+    assert repr(e) == ("Add(terms=(Symbol(name='x'), "
+                       "Func(name='f', arg=Transpose(arg=Number(value=Fraction(1, 2))), order=1)))")

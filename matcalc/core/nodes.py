@@ -19,8 +19,9 @@ Dim = str | int
 
 def node(cls):
     """A frozen dataclass whose equality and hash are the base class's (structural, cached)."""
-    cls = dataclass(frozen=True, eq=False)(cls)
+    cls = dataclass(frozen=True, eq=False, repr=False)(cls)  # Expr.__repr__: one for all (start-up)
     cls._keys = tuple(f.name for f in fields(cls) if f.name != "span")
+    cls._repr_keys = tuple(f.name for f in fields(cls) if f.repr)
     return cls
 
 
@@ -32,6 +33,7 @@ class Expr:
 
     __slots__ = ()
     _keys: tuple[str, ...] = ()
+    _repr_keys: tuple[str, ...] = ()
 
     @property
     def args(self) -> tuple["Expr", ...]:
@@ -49,6 +51,11 @@ class Expr:
 
     def __hash__(self) -> int:
         return self._hash
+
+    def __repr__(self) -> str:
+        """As a dataclass's: ``Symbol(name='x')`` (the fields shown in repr, in order)."""
+        inner = ", ".join(f"{key}={getattr(self, key)!r}" for key in self._repr_keys)
+        return f"{type(self).__qualname__}({inner})"
 
     def __eq__(self, other: object) -> bool:
         if self is other:
