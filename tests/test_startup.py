@@ -72,9 +72,10 @@ def test_the_headline_command_imports_neither_verify_nor_code_generation_nor_ste
     import sys
     code = ("import sys; from matcalc.cli import main; main(['grad', 'u^T f(W x + b)', '--wrt', 'W']); "
             "print(*[m in sys.modules for m in ('matcalc.calculus.verify', 'matcalc.views.codegen', "
-            "'matcalc.views.steps', 'matcalc.views.graph', 'matcalc.views.gallery', 'json')])")
+            "'matcalc.views.steps', 'matcalc.views.graph', 'matcalc.views.gallery', 'json', "
+            "'matcalc.calculus.indices')])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.splitlines() == ["(u ⊙ f'(W x + b)) x^T", "False False False False False False"]
+    assert out.stdout.splitlines() == ["(u ⊙ f'(W x + b)) x^T", "False False False False False False False"]
 
 
 def test_the_lazy_public_names_are_the_real_ones():
