@@ -73,9 +73,9 @@ def test_the_headline_command_imports_neither_verify_nor_code_generation_nor_ste
     code = ("import sys; from matcalc.cli import main; main(['grad', 'u^T f(W x + b)', '--wrt', 'W']); "
             "print(*[m in sys.modules for m in ('matcalc.calculus.verify', 'matcalc.views.codegen', "
             "'matcalc.views.steps', 'matcalc.views.graph', 'matcalc.views.gallery', 'json', "
-            "'matcalc.calculus.indices')])")
+            "'matcalc.calculus.indices', 'shutil')])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.splitlines() == ["(u ⊙ f'(W x + b)) x^T", "False False False False False False False"]
+    assert out.stdout.splitlines() == ["(u ⊙ f'(W x + b)) x^T", "False False False False False False False False"]
 
 
 def test_the_lazy_public_names_are_the_real_ones():
@@ -104,3 +104,22 @@ def test_nodes_print_as_dataclasses_do_without_their_spans():
     e = Add((Symbol("x", Span(0, 1, 1, 1)), Func("f", Transpose(Number(Fraction(1, 2))), 1)))
     assert repr(e) == ("Add(terms=(Symbol(name='x'), "
                        "Func(name='f', arg=Transpose(arg=Number(value=Fraction(1, 2))), order=1)))")
+
+
+def test_the_help_is_as_wide_as_argparse_would_make_it(monkeypatch):
+    # the CLI finds the terminal's width as shutil does, without importing it at start-up
+    import shutil
+
+    from matcalc import cli
+    for columns in ("55", "0", "wide", None):
+        if columns is None:
+            monkeypatch.delenv("COLUMNS", raising=False)
+        else:
+            monkeypatch.setenv("COLUMNS", columns)
+        assert cli._terminal_columns() == shutil.get_terminal_size().columns
+    import argparse
+    monkeypatch.setenv("COLUMNS", "61")
+    parser = cli.build_parser()
+    ours = parser.format_help()
+    parser.formatter_class = argparse.HelpFormatter  # argparse's own, which asks shutil
+    assert ours == parser.format_help()
