@@ -27,6 +27,19 @@ def test_the_generated_parser_is_the_one_lark_builds_from_the_grammar():
         assert built.parse(text).pretty() == ours.parse(text).pretty()
 
 
+def test_the_generated_parsers_precomputed_matches_are_what_re_says():
+    # scripts/build_parser.py answers Lark's "does this terminal's regexp match that string?" ahead
+    import re
+
+    from matcalc.language import _lalr
+    regexps = {t.pattern.to_regexp() for t in _lalr.Lark_StandAlone().terminals if t.pattern.type == "re"}
+    assert len(_lalr._MATCHES) > 100 and {regexp for regexp, _, _ in _lalr._MATCHES} == regexps
+    for (regexp, text, flags), answer in _lalr._MATCHES.items():
+        m = re.match(regexp, text, flags)
+        assert answer == (m.group(0) if m else None), (regexp, text)
+    assert any(answer is not None for answer in _lalr._MATCHES.values())  # e.g. NAME matches "symmetric"
+
+
 def test_start_up_imports_no_lark():
     import subprocess
     import sys
