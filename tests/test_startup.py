@@ -136,3 +136,25 @@ def test_the_help_is_as_wide_as_argparse_would_make_it(monkeypatch):
     ours = parser.format_help()
     parser.formatter_class = argparse.HelpFormatter  # argparse's own, which asks shutil
     assert ours == parser.format_help()
+
+
+def test_nodes_are_frozen_dataclasses_with_shared_inits():
+    # nodes are frozen by Expr and share one __init__ per list of fields (start-up): the same to a caller
+    import dataclasses
+    import inspect
+
+    import pytest
+
+    from matcalc.core.nodes import Binary, Func, Neg, Number, Symbol, Transpose, Unary
+    x = Symbol("x")
+    with pytest.raises(dataclasses.FrozenInstanceError, match="cannot assign to field 'name'"):
+        x.name = "y"
+    with pytest.raises(dataclasses.FrozenInstanceError, match="cannot delete field 'name'"):
+        del x.name
+    assert dataclasses.replace(x, name="y") == Symbol("y") and x == Symbol("x")
+    assert str(inspect.signature(Func)) == "(name: 'str', arg: 'Expr', order: 'int' = 0, span: 'Span | None' = None) -> None"
+    assert Func("f", x).order == 0 and Func("f", x, 2).order == 2 and Func(name="f", arg=x) == Func("f", x)
+    assert Unary.__doc__ == "Unary(arg: 'Expr')" and Binary.__doc__ == "Binary(left: 'Expr', right: 'Expr')"
+    assert Neg.__init__ is Transpose.__init__ and Symbol.__init__ is not Number.__init__
+    assert [f.name for f in dataclasses.fields(Neg)] == ["arg", "span"] and Neg.__match_args__ == ("arg", "span")
+    assert hash(Neg(x)) != hash(Transpose(x)) and Neg(x) != Transpose(x)
