@@ -15,16 +15,34 @@ from ._requirements import check as _check_requirements
 
 _check_requirements()  # a missing dependency is one clear line (and exit 2 on the command line)
 
-from .api import derive, evaluate, explain_types, grad, graph, hessian, parse, verify
-from .calculus.verify import Verdict
 from .core.errors import (
     DerivativeError, EvaluationError, LimitError, MatcalcError, MissingRuleError, ParseError,
     ShapeError, SymbolError,
 )
-from .core.evaluate import evaluate_expr
-from .core.program import Program
-from .results import Derivative, Gradients
-from .views.graph import Graph
+
+# the public names are loaded when first used (PEP 562): `matcalc grad …` then imports only what
+# a derivation needs, not verify, graphs, code generation (start-up: issue 14)
+_LAZY = {
+    "parse": "api", "derive": "api", "grad": "api", "hessian": "api", "explain_types": "api",
+    "evaluate": "api", "verify": "api", "graph": "api", "Verdict": "calculus.verify",
+    "evaluate_expr": "core.evaluate", "Program": "core.program", "Derivative": "results",
+    "Gradients": "results", "Graph": "views.graph",
+}
+
+
+def __getattr__(name: str):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'matcalc' has no attribute {name!r}")
+    from importlib import import_module
+    value = getattr(import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __all__ = [
     "parse", "derive", "grad", "hessian", "explain_types", "evaluate", "evaluate_expr", "Program", "Derivative", "Gradients",

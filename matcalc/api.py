@@ -5,19 +5,20 @@ whole call, parsing included) and raises nothing but a :class:`~matcalc.MatcalcE
 """
 from __future__ import annotations
 
-import dataclasses
+from typing import TYPE_CHECKING
 
-from .calculus import engine, verify as verdicts
-from .calculus.verify import Verdict
-from .core.evaluate import evaluate_program, kinds_of
+from .calculus import engine
+from .core.errors import ShapeError
 from .core.limits import guarded
 from .core.program import Program
-from .core.errors import ShapeError
 from .language import pasted
 from .language.readings import explain
 from .language.typecheck import read
 from .results import Derivative, Gradients
-from .views import graph as graphs
+
+if TYPE_CHECKING:  # imported by the functions that need them (start-up: issue 14)
+    from .calculus.verify import Verdict
+    from .views import graph as graphs
 
 
 @guarded("parse")
@@ -80,6 +81,7 @@ def evaluate(program: str | Program, env: dict):
     if isinstance(env, dict):  # names as the program reads them: "𝐱" or "\\theta" is x or θ
         env = {(_names(k) if isinstance(k, str) and (not k.isascii() or "\\" in k or "{" in k) else k): v
                for k, v in env.items()}
+    from .core.evaluate import evaluate_program, kinds_of
     typed = program if isinstance(program, Program) else \
         read(program, kinds_of(env), functions={n for n, v in env.items() if callable(v)})
     return evaluate_program(typed, env)
@@ -88,6 +90,9 @@ def evaluate(program: str | Program, env: dict):
 @guarded("verdict")
 def verify(program: str | Program, wrt: str, claim: str, layout: str = "shape") -> Verdict:
     """Is ``claim`` (a hand derivation in the language) ∂F/∂wrt? Verdict.ok, Verdict.message say."""
+    import dataclasses
+
+    from .calculus import verify as verdicts
     v = verdicts.verify(parse(program), wrt, claim, layout)
     return dataclasses.replace(v, derivative=Derivative.of(v.derivative))
 
@@ -95,4 +100,5 @@ def verify(program: str | Program, wrt: str, claim: str, layout: str = "shape") 
 @guarded("graph")
 def graph(program: str | Program, at: dict | None = None) -> graphs.Graph:
     """The computation graph of a program; with values ``at``, forward values and gradients on its edges."""
+    from .views import graph as graphs
     return graphs.graph(program, at)

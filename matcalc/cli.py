@@ -8,23 +8,48 @@ input is read up to matcalc's input size limit and no further.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
-from . import LimitError, MatcalcError, derive, grad, hessian, parse, verify
 from .core import limits
+from .core.errors import LimitError, MatcalcError
 from .language.readings import explain
-from .language.typecheck import read
-from .views import codegen
-from .views.graph import graph as _graph
-from .views import gallery as _gallery
+
+# what only some commands need is imported when they run (start-up: issue 14): code generation,
+# graphs, the gallery, verify and json are not needed for `matcalc grad "…" --wrt W`
 
 EXIT_OK, EXIT_REFUTED, EXIT_BAD_INPUT = 0, 1, 2
 FORMATS = ("text", "latex", "json", "numpy", "torch", "jax")
 
 
+def _terminal_columns() -> int:
+    """shutil.get_terminal_size().columns without importing shutil (and bz2, lzma) at start-up."""
+    import os
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return columns or 80
+
+
+class _Formatter(argparse.HelpFormatter):
+    """argparse's help formatter, its width found as argparse finds it (argparse makes one per argument)."""
+
+    def __init__(self, prog, indent_increment=2, max_help_position=24, width=None):
+        super().__init__(prog, indent_increment, max_help_position,
+                         _terminal_columns() - 2 if width is None else width)
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse that reports usage errors as bad input (exit 2) in our own words."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", _Formatter)
+        super().__init__(*args, **kwargs)
 
     def error(self, message):
         self.print_usage(sys.stderr)
@@ -78,8 +103,10 @@ def _json_of(d) -> dict:
 def _show(results: dict, fmt: str, steps: bool) -> str:
     """The derivatives in one format, one after another."""
     if fmt == "json":
+        import json
         return json.dumps([_json_of(d) for d in results.values()], ensure_ascii=False, indent=2)
-    if fmt in codegen.TARGETS:  # numpy, torch, jax: one function returning the value and every derivative
+    if fmt in FORMATS[3:]:  # numpy, torch, jax (codegen.TARGETS): one function returning the value and every derivative
+        from .views import codegen
         first = next(iter(results.values()))
         return codegen.generate(first.program, list(results.values()), target=fmt).source
     blocks = []
@@ -100,6 +127,8 @@ def _label(d, several: bool) -> str:
 
 
 def _cmd_derive(args, kind: str) -> int:
+    from .api import derive, grad, hessian, parse
+    from .language.typecheck import read
     text = _read_program(args)
     # grad and hessian read names so that the function is a scalar (matcalc.language.readings)
     program = read(text, prefer_scalar=True) if kind in ("grad", "hessian") else parse(text)
@@ -115,6 +144,7 @@ def _cmd_derive(args, kind: str) -> int:
         results = dict(grads)
     shown = _show(results, fmt, args.steps)
     if fmt == "json":  # the inferred kinds and dims are always part of the answer
+        import json
         shown = json.dumps([{**entry, "types": types} for entry in json.loads(shown)], ensure_ascii=False, indent=2)
     print(shown)
     return EXIT_OK
@@ -181,6 +211,7 @@ def _add_graph_command(sub) -> None:
 def _explain(args, text: str) -> None:
     """--explain-types: the inferred kinds and dims, on standard error, before anything can fail."""
     if getattr(args, "explain_types", False):
+        from .api import parse
         print("\n".join(explain(parse(text))), file=sys.stderr)
 
 
@@ -192,7 +223,8 @@ def _cmd_graph(args) -> int:
         at = {}
         for spec in args.at:
             at.update(_parse_values(spec))
-    g = _graph(text, at=at)
+    from .views.graph import graph
+    g = graph(text, at=at)
     if args.output:
         g.render(args.output)
     else:
@@ -202,6 +234,7 @@ def _cmd_graph(args) -> int:
 
 def _parse_values(spec: str) -> dict:
     """x=-2,y=5,W=[[1,2],[3,4]] -> {"x": -2.0, "y": 5.0, "W": [[1, 2], [3, 4]]}."""
+    import json
     parts, depth, start = [], 0, 0
     for i, ch in enumerate(spec):
         if ch == "[":
@@ -248,6 +281,8 @@ def _add_examples_command(sub) -> None:
 
 
 def _cmd_examples(args) -> int:
+    from .api import derive
+    from .views import gallery as _gallery
     if args.name is None:
         width = max(len(e.name) for e in _gallery.EXAMPLES)
         for e in _gallery.EXAMPLES:
@@ -296,6 +331,9 @@ def _add_verify_command(sub) -> None:
 def _cmd_verify(args) -> int:
     if args.claims:
         return _cmd_verify_claims(args)
+    import json
+
+    from .api import parse, verify
     text = _read_program(args)
     _explain(args, text)
     v = verify(text, args.wrt, args.claim, layout=args.layout)
@@ -311,6 +349,8 @@ def _cmd_verify(args) -> int:
 
 def _cmd_verify_claims(args) -> int:
     """Exit 0 when every claim is right, 1 when any is refuted or unreadable, 2 on a bad program or file."""
+    import json
+
     from .views.claims import grade, read_claims
     grades = grade(_read_program(args), args.wrt, read_claims(args.claims), layout=args.layout)
     if args.format == "json":

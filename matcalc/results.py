@@ -7,6 +7,7 @@ Every method is one call within matcalc's limits and raises nothing but a Matcal
 from __future__ import annotations
 
 from dataclasses import fields
+from typing import TYPE_CHECKING
 
 from .calculus.result import Result
 from .core.limits import guarded
@@ -14,8 +15,13 @@ from .core.nodes import Expr
 from .core.program import short
 from .core.shapes import dims_text
 from .language.printing import text
-from .views import codegen
-from .views.steps import Steps, chain_rule, steps_latex, steps_text
+
+if TYPE_CHECKING:
+    from .views.steps import Steps
+
+FUNCTION_NAME = "f_and_grad"
+"""codegen.FUNCTION_NAME (tests/test_startup.py checks): code generation and steps are imported
+when asked for, not with every derivative (start-up: issue 14)."""
 
 
 class Derivative(Result):
@@ -48,35 +54,42 @@ class Derivative(Result):
     @guarded("steps")
     def steps(self) -> Steps:
         """The chain rule step by step (see matcalc.views.steps): placeholders, upstream × local, δ, the reshape."""
+        from .views.steps import Steps, chain_rule
         return Steps(chain_rule(self), _equation(self))
 
     @guarded("steps")
     def steps_text(self) -> str:
+        from .views.steps import steps_text
         return steps_text(self.steps)
 
     @guarded("steps")
     def steps_latex(self) -> str:
+        from .views.steps import steps_latex
         return steps_latex(self.steps)
 
     @guarded("code generation")
-    def to_numpy(self, name: str = codegen.FUNCTION_NAME) -> str:
+    def to_numpy(self, name: str = FUNCTION_NAME) -> str:
         """Python source of ``name(inputs…) -> (value, derivative)`` (see matcalc.views.codegen)."""
+        from .views import codegen
         return codegen.generate(self.program, self, name).source
 
     @guarded("code generation")
-    def to_torch(self, name: str = codegen.FUNCTION_NAME) -> str:
+    def to_torch(self, name: str = FUNCTION_NAME) -> str:
         """The same function in PyTorch (float64 tensors; needs ``pip install matcalc[torch]``)."""
+        from .views import codegen
         return codegen.generate(self.program, self, name, target="torch").source
 
     @guarded("code generation")
-    def to_jax(self, name: str = codegen.FUNCTION_NAME) -> str:
+    def to_jax(self, name: str = FUNCTION_NAME) -> str:
         """The same function in JAX (float64 with ``jax_enable_x64``; needs ``pip install matcalc[jax]``)."""
+        from .views import codegen
         return codegen.generate(self.program, self, name, target="jax").source
 
     @guarded("code generation")
-    def compile(self, name: str = codegen.FUNCTION_NAME, target: str = "numpy"):
+    def compile(self, name: str = FUNCTION_NAME, target: str = "numpy"):
         """The callable of :meth:`to_numpy` (or of :meth:`to_torch`, :meth:`to_jax` by ``target``):
         ``(value, derivative)`` at its inputs."""
+        from .views import codegen
         return codegen.compile_source(codegen.generate(self.program, self, name, target=target), name)
 
 
@@ -108,26 +121,28 @@ class Gradients(dict):
         return cls((name, Derivative.of(r)) for name, r in results.items())
 
     @guarded("code generation")
-    def to_numpy(self, name: str = codegen.FUNCTION_NAME) -> str:
+    def to_numpy(self, name: str = FUNCTION_NAME) -> str:
         """Python source of ``name(inputs…) -> (value, d_first, d_second, …)`` in this dict's order."""
         return self._generate(name, "numpy").source
 
     @guarded("code generation")
-    def to_torch(self, name: str = codegen.FUNCTION_NAME) -> str:
+    def to_torch(self, name: str = FUNCTION_NAME) -> str:
         """The same function in PyTorch."""
         return self._generate(name, "torch").source
 
     @guarded("code generation")
-    def to_jax(self, name: str = codegen.FUNCTION_NAME) -> str:
+    def to_jax(self, name: str = FUNCTION_NAME) -> str:
         """The same function in JAX."""
         return self._generate(name, "jax").source
 
     @guarded("code generation")
-    def compile(self, name: str = codegen.FUNCTION_NAME, target: str = "numpy"):
+    def compile(self, name: str = FUNCTION_NAME, target: str = "numpy"):
         """The callable of :meth:`to_numpy` (or of the torch or jax source, by ``target``)."""
+        from .views import codegen
         return codegen.compile_source(self._generate(name, target), name)
 
     def _generate(self, name: str, target: str):
+        from .views import codegen
         return codegen.generate(next(iter(self.values())).program, self, name, target=target)
 
     @guarded("printing")

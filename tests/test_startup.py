@@ -1,28 +1,52 @@
-"""Start-up: the analysed grammar is cached on disk and reloaded from there."""
-import os
-
-import matcalc
-from matcalc.language import parse
+"""Start-up: what the headline call imports, and the generated parser (issue 14)."""
 
 
-def test_the_grammar_is_cached_and_reloaded(tmp_path, monkeypatch):
-    monkeypatch.setenv("MATCALC_CACHE", str(tmp_path))
-    monkeypatch.setattr(parse, "_PARSER", None)
-    first = matcalc.parse("u^T f(W x + b)")
-    (cached,) = os.listdir(tmp_path)
-    assert cached.startswith("grammar-") and os.path.getsize(tmp_path / cached) > 0
-    monkeypatch.setattr(parse, "_PARSER", None)  # a new process, as far as the parser knows
-    assert matcalc.parse("u^T f(W x + b)").expr == first.expr
-    assert os.listdir(tmp_path) == [cached]
+def test_the_generated_parser_is_in_sync_with_the_grammar():
+    # matcalc/language/_lalr.py records the SHA-256 of the grammar it was made from; after an edit
+    # of grammar/matcalc.lark, run scripts/build_parser.py
+    import hashlib
+    from pathlib import Path
+
+    from matcalc.language import _lalr
+    grammar = Path(__file__).resolve().parents[1] / "grammar" / "matcalc.lark"
+    digest = hashlib.sha256(grammar.read_text("utf-8").encode("utf-8")).hexdigest()
+    assert _lalr.GRAMMAR_SHA256 == digest, "grammar/matcalc.lark changed: run python scripts/build_parser.py"
 
 
-def test_an_unwritable_cache_folder_means_no_cache(tmp_path, monkeypatch):
-    blocked = tmp_path / "file"
-    blocked.write_text("")
-    monkeypatch.setenv("MATCALC_CACHE", str(blocked / "sub"))  # a folder under a file: cannot exist
-    monkeypatch.setattr(parse, "_PARSER", None)
-    assert parse._cache_file("grammar") is False
-    assert matcalc.parse("x^T x").expr == matcalc.parse("x^\\top x").expr
+def test_the_generated_parser_is_the_one_lark_builds_from_the_grammar():
+    # the same options as scripts/build_parser.py: the same terminals and parse tables
+    from pathlib import Path
+
+    lark = __import__("pytest").importorskip("lark")
+    from matcalc.language import _lalr
+    grammar = (Path(__file__).resolve().parents[1] / "grammar" / "matcalc.lark").read_text("utf-8")
+    built = lark.Lark(grammar, parser="lalr", lexer="contextual", propagate_positions=True, maybe_placeholders=True)
+    ours = _lalr.Lark_StandAlone()
+    assert [(t.name, t.pattern.value) for t in built.terminals] == [(t.name, t.pattern.value) for t in ours.terminals]
+    for text in ["u^T f(W x + b)", "x: n\nA: n x n symmetric\nx^T A x", "‖W‖_F^2 + tr(A^{-1})"]:
+        assert built.parse(text).pretty() == ours.parse(text).pretty()
+
+
+def test_the_generated_parsers_precomputed_matches_are_what_re_says():
+    # scripts/build_parser.py answers Lark's "does this terminal's regexp match that string?" ahead
+    import re
+
+    from matcalc.language import _lalr
+    regexps = {t.pattern.to_regexp() for t in _lalr.Lark_StandAlone().terminals if t.pattern.type == "re"}
+    assert len(_lalr._MATCHES) > 100 and {regexp for regexp, _, _ in _lalr._MATCHES} == regexps
+    for (regexp, text, flags), answer in _lalr._MATCHES.items():
+        m = re.match(regexp, text, flags)
+        assert answer == (m.group(0) if m else None), (regexp, text)
+    assert any(answer is not None for answer in _lalr._MATCHES.values())  # e.g. NAME matches "symmetric"
+
+
+def test_start_up_imports_no_lark():
+    import subprocess
+    import sys
+    code = ("import sys, matcalc; matcalc.derive('u^T f(W x + b)', 'W'); "
+            "print(sorted(m for m in sys.modules if m == 'lark' or m.startswith('lark.')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
 
 
 def test_import_and_the_headline_derivation_load_neither_numpy_nor_sympy():
@@ -53,3 +77,84 @@ def test_a_missing_dependency_in_a_library_import_is_an_import_error_saying_what
     out = _without_lark("import matcalc")
     assert out.returncode == 1
     assert out.stderr.strip().splitlines()[-1].startswith("ImportError: matcalc needs lark>=1.1.9")
+
+
+def test_the_headline_command_imports_neither_verify_nor_code_generation_nor_steps():
+    # the command line imports what a command needs when it runs (issue 14)
+    import subprocess
+    import sys
+    code = ("import sys; from matcalc.cli import main; main(['grad', 'u^T f(W x + b)', '--wrt', 'W']); "
+            "print(*[m in sys.modules for m in ('matcalc.calculus.verify', 'matcalc.views.codegen', "
+            "'matcalc.views.steps', 'matcalc.views.graph', 'matcalc.views.gallery', 'json', "
+            "'matcalc.calculus.indices', 'shutil')])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.splitlines() == ["(u ⊙ f'(W x + b)) x^T", "False False False False False False False False"]
+
+
+def test_the_lazy_public_names_are_the_real_ones():
+    import matcalc
+    import matcalc.api
+    import matcalc.results
+    from matcalc.calculus.verify import Verdict
+    from matcalc.views import codegen
+    from matcalc.views.graph import Graph
+    assert matcalc.derive is matcalc.api.derive and matcalc.verify is matcalc.api.verify
+    assert matcalc.Verdict is Verdict and matcalc.Graph is Graph
+    assert set(matcalc.__all__) <= set(dir(matcalc))
+    assert all(getattr(matcalc, name) is not None for name in matcalc.__all__)
+    assert matcalc.results.FUNCTION_NAME == codegen.FUNCTION_NAME
+    import pytest
+    with pytest.raises(AttributeError, match="no_such_name"):
+        _ = matcalc.no_such_name
+
+
+def test_nodes_print_as_dataclasses_do_without_their_spans():
+    # nodes share one __repr__ (Expr's) instead of a generated one each: the same text
+    from fractions import Fraction
+
+    from matcalc.core.errors import Span
+    from matcalc.core.nodes import Add, Func, Number, Symbol, Transpose
+    e = Add((Symbol("x", Span(0, 1, 1, 1)), Func("f", Transpose(Number(Fraction(1, 2))), 1)))
+    assert repr(e) == ("Add(terms=(Symbol(name='x'), "
+                       "Func(name='f', arg=Transpose(arg=Number(value=Fraction(1, 2))), order=1)))")
+
+
+def test_the_help_is_as_wide_as_argparse_would_make_it(monkeypatch):
+    # the CLI finds the terminal's width as shutil does, without importing it at start-up
+    import shutil
+
+    from matcalc import cli
+    for columns in ("55", "0", "wide", None):
+        if columns is None:
+            monkeypatch.delenv("COLUMNS", raising=False)
+        else:
+            monkeypatch.setenv("COLUMNS", columns)
+        assert cli._terminal_columns() == shutil.get_terminal_size().columns
+    import argparse
+    monkeypatch.setenv("COLUMNS", "61")
+    parser = cli.build_parser()
+    ours = parser.format_help()
+    parser.formatter_class = argparse.HelpFormatter  # argparse's own, which asks shutil
+    assert ours == parser.format_help()
+
+
+def test_nodes_are_frozen_dataclasses_with_shared_inits():
+    # nodes are frozen by Expr and share one __init__ per list of fields (start-up): the same to a caller
+    import dataclasses
+    import inspect
+
+    import pytest
+
+    from matcalc.core.nodes import Binary, Func, Neg, Number, Symbol, Transpose, Unary
+    x = Symbol("x")
+    with pytest.raises(dataclasses.FrozenInstanceError, match="cannot assign to field 'name'"):
+        x.name = "y"
+    with pytest.raises(dataclasses.FrozenInstanceError, match="cannot delete field 'name'"):
+        del x.name
+    assert dataclasses.replace(x, name="y") == Symbol("y") and x == Symbol("x")
+    assert str(inspect.signature(Func)) == "(name: 'str', arg: 'Expr', order: 'int' = 0, span: 'Span | None' = None) -> None"
+    assert Func("f", x).order == 0 and Func("f", x, 2).order == 2 and Func(name="f", arg=x) == Func("f", x)
+    assert Unary.__doc__ == "Unary(arg: 'Expr')" and Binary.__doc__ == "Binary(left: 'Expr', right: 'Expr')"
+    assert Neg.__init__ is Transpose.__init__ and Symbol.__init__ is not Number.__init__
+    assert [f.name for f in dataclasses.fields(Neg)] == ["arg", "span"] and Neg.__match_args__ == ("arg", "span")
+    assert hash(Neg(x)) != hash(Transpose(x)) and Neg(x) != Transpose(x)

@@ -19,7 +19,6 @@ from ..core.program import Program, inline_definitions, substitute
 from ..core.shapes import plain, shape_of, transposed
 from ..language.latex import latex, latex_name
 from ..language.printing import program_text
-from .indices import index_latex, index_text
 from .naming import cotangent_name
 
 KINDS = ("gradient", "jacobian", "hessian", "derivative", "tensor")
@@ -51,6 +50,7 @@ class Result:
 
     def __str__(self) -> str:
         if self.kind == "tensor":  # ∂F_ij/∂x_k = δ_ik x_j + x_i δ_jk, not the raw product with G
+            from .indices import index_text  # index notation: imported when a tensor is shown (start-up)
             return index_text(self)
         return program_text(self.definitions, self.expr)
 
@@ -110,6 +110,7 @@ class Result:
     def latex(self) -> str:
         """\\frac{\\partial s}{\\partial W} = …"""
         if self.kind == "tensor":
+            from .indices import index_latex
             return index_latex(self)
         f = latex_name(self.function_name)
         v = latex_name(self.wrt)

@@ -9,7 +9,7 @@ A *typed* tree (what :func:`matcalc.parse` returns) has every product resolved:
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import FrozenInstanceError, dataclass, field, fields, make_dataclass
 from fractions import Fraction
 
 from .errors import Span
@@ -17,10 +17,33 @@ from .errors import Span
 Dim = str | int
 
 
+_INITS: dict = {}
+"""One __init__ per list of fields and defaults, shared by the node classes that have it (19 for 58)."""
+
+
 def node(cls):
-    """A frozen dataclass whose equality and hash are the base class's (structural, cached)."""
-    cls = dataclass(frozen=True, eq=False)(cls)
-    cls._keys = tuple(f.name for f in fields(cls) if f.name != "span")
+    """A dataclass whose equality and hash are the base class's (structural, cached), frozen by Expr.
+
+    Making 58 frozen dataclasses generated four methods each (~half of matcalc's start-up in this
+    module); nodes share Expr's __setattr__, __delattr__ and __repr__, and one __init__ per list of
+    fields (made by a frozen dataclass, so it sets the fields as frozen dataclasses do)."""
+    documented = cls.__dict__.get("__doc__") is not None
+    if not documented:
+        cls.__doc__ = "-"  # written below, once the class has its __init__
+    cls = dataclass(init=False, repr=False, eq=False)(cls)
+    own = fields(cls)
+    signature = tuple((f.name, type(f.default), repr(f.default)) for f in own)
+    init = _INITS.get(signature)
+    if init is None:
+        template = make_dataclass(f"_{cls.__name__}Init", [(f.name, f.type, field(default=f.default)) for f in own],
+                                  namespace={"__post_init__": Expr.__post_init__, "__doc__": "-"}, frozen=True, eq=False, repr=False)
+        init = _INITS[signature] = template.__init__
+    cls.__init__ = init
+    if not documented:  # as a dataclass would: "Unary(arg: 'Expr')"
+        import inspect
+        cls.__doc__ = cls.__name__ + str(inspect.signature(cls)).replace(" -> None", "")
+    cls._keys = tuple(f.name for f in own if f.name != "span")
+    cls._repr_keys = tuple(f.name for f in own if f.repr)
     return cls
 
 
@@ -32,6 +55,7 @@ class Expr:
 
     __slots__ = ()
     _keys: tuple[str, ...] = ()
+    _repr_keys: tuple[str, ...] = ()
 
     @property
     def args(self) -> tuple["Expr", ...]:
@@ -49,6 +73,17 @@ class Expr:
 
     def __hash__(self) -> int:
         return self._hash
+
+    def __setattr__(self, name, value):
+        raise FrozenInstanceError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name):
+        raise FrozenInstanceError(f"cannot delete field {name!r}")
+
+    def __repr__(self) -> str:
+        """As a dataclass's: ``Symbol(name='x')`` (the fields shown in repr, in order)."""
+        inner = ", ".join(f"{key}={getattr(self, key)!r}" for key in self._repr_keys)
+        return f"{type(self).__qualname__}({inner})"
 
     def __eq__(self, other: object) -> bool:
         if self is other:

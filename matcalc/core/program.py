@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import heapq
 from dataclasses import dataclass, field
-from html import escape
 from operator import is_not
 
 from . import build, limits
@@ -47,6 +46,7 @@ class Program:
 
     def _repr_html_(self) -> str:
         """The source and the declarations it was typed with (inferred or given)."""
+        from html import escape  # here, not at start-up
         rows = "".join(f"<tr><td><code>{escape(n)}</code></td><td>{escape(dims_text(self.shapes[n]))}</td>"
                        f"<td>{'declared' if n in self.declared else 'inferred'}</td></tr>"
                        for n in self.variables)

@@ -1,7 +1,9 @@
 """Text to untyped statements: the Lark grammar in ``grammar/matcalc.lark`` and its transformer.
 
-The grammar is loaded once (LALR, positions propagated) and the transformer runs
-inside the parser, so a deep input never recurses in Python. Nothing is checked
+The grammar's LALR parser (positions propagated) is :mod:`._lalr`, generated from the grammar by
+Lark's stand-alone tool (``scripts/build_parser.py``; a test checks it is in sync), so start-up
+neither imports Lark nor analyses the grammar. The transformer runs inside the parser, so a deep
+input never recurses in Python. Nothing is checked
 here beyond syntax: kinds and shapes are :mod:`matcalc.shapes`'s business.
 """
 from __future__ import annotations
@@ -9,12 +11,9 @@ from __future__ import annotations
 import re
 import dataclasses
 from fractions import Fraction
-from importlib import resources
-from pathlib import Path
 
-from lark import Lark, Token, Transformer
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
-
+from . import _lalr
+from ._lalr import Lark, Token, Transformer, UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 from . import greek, indexing, pasted
 from ..core import limits
 from ..core.errors import LimitError, MatcalcError, ParseError, Span
@@ -37,15 +36,6 @@ TERMINAL_TEXT = {
 PREFERRED = ['")"', '"}"', '"\\right)"', '"\\right|"', '"+"', "a name", "a number", '"-"', '"("']
 CLOSING_BARS = ('"|"', '"‖"')
 """Closers when no operand is expected (after ``|x``), openers otherwise."""
-
-
-def _grammar_text() -> str:
-    """The grammar: packaged inside matcalc, or from the repository's grammar/ folder."""
-    try:
-        return resources.files("matcalc").joinpath("grammar/matcalc.lark").read_text("utf-8")
-    except (FileNotFoundError, ModuleNotFoundError, OSError):
-        top = Path(__file__).resolve().parents[2]
-        return (top / "grammar" / "matcalc.lark").read_text("utf-8")
 
 
 def _span_of(*items) -> Span | None:
@@ -366,32 +356,11 @@ def _exponent_too_big(text: str) -> bool:
 _PARSER: Lark | None = None
 
 
-def _cache_file(grammar: str) -> str | bool:
-    """Where the analysed grammar is kept between processes: ``$MATCALC_CACHE`` or the user's
-    cache folder, in a file named by the grammar's hash and Lark's version (Lark checks the hash
-    again on load). False (no cache) where neither can be written."""
-    import hashlib
-    import os
-
-    import lark
-    folder = os.environ.get("MATCALC_CACHE") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "matcalc")
-    try:
-        os.makedirs(folder, exist_ok=True)
-    except OSError:
-        return False
-    digest = hashlib.sha256(f"{lark.__version__}\n{grammar}".encode()).hexdigest()[:16]
-    return os.path.join(folder, f"grammar-{digest}.lalr") if os.access(folder, os.W_OK) else False
-
-
 def _parser() -> Lark:
     global _PARSER
     if _PARSER is None:
-        # the transformer runs inside the LALR parser: no recursion, whatever the nesting;
-        # the analysed grammar is cached on disk: building it costs ~100 ms, loading it ~10
-        grammar = _grammar_text()
-        _PARSER = Lark(grammar, parser="lalr", propagate_positions=True,
-                       maybe_placeholders=True, transformer=_ToTree(), cache=_cache_file(grammar))
+        # the transformer runs inside the LALR parser: no recursion, whatever the nesting
+        _PARSER = _lalr.Lark_StandAlone(transformer=_ToTree())
     return _PARSER
 
 
