@@ -124,3 +124,16 @@ def test_the_trace_of_a_broadcast_sum(src, wrt, want):
     env = random_env(program, seed=2)
     got = matcalc.derive(program, wrt).evaluate(env)
     np.testing.assert_allclose(got, want(env), rtol=1e-12)
+
+
+def test_a_zero_inside_unvec_keeps_the_hessian_evaluable():
+    """Found by the long fuzz run: the Hessian of max(sum(exp(vec(K))), 0) held unvec(0, n, k) (step' = 0
+    made the vector a scalar zero), which evaluation could not reshape; unvec(0) is now 0."""
+    program = matcalc.parse("K : n x k\nt1 = sum(exp(vec(K)))\nt2 = max(t1, 0)\nt2")
+    env = random_env(program, seed=0)
+    h = matcalc.hessian(program, "K")
+    K = env["K"]
+    n, k = K.shape
+    want = np.einsum("ik,jl->ijkl", np.eye(n), np.eye(k)) * np.exp(K)[:, :, None, None]  # the sum is > 0
+    np.testing.assert_allclose(h.evaluate(env), want, rtol=1e-12)
+    np.testing.assert_allclose(matcalc.evaluate(matcalc.parse(str(h)), env), want, rtol=1e-12)

@@ -11,7 +11,7 @@ from ...core.nodes import Add, Div, Expr, Neg, Number, Power, Scale
 
 
 def zero_argument(e: Expr, s) -> Expr | None:
-    """tr(0) = diag(0) = sum(0) = 0ᵀ = -0 = 0"""
+    """tr(0) = diag(0) = sum(0) = 0ᵀ = -0 = vec(0) = unvec(0) = rows(0) = padrows(0) = 0 (a zero of any shape)"""
     if build.is_zero(e.arg):
         return build.ZERO
     return None

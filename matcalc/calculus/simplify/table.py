@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from ...core.nodes import (
     Add, Cols, Diag, DiagPart, Div, ElemDiv, ElemPower, Func, Hadamard, Inverse, Kron, KronLeft, KronRight, MatMul,
-    Neg, Power, Rows, Scale, Sum, Trace, Transpose, Unvec, Vec,
+    Neg, PadCols, PadRows, Power, Rows, Scale, Sum, Trace, Transpose, Unvec, Vec,
 )
 from . import broadcast as bc, elementwise as el, functions as fn, numbers as nb, products as pr, structure as st, sums as sm, \
     transposes as tr
@@ -63,13 +63,15 @@ REWRITES: dict[type, tuple] = {
     ),
     Diag: (nb.zero_argument,),
     DiagPart: (nb.zero_argument, el.diagonal_of_diag),
-    Rows: (st.block_of_concatenation, st.block_of_transpose, st.block_of_parts),
-    Cols: (st.block_of_concatenation, st.block_of_transpose, st.block_of_parts),
+    Rows: (nb.zero_argument, st.block_of_concatenation, st.block_of_transpose, st.block_of_parts),
+    Cols: (nb.zero_argument, st.block_of_concatenation, st.block_of_transpose, st.block_of_parts),
+    PadRows: (nb.zero_argument,),
+    PadCols: (nb.zero_argument,),
     Kron: (st.kron_of_identities, st.kron_of_scalar),
     KronLeft: (st.kronleft_of_kron, st.kronleft_of_identity),
     KronRight: (st.kronright_of_kron, st.kronright_of_identity),
-    Unvec: (st.unvec_of_vec,),
-    Vec: (st.vec_of_unvec,),
+    Unvec: (nb.zero_argument, st.unvec_of_vec),
+    Vec: (nb.zero_argument, st.vec_of_unvec),
 }
 
 
