@@ -56,14 +56,7 @@ def tokens(text: str) -> int:
 
 def best_time(fn, min_total=0.3, max_reps=20, min_reps=3):
     """Best wall time of fn() over repeats (after one warm-up call)."""
-    fn()
-    times = []
-    start = time.perf_counter()
-    while len(times) < min_reps or (time.perf_counter() - start < min_total and len(times) < max_reps):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return min(times)
+    return timings(fn, min_total, max_reps, min_reps)[0]
 
 
 def timings(fn, min_total=0.3, max_reps=30, min_reps=7):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from test_index_language import _central
 
 import matcalc
 from matcalc.calculus.numeric import random_env
@@ -54,19 +55,6 @@ CASES = [
     ("W : 5 x 7; h : 3; x : 4; W [h; x]", "h"),
 ]
 IDS = [f"{s} by {w}" for s, w in CASES]
-
-
-def _central(program, wrt, env, h=1e-6):
-    base = np.asarray(matcalc.evaluate(program, env), dtype=float)
-    v0 = np.asarray(env[wrt], dtype=float)
-    out = np.zeros(base.shape + v0.shape)
-    for k in np.ndindex(*v0.shape):
-        e = np.zeros_like(v0)
-        e[k] = h
-        plus = np.asarray(matcalc.evaluate(program, {**env, wrt: v0 + e}), dtype=float)
-        minus = np.asarray(matcalc.evaluate(program, {**env, wrt: v0 - e}), dtype=float)
-        out[(...,) + k] = (plus - minus) / (2 * h)
-    return out
 
 
 @pytest.mark.parametrize("source, wrt", CASES, ids=IDS)
