@@ -137,3 +137,17 @@ def test_a_zero_inside_unvec_keeps_the_hessian_evaluable():
     want = np.einsum("ik,jl->ijkl", np.eye(n), np.eye(k)) * np.exp(K)[:, :, None, None]  # the sum is > 0
     np.testing.assert_allclose(h.evaluate(env), want, rtol=1e-12)
     np.testing.assert_allclose(matcalc.evaluate(matcalc.parse(str(h)), env), want, rtol=1e-12)
+
+
+def test_the_sum_of_a_row_in_a_tensor_sums_over_its_entries_only():
+    """Found by CI's fuzz run: ∂/∂x of x (sum(x) + z)ᵀ printed `… + sum(ones(None)) x_i`, the row's axis
+    of size 1 taken for a summed index (so the text did not evaluate). ∂F_ij/∂x_k = δ_ik (Σx + z_j) + x_i."""
+    program = matcalc.parse("x : n; z : m; x (sum(x) + z)^T")
+    d = matcalc.derive(program, "x")
+    assert str(d) == "∂F_ij/∂x_k = δ_ik (sum(x) + z_j) + x_i"
+    env = random_env(program, seed=1)
+    x, z = env["x"], env["z"]
+    n, m = len(x), len(z)
+    want = np.einsum("ik,j->ijk", np.eye(n), x.sum() + z) + x[:, None, None] * np.ones((n, m, n))
+    np.testing.assert_allclose(d.evaluate(env), want, rtol=1e-12)
+    np.testing.assert_allclose(matcalc.evaluate(matcalc.parse(str(d)), env), want, rtol=1e-12)

@@ -330,8 +330,8 @@ class Translator:
         if t is MatMul:
             return self.matmul(e, idx)
         if t is Sum:
-            new = tuple(self.fresh(d) for d in self.shape(e.arg))
-            return _with_sums(self.terms(e.arg, new), new)
+            new = tuple(self.fresh(d) for d in self.shape(e.arg))  # a row's axis of size 1 is not summed
+            return _with_sums(self.terms(e.arg, new), tuple(i for i in new if i != ONE))
         if t is Trace:
             a = self.fresh(self.shape(e.arg)[0])
             return _with_sums(self.terms(e.arg, (a, a)), (a,))
