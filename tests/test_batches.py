@@ -151,3 +151,27 @@ def test_the_sum_of_a_row_in_a_tensor_sums_over_its_entries_only():
     want = np.einsum("ik,j->ijk", np.eye(n), x.sum() + z) + x[:, None, None] * np.ones((n, m, n))
     np.testing.assert_allclose(d.evaluate(env), want, rtol=1e-12)
     np.testing.assert_allclose(matcalc.evaluate(matcalc.parse(str(d)), env), want, rtol=1e-12)
+
+
+def test_kron_of_an_operand_whose_size_comes_from_its_neighbour():
+    """Found by the LaTeX round trip over random programs: kron(w, I x) typed I x while I's size was
+    still unknown and passed the unresolved dims on, and a TypeError escaped matcalc.parse."""
+    program = matcalc.parse("w : k; x : n; p : n; kron(w, (I + diag(p)) x)")
+    env = random_env(program, seed=0)
+    w, x, p = env["w"], env["x"], env["p"]
+    np.testing.assert_allclose(matcalc.evaluate(program, env), np.kron(w, x + p * x), rtol=1e-12)
+
+
+@pytest.mark.parametrize("src,wrt", [("h : n; x : m; u^T tanh(W [h; x])", "W"), ("u^T tanh(W x)", "W"),
+                                     ("x^T A x", "x"), ("v_c : d; U : d x k; sum(exp(U^T v_c))", "v_c")])
+def test_a_matrix_results_whole_latex_reads_back(src, wrt):
+    """∂s/∂W = … and ∂²F/∂x ∂xᵀ = … (matrix notation, no indices) read back as the derivative itself;
+    a subscripted variable is braced in the head ({v_{c}}) so it is not read as index notation."""
+    program = matcalc.parse(src)
+    env = random_env(program, seed=3)
+    results = [matcalc.derive(program, wrt)]
+    if program.shapes[wrt] and len(program.shapes[wrt]) == 1:
+        results.append(matcalc.hessian(program, wrt))
+    for r in results:
+        assert r.latex().startswith(r"\frac{\partial")
+        np.testing.assert_allclose(matcalc.evaluate(matcalc.parse(r.latex()), env), r.evaluate(env), rtol=1e-12)

@@ -84,7 +84,8 @@ class IndexForm:
                     names.append(n.name)
         if self.node.wrt not in names:
             names.append(self.node.wrt)
-        return [n for n in names if n in self.shapes and n != self.cotangent]
+        from ..language.printing import declarable
+        return [n for n in names if n in self.shapes and n != self.cotangent and declarable(self.shapes[n])]
 
     def unmentioned(self) -> bool:
         """Does the body leave some of F's indices out (F_ij = 2 (r x) + W_ij by r: 2 x_k)?"""

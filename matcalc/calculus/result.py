@@ -112,8 +112,9 @@ class Result:
         if self.kind == "tensor":
             from .indices import index_latex
             return index_latex(self)
-        f = latex_name(self.function_name)
-        v = latex_name(self.wrt)
+        # a name with its own subscript is braced ({v_{c}}), so that the head reads back as that name,
+        # not as index notation's entry c of v
+        f, v = (rf"{{{n}}}" if "_" in n else n for n in (latex_name(self.function_name), latex_name(self.wrt)))
         if self.kind == "hessian":
             lhs = rf"\frac{{\partial^2 {f}}}{{\partial {v}\, \partial {v}^{{\top}}}}"
         else:

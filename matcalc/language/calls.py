@@ -192,9 +192,9 @@ class CallRules:
 
     def call_kron(self, node, op: Op, exprs, shapes):
         """kron(A, B) = A ⊗ B: (p r) x (q s) for A p x q and B r x s (their dims known; a vector is a column)."""
-        known = [self.find(d) for s in shapes for d in (s or ())]
-        if all(isinstance(d, (int, str, dims.Poly)) for d in known):
-            return Kron(exprs[0], exprs[1], node.span), shape_rules["kron"](None, shapes, {})
+        found = [tuple(self.find(d) for d in s) for s in shapes]  # (a dim unified since is its value)
+        if all(isinstance(d, (int, str, dims.Poly)) for s in found for d in s):
+            return Kron(exprs[0], exprs[1], node.span), shape_rules["kron"](None, found, {})
         return Kron(exprs[0], exprs[1], node.span), (self.var(), self.var())
 
     def call_kronleft(self, node, op: Op, exprs, shapes):

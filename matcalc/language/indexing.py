@@ -65,6 +65,8 @@ def lhs_name(tokens) -> tuple[str, tuple[str, ...]]:
 def tensor(f, v, body: Expr, token) -> Tensor:
     from .parse import _span_of
     (fname, fi), (vname, vi) = f, v
+    if not fi and not vi:  # ∂s/∂W = (u ⊙ f'(z)) x^T: the derivative in matrix notation, as its LaTeX prints
+        return body
     return Tensor(body, fi + vi, (), fname, vname, len(fi), False, _span_of(token, body))
 
 
@@ -74,6 +76,8 @@ def hessian(s, v1, v2, body: Expr, token) -> Tensor:
     if si or w1 != w2:
         raise ParseError(f"∂²{sname}/∂{w1} ∂{w2}: a Hessian in index notation is ∂²s/∂X_ij ∂X_kl, "
                          "one scalar by one variable twice", None, _span_of(token, body))
+    if not i1 and not i2:  # ∂²s/∂x ∂x = A + A^T: the Hessian in matrix notation
+        return body
     return Tensor(body, i1 + i2, (), sname, w1, len(i1), True, _span_of(token, body))
 
 

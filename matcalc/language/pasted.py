@@ -92,6 +92,10 @@ _HESSIAN_HEAD = re.compile(
     rf"|(?<![\w}}]){_PARTIAL}\s*{_SQUARE}\s*(?P<s2>{_NAMED})\s*/\s*{_PARTIAL}\s*(?P<v2>{_NAMED}{_SUB}){_GAP}"
     rf"{_PARTIAL}\s*(?P<w2>{_NAMED}{_SUB})")
 
+_MATRIX_HESSIAN_HEAD = re.compile(  # \frac{\partial^2 F}{\partial x\, \partial x^{\top}}: a Hessian in matrix notation
+    rf"\\[dt]?frac\s*\{{\s*{_PARTIAL}\s*{_SQUARE}\s*(?P<s>{_NAMED})\s*\}}\s*\{{\s*{_PARTIAL}\s*(?P<v>{_NAMED})"
+    rf"{_GAP}{_PARTIAL}\s*(?P<w>{_NAMED})\s*(?:\^\{{?(?:\\top|T|⊤)\}}?)?\s*\}}")
+
 
 def _index_name(text: str) -> str:
     r"""F_{ij} → F_ij, (W_{1})_{kl} → (W_1)_kl, \ell → ℓ: a head's name in the language's spelling."""
@@ -118,6 +122,10 @@ def _index_heads(source: str) -> str:
         f, v = (m.group("f"), m.group("v")) if m.group("f") else (m.group("f2"), m.group("v2"))
         return f"∂{_index_name(f)}/∂{_index_name(v)}"
 
+    def matrix_hessian(m: re.Match) -> str:
+        return f"∂²{_index_name(m.group('s'))}/∂{_index_name(m.group('v'))} ∂{_index_name(m.group('w'))}"
+
+    source = _MATRIX_HESSIAN_HEAD.sub(matrix_hessian, source)
     return _JACOBIAN_HEAD.sub(jacobian, _HESSIAN_HEAD.sub(hessian, source))
 
 

@@ -331,9 +331,15 @@ def text(e: Expr) -> str:
     return TextPrinter().doprint(e)
 
 
+def declarable(shape: tuple) -> bool:
+    """Can a declaration say this shape? Its dims are names or integers; a sum such as the m + n
+    rows of [h; x] is not, and is left for the reader to infer again from where it is used."""
+    return all(isinstance(d, int) or (isinstance(d, str) and not d.startswith("@")) for d in shape)
+
+
 def declarations(shapes: dict[str, tuple], names: list[str]) -> list[str]:
-    """``name : n x m`` for each name."""
-    return [f"{n} : {dims_text(shapes[n])}" for n in names]
+    """``name : n x m`` for each name whose shape a declaration can say (:func:`declarable`)."""
+    return [f"{n} : {dims_text(shapes[n])}" for n in names if declarable(shapes[n])]
 
 
 def program_text(definitions: dict[str, Expr], expr: Expr, *, shapes: dict[str, tuple] | None = None) -> str:
