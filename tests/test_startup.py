@@ -1,5 +1,7 @@
 """Start-up: what the headline call imports, and the generated parser (issue 14)."""
 
+import pytest
+
 
 def test_the_generated_parser_is_in_sync_with_the_grammar():
     # matcalc/language/_lalr.py records the SHA-256 of the grammar it was made from; after an edit
@@ -158,3 +160,15 @@ def test_nodes_are_frozen_dataclasses_with_shared_inits():
     assert Neg.__init__ is Transpose.__init__ and Symbol.__init__ is not Number.__init__
     assert [f.name for f in dataclasses.fields(Neg)] == ["arg", "span"] and Neg.__match_args__ == ("arg", "span")
     assert hash(Neg(x)) != hash(Transpose(x)) and Neg(x) != Transpose(x)
+
+
+def test_a_node_class_with_its_own_post_init_is_refused():
+    """The shared __init__ calls Expr.__post_init__ only, so another one would be skipped in silence."""
+    from matcalc.core.nodes import Expr, node
+    with pytest.raises(TypeError, match="may not define __post_init__"):
+        @node
+        class Bad(Expr):
+            a: int = 0
+
+            def __post_init__(self):
+                pass

@@ -27,6 +27,9 @@ def node(cls):
     Making 58 frozen dataclasses generated four methods each (~half of matcalc's start-up in this
     module); nodes share Expr's __setattr__, __delattr__ and __repr__, and one __init__ per list of
     fields (made by a frozen dataclass, so it sets the fields as frozen dataclasses do)."""
+    if any("__post_init__" in vars(k) for k in cls.__mro__ if k is not Expr):
+        # the shared __init__ calls Expr.__post_init__ only: another would be skipped without a word
+        raise TypeError(f"{cls.__name__}: a node may not define __post_init__ (the shared __init__ would not call it)")
     documented = cls.__dict__.get("__doc__") is not None
     if not documented:
         cls.__doc__ = "-"  # written below, once the class has its __init__
