@@ -175,3 +175,15 @@ def test_a_matrix_results_whole_latex_reads_back(src, wrt):
     for r in results:
         assert r.latex().startswith(r"\frac{\partial")
         np.testing.assert_allclose(matcalc.evaluate(matcalc.parse(r.latex()), env), r.evaluate(env), rtol=1e-12)
+
+
+def test_the_diagonal_of_a_scaled_identity_reads_back():
+    """diag(2 t2 I) printed an I whose size nothing around it says; it is 2 t2 ones(n) (noticed with a
+    non-CI hypothesis seed of the LaTeX round trip)."""
+    program = matcalc.parse("x : n; t1 = diag(x); t2 = tr(t1); t2 t2")
+    d = matcalc.derive(program, "x")
+    assert str(d).splitlines()[-1] == "2 t2 ones(n)"
+    env = random_env(program, seed=0)
+    want = 2 * env["x"].sum() * np.ones(len(env["x"]))
+    for text in (str(d), d.latex()):
+        np.testing.assert_allclose(matcalc.evaluate(matcalc.parse(text), env), want, rtol=1e-12)

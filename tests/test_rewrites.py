@@ -177,6 +177,8 @@ CASES = [
     (el.coefficient_out_of_elementwise_quotient, ElemDiv(Scale(α, a), b), "α (a ./ b)"),
     (el.first_elementwise_power, ElemPower(a, N(1)), "a"),
     (el.diagonal_of_diag, DiagPart(Diag(a)), "a"),
+    (el.coefficient_out_of_diagonal, DiagPart(Scale(α, A)), "α diag(A)"),
+    (el.diagonal_of_identity, DiagPart(I), "ones(n)"),
     # sums
     (sm.like_terms, add(Scale(N(2), A), Scale(N(3), A)), "5 A"),
     (sm.like_terms, add(had(a, b), Neg(had(b, a)), x), "x"),

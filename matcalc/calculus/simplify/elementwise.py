@@ -5,7 +5,7 @@ from fractions import Fraction
 
 from ...core import build
 from ...core.lazy import LazyModule, sympy
-from ...core.nodes import Diag, DiagPart, Div, ElemDiv, ElemPower, Expr, Hadamard, MatMul, Neg, Number, Ones, Scale, \
+from ...core.nodes import Diag, DiagPart, Div, ElemDiv, ElemPower, Expr, Hadamard, Identity, MatMul, Neg, Number, Ones, Scale, \
     Transpose, walk
 from ..algebra import ELEMENTWISE_ARITHMETIC, region_key, to_sympy
 
@@ -167,6 +167,18 @@ def first_elementwise_power(e: ElemPower, s) -> Expr | None:
 def diagonal_of_diag(e: DiagPart, s) -> Expr | None:
     """diag(diag(a)) = a: the diagonal of the diagonal matrix of a"""
     return e.arg.arg if isinstance(e.arg, Diag) else None
+
+
+def coefficient_out_of_diagonal(e: DiagPart, s) -> Expr | None:
+    """diag(c A) = c diag(A): so diag(2 t I) is 2 t ones(n), whose size reads back"""
+    a = e.arg
+    return build.scale(a.left, DiagPart(a.right)) if isinstance(a, Scale) else None
+
+
+def diagonal_of_identity(e: DiagPart, s) -> Expr | None:
+    """diag(I_n) = ones(n): the diagonal of the identity"""
+    a = e.arg
+    return build.ones(a.dim) if isinstance(a, Identity) and a.dim is not None else None
 
 
 def _elementwise_powers(x: Expr) -> list[tuple[Expr, Fraction]]:

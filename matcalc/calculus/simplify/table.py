@@ -62,7 +62,7 @@ REWRITES: dict[type, tuple] = {
         sm.trace_of_sum,
     ),
     Diag: (nb.zero_argument,),
-    DiagPart: (nb.zero_argument, el.diagonal_of_diag),
+    DiagPart: (nb.zero_argument, el.diagonal_of_diag, el.coefficient_out_of_diagonal, el.diagonal_of_identity),
     Rows: (nb.zero_argument, st.block_of_concatenation, st.block_of_transpose, st.block_of_parts),
     Cols: (nb.zero_argument, st.block_of_concatenation, st.block_of_transpose, st.block_of_parts),
     PadRows: (nb.zero_argument,),
