@@ -30,6 +30,7 @@ finite differences at two step sizes disagree (a kink).
 """
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass, field
 
 from hypothesis import strategies as st
@@ -93,8 +94,9 @@ def _declared(shape: tuple) -> str:
 class _Builder:
     """Draws one program: expr(shape, depth) returns text that is safe as an operand."""
 
-    def __init__(self, draw, max_depth: int, placeholders: bool, degenerate: bool = False):
-        self.draw = draw
+    def __init__(self, pick, integer, max_depth: int, placeholders: bool, degenerate: bool = False):
+        self.pick = pick          # pick(options): one of them
+        self.integer = integer    # integer(lo, hi): lo..hi inclusive
         self.degenerate = degenerate
         self.max_depth = max_depth
         self.placeholders = placeholders
@@ -104,10 +106,10 @@ class _Builder:
 
     # ------------------------------------------------------------ helpers
     def choice(self, options):
-        return self.draw(st.sampled_from(options))
+        return self.pick(options)
 
     def coin(self, p_true: float = 0.5) -> bool:
-        return self.draw(st.integers(0, 99)) < p_true * 100
+        return self.integer(0, 99) < p_true * 100
 
     def symbol(self, shape: tuple, domain: str = "any") -> str:
         pool = SYMBOLS[shape]
@@ -373,11 +375,25 @@ def programs(draw, max_depth: int = 3, outputs: tuple = OUTPUTS, placeholders: b
     ``degenerate`` allows a difference or max/min of two identical operands (``y - y``,
     ``max(y, y)``); off by default while the engine folds ``y - y`` to a shapeless 0.
     """
-    b = _Builder(draw, max_depth, placeholders, degenerate)
-    output = draw(st.sampled_from(outputs))
-    depth = draw(st.integers(1, max_depth))
+    return _build(lambda options: draw(st.sampled_from(options)), lambda lo, hi: draw(st.integers(lo, hi)),
+                  max_depth, outputs, placeholders, degenerate)
+
+
+def random_programs(seed: int, count: int, max_depth: int = 3) -> list[GeneratedProgram]:
+    """``count`` programs drawn by a seeded ``random.Random``: the same list on every run, in any test
+    order and any process (hypothesis's own draws need not be, and a coverage count must not hinge on
+    them)."""
+    rng = random.Random(seed)
+    return [_build(lambda options: options[rng.randrange(len(options))], rng.randint, max_depth, OUTPUTS,
+                   True, False) for _ in range(count)]
+
+
+def _build(pick, integer, max_depth, outputs, placeholders, degenerate) -> GeneratedProgram:
+    b = _Builder(pick, integer, max_depth, placeholders, degenerate)
+    output = pick(outputs)
+    depth = integer(1, max_depth)
     expression = b.expr(output, depth)
-    named = "s" if output == () and draw(st.booleans()) else None
+    named = "s" if output == () and integer(0, 1) else None
     declarations = {name: _declared(shape) for name, shape in sorted(b.used.items())}
     return GeneratedProgram(declarations=declarations, definitions=[(n, t) for n, t, _, _ in b.defs],
                             expression=expression, output=output, domains=dict(b.domains), named=named)

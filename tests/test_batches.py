@@ -187,3 +187,37 @@ def test_the_diagonal_of_a_scaled_identity_reads_back():
     want = 2 * env["x"].sum() * np.ones(len(env["x"]))
     for text in (str(d), d.latex()):
         np.testing.assert_allclose(matcalc.evaluate(matcalc.parse(text), env), want, rtol=1e-12)
+
+
+def test_a_cancelled_matrix_term_leaves_its_broadcast_shape():
+    """Found by the LaTeX round trip with a non-CI seed: (W + x) - W is x in each of W's m columns, but
+    like terms left the column x alone, so the function's code returned a vector and the Jacobian's
+    evaluation raised numpy's ValueError. It is x ones(m)^T, and by x the sum over the columns."""
+    program = matcalc.parse("W : n x m; x : n; (W + x) - W")
+    env = random_env(program, seed=0)
+    W, x = env["W"], env["x"]
+    n, m = W.shape
+    d = matcalc.derive(program, "x")
+    want = np.broadcast_to(np.eye(n)[:, None, :], (n, m, n))
+    np.testing.assert_allclose(d.evaluate(env), want, rtol=1e-12)
+    np.testing.assert_allclose(matcalc.evaluate(matcalc.parse(str(d)), env), want, rtol=1e-12)
+    value, jacobian = d.compile()(W, x)
+    np.testing.assert_allclose(value, np.outer(x, np.ones(m)), rtol=1e-12)
+    np.testing.assert_allclose(jacobian, want, rtol=1e-12)
+
+
+def test_a_row_and_a_column_left_alone_are_their_outer_sum():
+    """(W + zᵀ + x) - W is the n x m outer sum zᵀ + x, which the language refuses as written (a row plus
+    a column is usually a missing transpose); it is printed ones(n) zᵀ + x, which reads back. It used
+    to be taken for a 1 x m row, and the entry printed (step(zᵀ + x))_j did not parse."""
+    program = matcalc.parse("W : n x m; x : n; z : m; t3 = W + z^T + x; max(W, t3)")
+    env = random_env(program, seed=1)
+    W, x, z = env["W"], env["x"], env["z"]
+    n, m = W.shape
+    d = matcalc.derive(program, "x")
+    assert str(d).splitlines()[-1] == "∂F_ij/∂x_k = δ_ik step(ones(n) z^T + x)_ij"
+    outer = z[None, :] + x[:, None]
+    want = np.einsum("ik,ij->ijk", np.eye(n), (outer > 0).astype(float))
+    for text in (str(d), d.latex()):
+        np.testing.assert_allclose(matcalc.evaluate(matcalc.parse(text), env), want, rtol=1e-12)
+    np.testing.assert_allclose(d.compile()(W, x, z)[1], want, rtol=1e-12)

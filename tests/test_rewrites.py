@@ -33,6 +33,7 @@ PROGRAM = read(DECLARATIONS + "; α")
 α, β = Symbol("α"), Symbol("β")
 a, b, x, y = Symbol("a"), Symbol("b"), Symbol("x"), Symbol("y")
 A, B, X, S = Symbol("A"), Symbol("B"), Symbol("X"), Symbol("S")
+W, u = Symbol("W"), Symbol("u")
 I, ones = Identity("n"), Ones("n")
 T = Transpose
 
@@ -172,6 +173,8 @@ CASES = [
     (el.quotient_out_of_hadamard, had(Div(a, α), b), "(a ⊙ b) / α"),
     (el.ones_in_hadamard, had(ones, a), "a"),
     (el.ones_in_hadamard, had(mm(ones, T(ones)), A, B), "A ⊙ B"),
+    (el.ones_in_hadamard, had(mm(ones, T(Ones("m"))), T(u)), "ones(n) u^T"),  # the ones' shape kept
+    (el.ones_in_hadamard, had(mm(ones, T(Ones("m"))), a), "a ones(m)^T"),
     (el.elementwise_quotient_by_number, ElemDiv(a, N(2)), Scale(N(Fraction(1, 2)), a)),
     (el.elementwise_quotient_of_negation, ElemDiv(Neg(a), b), "-(a ./ b)"),
     (el.coefficient_out_of_elementwise_quotient, ElemDiv(Scale(α, a), b), "α (a ./ b)"),
@@ -183,6 +186,8 @@ CASES = [
     (sm.like_terms, add(Scale(N(2), A), Scale(N(3), A)), "5 A"),
     (sm.like_terms, add(had(a, b), Neg(had(b, a)), x), "x"),
     (sm.like_terms, add(α, A, Neg(A)), "α (ones(n) ones(n)^T)"),
+    (sm.like_terms, add(W, a, Neg(W)), "a ones(m)^T"),               # the cancelled W carried the shape
+    (sm.like_terms, add(W, T(u), Neg(W)), "ones(n) u^T"),
     (sm.sum_of_diags, add(Diag(a), Neg(Diag(b)), A), "diag(a - b) + A"),
     (sm.positive_term_first, add(Neg(a), b), "b - a"),
     (sm.twin_after_original, add(T(A), A), "A + A^T"),
@@ -229,6 +234,7 @@ CASES = [
     (bc.row_quotient_out_of_column_sum, tree("(W ./ a) ones(m)"), "(W ones(m)) ./ a"),
     (bc.ones_in_sum_as_number, add(exp(a), Neg(ones)), "exp(a) - 1"),
     (bc.ones_in_sum_as_number, add(ones, b, Scale(N(2), ones)), "b + 3"),
+    (bc.outer_sum_spelled, add(T(u), a), "ones(n) u^T + a"),
 ]
 
 # where a rewrite must not apply (the docstring's condition)
@@ -251,6 +257,7 @@ NOT_APPLIED = [
     (bc.number_out_of_denominator, Div(α, Scale(N(0), β))),          # no 1/0
     (bc.ones_in_sum_as_number, add(ones, Neg(ones))),                # no term carries the shape: like_terms
     (bc.ones_in_sum_as_number, add(α, ones)),                        # α is a scalar: the ones carry the shape
+    (bc.outer_sum_spelled, add(W, T(u), a)),               # W carries the shape already
 ]
 
 

@@ -188,6 +188,25 @@ def ones(dim=None) -> Ones:
 
 
 
+def ones_of(shape: tuple) -> Expr:
+    """The vector or matrix of ones of a shape (n,), (1, m) or (n, m)."""
+    if len(shape) == 1:
+        return ones(shape[0])
+    if shape[0] == 1:
+        return transpose(ones(shape[1]))
+    return matmul(ones(shape[0]), transpose(ones(shape[1])))
+
+
+def spread(e: Expr, have: tuple, shape: tuple) -> Expr:
+    """e (a scalar, a column or a row, of shape ``have``) broadcast to a vector or matrix ``shape``:
+    α on every entry, the column x in each column (x ones(m)^T), the row r in each row (ones(n) r)."""
+    if not have:
+        return scale(e, ones_of(shape))
+    if len(have) == 1 and len(shape) == 2:
+        return matmul(e, transpose(ones(shape[1])))
+    return matmul(ones(shape[0]), e)
+
+
 def total(a: Expr) -> Expr:
     return Sum(a)
 

@@ -44,12 +44,18 @@ def _node_dim(node) -> object:
 
 def _first_shaped(node, kids, shapes):
     """The shape of an elementwise combination: a matrix over the rows (1 x m) and columns (n)
-    broadcast along it, which are over the scalars."""
-    out = ()
+    broadcast along it, which are over the scalars; a row and a column alone make the n x m of
+    their outer sum."""
+    rows = cols = None
     for k in kids:
-        if len(k) > len(out) or (len(k) == 2 and is_one(out[0]) and not is_one(k[0])):
-            out = k
-    return out
+        if len(k) == 1 or (len(k) == 2 and is_one(k[1]) and not is_one(k[0])):
+            rows = k[0] if rows is None or is_one(rows) else rows
+        elif len(k) == 2:
+            rows = k[0] if rows is None or is_one(rows) else rows
+            cols = k[1] if cols is None or is_one(cols) else cols
+    if cols is None:
+        return () if rows is None else (rows,)
+    return normalize((rows, cols))
 
 
 def _matmul(node, kids, shapes):

@@ -78,3 +78,18 @@ def ones_in_sum_as_number(e: Add, s) -> Expr | None:
         return None
     total = sum(k for k in numbers if k is not None)
     return build.add(*rest, build.number(total)) if total else build.add(*rest)
+
+
+def outer_sum_spelled(e: Add, s) -> Expr | None:
+    """z^T + x = ones(n) z^T + x: a row and a column with no matrix term to spread over (a cancelled
+    W of (W + z^T + x) - W left them) are an n x m outer sum, said with the row spread over the n rows
+    so that the sum reads back (the language broadcasts a row or a column over a matrix, never a row
+    over a column, whose usual cause is a missing transpose)"""
+    shape = s.shape(e)
+    if len(shape) != 2 or any(s.shape(t) == shape for t in e.terms):
+        return None
+    for i, t in enumerate(e.terms):
+        if s.shape(t) == (1, shape[1]):
+            spread = build.matmul(Ones(shape[0]), t)
+            return build.add(*e.terms[:i], spread, *e.terms[i + 1:])
+    return None

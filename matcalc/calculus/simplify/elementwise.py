@@ -129,12 +129,15 @@ def quotient_out_of_hadamard(terms: list, i: int, s) -> Expr | None:
 
 
 def ones_in_hadamard(terms: list, i: int, s) -> Expr | None:
-    """1 ⊙ a = a and ones(n) ⊙ a = a: the identity of the Hadamard product dropped"""
+    """1 ⊙ a = a and ones(n) ⊙ a = a: the identity of the Hadamard product dropped (unless it carried
+    the shape: ones(k) ones(k)^T ⊙ w^T is the k x k matrix of rows w^T, ones(k) w^T, not the row)"""
     t = terms[i]
     if isinstance(t, Number) and t.value == 1 or _all_ones(t):
         rest = terms[:i] + terms[i + 1:]
         if rest:
-            return build.hadamard(*rest)
+            kept = build.hadamard(*rest)
+            have, shape = s.shape(kept), s.shape(build.hadamard(*terms))
+            return kept if have == shape else build.spread(kept, have, shape)
     return None
 
 

@@ -38,9 +38,8 @@ def like_terms(e: Add, s) -> Expr | None:
         return None
     collected = build.add(*[_with_coefficient(coefficients[k], cores[k]) for k in order if coefficients[k] != 0])
     shape = s.shape(e)
-    if shape and not build.is_zero(collected) and s.is_scalar(collected):
-        # (α + X) - X is α on every entry: the broadcast keeps the sum's shape
-        return build.scale(collected, _ones(shape))
+    if shape and not build.is_zero(collected) and s.shape(collected) != shape:
+        return build.spread(collected, s.shape(collected), shape)
     return collected
 
 
@@ -236,16 +235,6 @@ def _as_scaled(t: Expr) -> tuple[Expr, Expr] | None:
     if isinstance(t, Scale):
         return t.left, (build.neg(t.right) if sign else t.right)
     return None
-
-
-def _ones(shape: tuple) -> Expr:
-    """The vector or matrix of ones of a shape."""
-    dims = list(shape)
-    if len(dims) == 1:
-        return build.ones(dims[0])
-    if dims[0] == 1:
-        return build.transpose(build.ones(dims[1]))
-    return build.matmul(build.ones(dims[0]), build.transpose(build.ones(dims[1])))
 
 
 def _like_key(core: Expr):
