@@ -259,9 +259,9 @@ class _Builder:
             lambda: f"tr({self.expr((a, a), d)}^{self.choice(('2', '3'))})",
             lambda: f"sum(logsumexp({self.expr((a, b), d)}))",
             lambda: f"sum(exp(vec({self.expr((a, b), d)})))",
-            lambda: f"[{self.expr((a,), d)}; {self.expr((b,), d)}]^T [{self.expr((a,), d)}; {self.expr((b,), d)}]",
-            lambda: f"kron({self.expr((a,), d)}, {self.expr((b,), d)})^T kron({self.expr((a,), d)}, "
-                    f"{self.expr((b,), d)})",
+            lambda: f"([{self.expr((a,), d)}; {self.expr((b,), d)}]^T [{self.expr((a,), d)}; {self.expr((b,), d)}])",
+            lambda: f"(kron({self.expr((a,), d)}, {self.expr((b,), d)})^T kron({self.expr((a,), d)}, "
+                    f"{self.expr((b,), d)}))",
         ]
         return self.choice(options)()
 

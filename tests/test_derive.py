@@ -257,10 +257,13 @@ def test_properties_need_the_right_shape():
 
 
 def test_a_lone_identity_keeps_its_size_in_the_text():
-    # tr(‖r‖ I) is ‖r‖ times the size of I: the text says tr(I_k), which reads back
+    # tr(‖r‖ I) is ‖r‖ times the size of I: tr(I_k) = k, a dim's size as a number, which reads back
     src = "D : k x k; r : 1 x n; tr(D - norm(r) I)"
     d = check_grad(src, "r")
-    assert str(d) == "-tr(I_k) (r / ‖r‖)"
+    assert str(d) == "-k (r / ‖r‖)"
+    env = {"D": np.eye(3), "r": np.array([[3.0, 4.0]])}
+    np.testing.assert_allclose(matcalc.evaluate(matcalc.parse("D : k x k; r : 1 x n; " + str(d)), env),
+                               -3 * np.array([[0.6, 0.8]]))
     assert matcalc.parse("A : k x k; tr(I_k) A").expr == Scale(Trace(Identity("k")), Symbol("A"))
     assert str(matcalc.derive("tr(I_3) x^T x", "x")) == "6 x"
 

@@ -186,7 +186,9 @@ CASES = [
     (sm.like_terms, add(Scale(N(2), A), Scale(N(3), A)), "5 A"),
     (sm.like_terms, add(had(a, b), Neg(had(b, a)), x), "x"),
     (sm.like_terms, add(α, A, Neg(A)), "α (ones(n) ones(n)^T)"),
-    (sm.like_terms, add(W, a, Neg(W)), "a ones(m)^T"),               # the cancelled W carried the shape
+    (sm.like_terms, add(W, a, Neg(W)), "a ones(m)^T"),
+    (sm.common_core, add(x, Scale(α, x)), "(1 + α) x"),
+    (sm.common_core, add(Scale(α, A), Neg(Scale(β, A))), "(α - β) A"),               # the cancelled W carried the shape
     (sm.like_terms, add(W, T(u), Neg(W)), "ones(n) u^T"),
     (sm.sum_of_diags, add(Diag(a), Neg(Diag(b)), A), "diag(a - b) + A"),
     (sm.positive_term_first, add(Neg(a), b), "b - a"),
@@ -203,6 +205,7 @@ CASES = [
     (sm.sign_out_of_sum, Sum(Neg(a)), "-sum(a)"),
     (sm.sum_of_scalar, Sum(α), "α"),
     (sm.trace_of_identity, Trace(Identity(3)), "3"),
+    (sm.trace_of_identity, Trace(Identity("m")), "m"),
     (sm.coefficient_out_of_trace, Trace(Scale(α, A)), "α tr(A)"),
     (sm.sign_out_of_trace, Trace(Neg(A)), "-tr(A)"),
     (sm.trace_of_sum, Trace(add(A, B)), "tr(A) + tr(B)"),
@@ -241,6 +244,7 @@ CASES = [
 NOT_APPLIED = [
     (st.block_of_concatenation, tree("rows([A; B], 1, 2)")),  # not one of the parts
     (st.ones_times_ones, tree("ones(n)^T a")),
+    (sm.common_core, add(Scale(α, A), Scale(β, B))),                 # different terms
     (st.powers_merged, tree("X A^2")),  # different bases
     (tr.transpose_of_sum, T(add(x, Neg(b)))),                  # (x - b)ᵀ stays: two terms would stay transposed
     (sm.trace_of_sum, Trace(add(α, A))),                        # α is added to every entry

@@ -13,10 +13,10 @@ import unicodedata
 
 from . import greek
 from .index_printing import IndexLatex
-from .printing import Printer
+from .printing import Printer, identity_alone
 from ..core.functions import FUNCTIONS
-from ..core.nodes import Div, ElemPower, Expr, Func, Identity, IndexSum, Inverse, Neg, Norm, Number, Ones, Power, \
-    Scale, Symbol, Trace, Transpose, walk
+from ..core.nodes import Div, ElemPower, Expr, Func, Identity, IndexSum, Inverse, Norm, Number, Ones, Power, \
+    Symbol, Trace, Transpose
 from ..core import dims
 from ..core.ops import OPS, PRODUCT, Op
 from ..core.program import needed_definitions
@@ -197,10 +197,7 @@ class LatexPrinter(IndexLatex, Printer):
 def latex(e: Expr) -> str:
     """e in LaTeX (math mode, without the dollars)."""
     printer = LatexPrinter()
-    core = e
-    while isinstance(core, (Scale, Neg, Div)):  # α I, -I, I / c: nothing around I gives its size
-        core = core.right if isinstance(core, Scale) else core.left if isinstance(core, Div) else core.arg
-    printer.sized = isinstance(core, Identity) or not any(isinstance(n, Symbol) for n in walk(e))
+    printer.sized = identity_alone(e)
     return printer.doprint(e)
 
 

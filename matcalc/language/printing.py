@@ -331,6 +331,16 @@ def text(e: Expr) -> str:
     return TextPrinter().doprint(e)
 
 
+def identity_alone(e: Expr) -> bool:
+    """Whether nothing around e's identities gives their size, so that LaTeX prints them I_n: e is a
+    scaled I (α I, -I, (1 + α) I, I / c) or has no symbol at all. (The text keeps the textbook's bare
+    I, ∂(W x + b)/∂b = I; its size is then given when it is evaluated, see tests/test_fuzz_derive.py.)"""
+    core = e
+    while isinstance(core, (Scale, Neg, Div)):
+        core = core.right if isinstance(core, Scale) else core.left if isinstance(core, Div) else core.arg
+    return isinstance(core, Identity) or not any(isinstance(n, Symbol) for n in walk(e))
+
+
 def declarable(shape: tuple) -> bool:
     """Can a declaration say this shape? Its dims are names or integers; a sum such as the m + n
     rows of [h; x] is not, and is left for the reader to infer again from where it is used."""

@@ -10,8 +10,8 @@ from collections import Counter
 from fractions import Fraction
 
 from ...core import build, limits
-from ...core.nodes import Add, Diag, Div, Expr, Hadamard, Identity, MatMul, Neg, Number, Scale, Sum, Symbol, Trace, \
-    Transpose
+from ...core.nodes import Add, Diag, Div, Expr, Hadamard, Identity, MatMul, Neg, Number, Scale, Size, Sum, Symbol, \
+    Trace, Transpose
 from .numbers import is_negative
 
 MAX_PAIRWISE = 64
@@ -115,6 +115,25 @@ def common_coefficient(terms: list, s) -> Expr | None:
     return None
 
 
+def common_core(terms: list, s) -> Expr | None:
+    """α A + β A = (α + β) A, and x + α x = (1 + α) x: scalar multiples of one term collected"""
+    split = [_scalar_multiple(t) for t in terms]
+    if len({core for _, core in split}) != 1 or split[0][1] == build.ONE:
+        return None
+    return build.scale(build.add(*[c for c, _ in split]), split[0][1])
+
+
+def _scalar_multiple(t: Expr) -> tuple[Expr, Expr]:
+    """t = c · core with c a scalar expression (1 if there is none)."""
+    if isinstance(t, Neg):
+        c, core = _scalar_multiple(t.arg)
+        return build.neg(c), core
+    if isinstance(t, Scale):
+        c, core = _scalar_multiple(t.right)
+        return (t.left if c == build.ONE else build.scale(t.left, c)), core
+    return build.ONE, t
+
+
 def opposite_coefficients(terms: list, s) -> Expr | None:
     """c A - c B = c (A - B), c a number"""
     scaled = [_as_scaled(t) for t in terms]
@@ -184,9 +203,12 @@ def sum_of_scalar(e: Sum, s) -> Expr | None:
 
 # ---------------------------------------------------------------- tr(·)
 def trace_of_identity(e: Trace, s) -> Expr | None:
-    """tr(I₃) = 3 (a numeric size)"""
+    """tr(I₃) = 3 and tr(I_m) = m, the size as a number (a trace of I_m inside index notation printed
+    an I_m that read back as an entry of I)"""
     a = e.arg
-    return Number(Fraction(a.dim)) if isinstance(a, Identity) and isinstance(a.dim, int) else None
+    if not isinstance(a, Identity) or a.dim is None:
+        return None
+    return Number(Fraction(a.dim)) if isinstance(a.dim, int) else Size(a.dim)
 
 
 def coefficient_out_of_trace(e: Trace, s) -> Expr | None:
