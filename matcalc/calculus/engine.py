@@ -123,6 +123,46 @@ def _derive(program: Program, wrt: str | list[str], layout: str) -> Result | dic
     return {n: results[n] for n in names}
 
 
+MAX_FORMS = 256
+"""Functions whose textbook form is remembered (all forgotten at once past this many)."""
+
+_FORMS: dict = {}
+"""(function, shapes, properties, limits) -> (its textbook form, its shape, the work it counted): the
+form is a function of the key alone, as a typed program is of its text (language.typecheck.read), so
+a program derived again, by another variable or in another call, does not simplify its function again."""
+
+
+def _function_form(f: Expr, shapes: dict, properties: dict, simp: Simplifier, memo: dict) -> tuple[Expr, tuple]:
+    """The function in its own textbook form (log(1 + e^t) is softplus(t)) and its shape; ``memo`` (node ->
+    shape) and the simplifier's memo are given what finding them found, remembered or not."""
+    try:
+        key = (f, tuple(shapes.items()), tuple(sorted(properties.items())), limits.MAX_RESULT_NODES,
+               limits.MAX_WORK)
+        hash(key)
+    except TypeError:  # a caller's table of something unhashable: simplify afresh
+        key = None
+    budget = limits._current()
+    form, f_shape, work, found_shapes, found_forms = _FORMS.get(key, (None,) * 5) if key is not None else (None,) * 5
+    if form is not None and budget is not None:
+        # charged as simplifying afresh would be; one that would run out simplifies afresh, to run out there
+        if work is None or budget.work + work > budget.max_work:
+            form = None
+        else:
+            limits.spend(work, "simplifying the function")
+            memo.update(found_shapes)
+            simp.memo.update(found_forms)
+    if form is None:
+        before = budget.work if budget is not None else 0
+        f_shape = simp.shape(f)
+        form = simp(f)
+        if key is not None:
+            if len(_FORMS) >= MAX_FORMS:
+                _FORMS.clear()
+            _FORMS[key] = (form, f_shape, budget.work - before if budget is not None else None, dict(memo),
+                           dict(simp.memo))
+    return form, f_shape
+
+
 def _derive_many(program: Program, names: list[str], layout: str, keep: str | None) -> dict[str, Result]:
     inlined = inline_definitions(program.definitions, keep)
     f = substitute(program.expr, inlined)
@@ -133,10 +173,9 @@ def _derive_many(program: Program, names: list[str], layout: str, keep: str | No
         known = memo.get(e)
         return known if known is not None else shape_of(e, shapes, memo)
 
-    f_shape = shape(f)
     ctx = Context(shape)
     simp = Simplifier(ctx.shape, program.properties)
-    f = simp(f)  # the function in its own textbook form first: log(1 + e^t) is softplus(t)
+    f, f_shape = _function_form(f, shapes, program.properties, simp, memo)
     trace: list[Step] = []
     found: list[tuple[str, Expr, str, Expr | None]] = []  # (variable, result, kind, <G, dF> if a tensor)
     if f_shape == ():

@@ -124,7 +124,9 @@ def _neg(node: Neg, g: Expr, ctx: Context):
 
 @vjp(Transpose)
 def _transpose(node: Transpose, g: Expr, ctx: Context):
-    """d<G, Aᵀ> = <Gᵀ, dA>"""
+    """d<G, Aᵀ> = <Gᵀ, dA>  (a product's transpose distributed at once: (xᵀ Aᵀ)ᵀ is A x)"""
+    if isinstance(g, MatMul):
+        return (build.matmul(*[build.transpose(t) for t in reversed(g.terms)]),)
     return (build.transpose(g),)
 
 
