@@ -605,3 +605,14 @@ def test_the_logistic_hessian_is_right_at_logits_past_overflow():
 ])
 def test_sigma_of_minus_u_reads_u_unchanged(source):
     _check_value_and_grads("A : n x m; b : m; c : n\n" + source, ["A", "b"])
+
+
+@pytest.mark.parametrize("source,wrt", [
+    ("α : scalar\nσ(α) + softplus(-α) + σ(-α) σ(α)", ["α"]),            # a scalar u: numpy scalars throughout
+    ("A : n x m\nsum(σ(A) ⊙ softplus(-A))", ["A"]),                      # a matrix u
+    ("x : n\nsum(σ(x^T) ⊙ x^T)", ["x"]),                                 # a view as u
+    ("A : n x m; B : m x n\nsum(softplus(-(A B)^T) + σ(A B))", ["A", "B"]),  # two u's, each its own exp
+])
+def test_sigma_and_softplus_of_any_shape_agree_with_evaluate(source, wrt):
+    for src in _check_value_and_grads(source, wrt):
+        assert "logaddexp" not in src
