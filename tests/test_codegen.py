@@ -527,3 +527,92 @@ def test_a_cross_entropy_gradient_takes_its_softmax_with_the_max_subtracted(scal
             down = vfn(*[{**env, "W2": W2 - e}[p] for p in vgen.parameters])
             up, down = (u[0] if isinstance(u, tuple) else u for u in (up, down))
             assert abs((up - down) / (2 * h) - g2[i, j]) < 1e-6
+
+
+# ---------------------------------------------------------------- σ and softplus from one exp(-|u|)
+
+def _softplus(t: float) -> float:
+    return max(t, 0.0) + np.log1p(np.exp(-abs(t)))
+
+
+def _sigma(t: float) -> float:
+    return 1 / (1 + np.exp(-t)) if t >= 0 else np.exp(t) / (1 + np.exp(t))
+
+
+_LOGITS = np.array([0.3, -1.7, 2.5, 0.0, 40.0, -40.0, 800.0, -800.0])  # ±800: exp(800) overflows
+
+
+def test_sigma_and_softplus_of_u_and_minus_u_read_one_exp():
+    # softplus(±z) and σ(±z) of one z: one e = exp(-|z|), no logaddexp (a scalar loop in numpy)
+    prog = matcalc.parse("z : n\nsum(softplus(z)) + 2 sum(softplus(-z)) + 3 sum(σ(z)) + 5 sum(σ(-z))")
+    d = matcalc.derive(prog, "z")
+    gen = codegen.generate(prog, d)
+    assert "logaddexp" not in gen.source and gen.source.count("np.exp(") == 1, gen.source
+    fn = codegen.compile_source(gen)
+    with np.errstate(over="raise", invalid="raise", divide="raise"):  # nothing overflows on the way
+        value, grad = fn(_LOGITS)
+    # by hand: d/dt softplus(t) = σ(t), d/dt softplus(-t) = -σ(-t), σ'(t) = σ(t) σ(-t) = σ'(-t)
+    want = sum(_softplus(t) + 2 * _softplus(-t) + 3 * _sigma(t) + 5 * _sigma(-t) for t in _LOGITS)
+    np.testing.assert_allclose(value, want, rtol=1e-14)
+    want = [_sigma(t) - 2 * _sigma(-t) + (3 - 5) * _sigma(t) * _sigma(-t) for t in _LOGITS]
+    np.testing.assert_allclose(grad, want, rtol=1e-13, atol=1e-300)
+    env = {"z": _LOGITS}
+    np.testing.assert_allclose(value, matcalc.evaluate(prog, env), rtol=1e-14)
+    np.testing.assert_allclose(grad, d.evaluate(env), rtol=1e-13, atol=1e-300)
+    h = 1e-6
+    for i in range(4):  # central differences where the value is not a huge number
+        e = np.zeros_like(_LOGITS)
+        e[i] = h
+        assert abs((fn(_LOGITS + e)[0] - fn(_LOGITS - e)[0]) / (2 * h) - grad[i]) < 1e-6
+
+
+def test_the_logistic_hessian_is_right_at_logits_past_overflow():
+    h = matcalc.hessian("sum(log(1 + exp(-y ⊙ (X w))))", "w")
+    gen = codegen.generate(h.program, h)
+    assert "logaddexp" not in gen.source and gen.source.count("np.exp(") == 1, gen.source
+    fn = codegen.compile_source(gen)
+    g = matcalc.derive(h.program, "w")
+    gfn = codegen.compile_source(gc := codegen.generate(h.program, g))
+    rng = np.random.default_rng(8)
+    n, m = 8, 3  # distinct dims
+    X = rng.standard_normal((n, m))
+    w = rng.standard_normal(m)
+    y = np.where(rng.standard_normal(n) > 0, 1.0, -1.0)
+    X[4:] *= (_LOGITS[4:] / (X[4:] @ w))[:, None]  # rows 4–7 have logits X w = ±40, ±800
+    env = {"X": X, "y": y, "w": w}
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        value, got = fn(*[env[p] for p in gen.parameters])
+    z = y * (X @ w)
+    np.testing.assert_allclose(z[4:] * y[4:], _LOGITS[4:], rtol=1e-12)
+    np.testing.assert_allclose(value, sum(_softplus(-t) for t in z), rtol=1e-14)
+    # textbook: Xᵀ diag(σ(z) σ(-z)) X (y² = 1); the rows at ±800 weigh e^-800, i.e. 0
+    weights = np.array([_sigma(t) * _sigma(-t) for t in z])
+    _close(got, X[:4].T @ np.diag(weights[:4]) @ X[:4] + X[4:].T @ np.diag(weights[4:]) @ X[4:])
+    _close(got, h.evaluate(env))
+    _close(value, matcalc.evaluate(h.program, env))
+    moderate = {**env, "X": X[:4], "y": y[:4]}  # central differences of the gradient
+
+    def grad(ww):
+        return gfn(*[{**moderate, "w": ww}[p] for p in gc.parameters])[1]
+    np.testing.assert_allclose(fn(*[moderate[p] for p in gen.parameters])[1], _fd_hessian(grad, w),
+                               rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("source", [
+    "sum(σ(-(A b)) ⊙ exp(-(A b)))",        # -(A b) written into A b's buffer would flip what σ(-u) reads
+    "sum(softplus(-(A b)) ⊙ tanh(-(A b)))",
+    "sum(σ(A b - c) + softplus(c - A b))",  # an expression as u: computed once, then read
+])
+def test_sigma_of_minus_u_reads_u_unchanged(source):
+    _check_value_and_grads("A : n x m; b : m; c : n\n" + source, ["A", "b"])
+
+
+@pytest.mark.parametrize("source,wrt", [
+    ("α : scalar\nσ(α) + softplus(-α) + σ(-α) σ(α)", ["α"]),            # a scalar u: numpy scalars throughout
+    ("A : n x m\nsum(σ(A) ⊙ softplus(-A))", ["A"]),                      # a matrix u
+    ("x : n\nsum(σ(x^T) ⊙ x^T)", ["x"]),                                 # a view as u
+    ("A : n x m; B : m x n\nsum(softplus(-(A B)^T) + σ(A B))", ["A", "B"]),  # two u's, each its own exp
+])
+def test_sigma_and_softplus_of_any_shape_agree_with_evaluate(source, wrt):
+    for src in _check_value_and_grads(source, wrt):
+        assert "logaddexp" not in src

@@ -8,14 +8,15 @@ dims on entry and returns ``(value, d1, d2, …)``. The modules, by concern:
   so no decision ever reads emitted text back;
 * :mod:`.products` — products without diagonal or ones matrices, ``multi_dot`` chains;
 * :mod:`.expressions` — one node's code from its row in the operation or function table;
+* :mod:`.sigmoid` — σ and softplus of u and -u, all from one ``exp(-|u|)``;
 * :mod:`.plan` — one DAG for all results, temporaries, liveness, writing in place;
 * :mod:`.function` — parameters, input checks, the body, :func:`generate`, :func:`compile_source`;
 * :mod:`.targets`, :mod:`.frameworks` — NumPy, and the same function in PyTorch and JAX.
 
 Numerically stable forms (:mod:`matcalc.core.stable`): softmax and log-softmax with the max
-subtracted, softplus (and ``log(1 + exp(t))``) as ``np.logaddexp(0, t)``, σ as
-``exp(-logaddexp(0, -t))``, ``log(sum(exp(z)))`` and ``log(onesᵀ exp(Z))`` with the max
-subtracted, ``exp(z) / sum(exp(z))`` as a softmax.
+subtracted, softplus (and ``log(1 + exp(t))``) and σ of ±u from one ``exp(-|u|)``
+(:mod:`.sigmoid`), ``log(sum(exp(z)))`` and ``log(onesᵀ exp(Z))`` with the max subtracted,
+``exp(z) / sum(exp(z))`` as a softmax.
 
 Names: every name that reaches the source is a program symbol, dim or generic function
 that passed :func:`safe_name`, or a name this package made. Nothing else the user typed is

@@ -13,12 +13,12 @@ from ...core.nodes import (
 )
 from ...core.ops import OPS
 from ...core.stable import logsumexp_arg, logsumexp_columns_arg, logsumexp_rows_arg
-from . import einsum
+from . import einsum, sigmoid
 from .names import CodegenError
 from .products import matmul, symmetric
 from .softmax import softmax_columns_arg
 from .structure import expression as structure_expression
-from .source import indexed, name, number
+from .source import EXPR, Val, form, indexed, name, number
 
 
 def _add(w, node: Add, kid: list, vals: dict, shape: tuple):
@@ -87,7 +87,28 @@ def _elementwise(w, node: Expr, kid: list, shape: tuple):
     return f"np.power({base}, {p})", True, None
 
 
+def _computed(v: Val) -> str:
+    """v's code, to be read more than once: an expression becomes a temporary first (computed once)."""
+    if v.make is None and v.seq is None and form(v.code) == EXPR:
+        v.make, v.temp = (lambda t, code=v.code: [f"{t} = {code}"]), True
+    return v.get()
+
+
+def _sigmoid_softplus(w, node: Func, vals: dict) -> str:
+    """σ(±u) or softplus(±u), from the e = exp(-|u|) that all of them of this u share (:mod:`.sigmoid`)."""
+    u, negated = sigmoid.core(node)
+    e = w.shared.get(("exp(-|u|)", u))
+    if e is None:
+        uv = vals[u]
+        e = w.shared[("exp(-|u|)", u)] = Val("", True, w, shape=w.shape(u), temp=True, fresh=True,
+                                             make=lambda t: [f"{t} = np.exp(-np.abs({_computed(uv)}))"])
+    x = _computed(vals[u])
+    return sigmoid.code(node.name, negated, x, e.get())
+
+
 def _function(w, node: Func, kid: list, vals: dict, shape: tuple):
+    if sigmoid.core(node) is not None:
+        return _sigmoid_softplus(w, node, vals), False, None
     if (z := logsumexp_arg(node)) is not None:
         z = vals[z].op()  # log(sum(exp z)) = m + log(sum(exp(z - m)))
         return "", True, lambda n: [f"{n} = np.max({z})", f"{n} = {n} + np.log(np.sum(np.exp({z} - {n})))"]

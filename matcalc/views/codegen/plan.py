@@ -22,6 +22,7 @@ from ...core.nodes import (
 from ...core.shapes import shape_of
 from ...core.stable import logsumexp_arg, logsumexp_columns_arg, logsumexp_rows_arg
 from .names import CodegenError
+from .sigmoid import core as sigmoid_core
 from .softmax import softmax_columns_arg
 from .source import BROADCAST, Code, Val, form, is_view, name
 
@@ -92,6 +93,8 @@ def dag(roots: list[Expr]) -> tuple[list[Expr], dict[Expr, int]]:
         z = logsumexp_arg(n) or logsumexp_columns_arg(n) or logsumexp_rows_arg(n) or softmax_columns_arg(n)
         if z is not None:  # a stable form reads z itself, past exp(z): z may not be overwritten
             uses[z] = uses.get(z, 0) + 1
+        if (found := sigmoid_core(n)) is not None and found[1]:  # σ(-u) reads u itself, past -u
+            uses[found[0]] = uses.get(found[0], 0) + 1
     return order, uses
 
 
@@ -133,6 +136,7 @@ class Writer:
         self.counter = 0
         self.shape_memo: dict = {}
         self.index_memo: dict = {}  # which nodes lie below a tensor (einsum.is_index_code)
+        self.shared: dict = {}  # a value several nodes' code reads that is no node (exp(-|u|) of σ(±u))
 
     # ------------------------------------------------------------ names and shapes
     def shape(self, e: Expr) -> tuple:
