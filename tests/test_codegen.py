@@ -330,10 +330,23 @@ def test_a_returned_outer_product_with_ones_is_a_plain_array():
     assert grad.flags.writeable and grad.flags.owndata
 
 
-@pytest.mark.parametrize("source", ["sum(A B C)", "u^T A B C v", "x^T A B x", "sum(A B C D)"])
+@pytest.mark.parametrize("source", ["sum(A B C)", "sum(A B C D)"])
 def test_chains_of_products_use_multi_dot(source):
     value_src, _ = _check_value_and_grads(source, ["A", "B"])
     assert "np.linalg.multi_dot(" in value_src
+
+
+@pytest.mark.parametrize("source,chain", [("u^T A B C v", "(((u @ A) @ B) @ C) @ v"), ("x^T A B x", "((x @ A) @ B) @ x")])
+def test_a_chain_with_a_vector_end_starts_there(source, chain):
+    """Every product then is a matrix times a vector, the cheapest order, with no multi_dot search."""
+    value_src, _ = _check_value_and_grads(source, ["A", "B"])
+    assert chain in value_src and "multi_dot" not in value_src
+
+
+def test_an_outer_product_inside_a_chain_is_two_chains_and_an_outer():
+    """-X⁻ᵀ a bᵀ X⁻ᵀ is outer(X⁻ᵀ a, bᵀ X⁻ᵀ), O(n²) after the inverse, not (X⁻ᵀ a bᵀ) X⁻ᵀ, O(n³)."""
+    _, grad_src = _check_value_and_grads("a^T X^{-1} b", ["X"], domain="spd")
+    assert "np.outer((t0.T @ a), (b @ t0.T))" in grad_src
 
 
 # ---------------------------------------------------------------- parameters as the program names them

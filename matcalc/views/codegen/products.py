@@ -116,12 +116,16 @@ def _ones_outer(w, node: MatMul, factors: list) -> Code | None:
 
 
 def _accumulate(factors: list) -> tuple[str, str | Val]:
-    if len(factors) > 2 and all(k == "mat" for k, _ in factors[1:-1]) \
-            and factors[0][0] in ("mat", "row1") and factors[-1][0] in ("mat", "col"):
-        # a chain of dense products: numpy picks the cheapest association from the runtime dims
-        kind = {("row1", "col"): "scal", ("row1", "mat"): "row1", ("mat", "col"): "col"}.get(
-            (factors[0][0], factors[-1][0]), "mat")
-        return kind, f"np.linalg.multi_dot([{', '.join(plain(x) for _, x in factors)}])"
+    for i in range(len(factors) - 1):
+        if len(factors) > 2 and factors[i][0] == "col" and factors[i + 1][0] == "row1":
+            # … c rᵀ …: an outer product inside a chain is (L c)(rᵀ R), two matrix-vector chains and
+            # one outer product (X⁻ᵀ a bᵀ X⁻ᵀ in O(n²), not (X⁻ᵀ a bᵀ) X⁻ᵀ in O(n³))
+            return combine(_accumulate(factors[:i + 1]), _accumulate(factors[i + 1:]))
+    if len(factors) > 2 and all(k == "mat" for k, _ in factors):
+        # a chain of dense matrices: numpy picks the cheapest association from the runtime dims. With a
+        # vector at an end, the cheapest starts there (every product a matrix times a vector): x @ A @ x
+        # below, without multi_dot's search (a few µs, as much as the products at n = 100)
+        return "mat", f"np.linalg.multi_dot([{', '.join(plain(x) for _, x in factors)}])"
     if len(factors) > 2 and factors[-1][0] in ("col", "ones_col") and factors[0][0] not in ("row1", "ones_row"):
         acc = factors[-1]
         for f in reversed(factors[:-1]):
