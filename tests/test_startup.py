@@ -61,6 +61,16 @@ def test_import_and_the_headline_derivation_load_neither_numpy_nor_sympy():
     assert out.stdout.split() == ["False", "False"]
 
 
+def test_the_parser_imports_no_logging():
+    # Lark's logger is silent at level CRITICAL; importing logging for it cost 3 ms of the CLI's start-up
+    import subprocess
+    import sys
+    code = ("import sys; before = 'logging' in sys.modules; import matcalc.language._lalr as p; "
+            "p.logger.warning('dropped %s', 1); print(before or 'logging' not in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "True" and out.stderr == ""
+
+
 def _without_lark(then: str):
     import subprocess
     import sys
