@@ -256,3 +256,20 @@ def test_sizes_and_scalar_multiples_read_back(src, wrt, form):
     if not identity_alone(d.expr):
         np.testing.assert_allclose(matcalc.evaluate(matcalc.parse(declared + str(d)), env), want, rtol=1e-12)
     np.testing.assert_allclose(matcalc.evaluate(matcalc.parse(d.latex()), env), want, rtol=1e-12)
+
+
+def test_a_scalar_broadcast_into_a_trace_and_a_sum_of_identities_read_back():
+    """Found with non-CI hypothesis draws: ∂/∂α of tr(α + C)/γ printed sum(I / γ), whose I has no size for
+    a reader (verify could not evaluate the engine's own answer); it is m / γ, the size of C times 1/γ.
+    And ∂(y + y/γ)/∂y's LaTeX, I + I/γ, now sizes both identities (I_{n})."""
+    program = matcalc.parse("C : m x m; α : scalar; γ : scalar; t1 = γ; t2 = (tr((α + C)) / t1); t2")
+    d = matcalc.derive(program, "α")
+    assert str(d) == "m / γ"
+    env = random_env(program, seed=1, domain={"γ": "positive"})
+    np.testing.assert_allclose(d.evaluate(env), len(env["C"]) / env["γ"], rtol=1e-12)
+    assert matcalc.verify(program, "α", claim=str(d)).ok
+    program = matcalc.parse("y : n; γ : scalar; t1 = γ; t2 = y / t1; y + t2")
+    d = matcalc.derive(program, "y")
+    env = random_env(program, seed=2, domain={"γ": "positive"})
+    want = (1 + 1 / env["γ"]) * np.eye(len(env["y"]))
+    np.testing.assert_allclose(matcalc.evaluate(matcalc.parse(d.latex()), env), want, rtol=1e-12)

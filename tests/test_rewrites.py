@@ -188,6 +188,7 @@ CASES = [
     (sm.like_terms, add(α, A, Neg(A)), "α (ones(n) ones(n)^T)"),
     (sm.like_terms, add(W, a, Neg(W)), "a ones(m)^T"),
     (sm.common_core, add(x, Scale(α, x)), "(1 + α) x"),
+    (sm.quotient_out_of_sum, Sum(Div(A, α)), "sum(A) / α"),
     (sm.common_core, add(Scale(α, A), Neg(Scale(β, A))), "(α - β) A"),               # the cancelled W carried the shape
     (sm.like_terms, add(W, T(u), Neg(W)), "ones(n) u^T"),
     (sm.sum_of_diags, add(Diag(a), Neg(Diag(b)), A), "diag(a - b) + A"),
@@ -245,6 +246,7 @@ NOT_APPLIED = [
     (st.block_of_concatenation, tree("rows([A; B], 1, 2)")),  # not one of the parts
     (st.ones_times_ones, tree("ones(n)^T a")),
     (sm.common_core, add(Scale(α, A), Scale(β, B))),                 # different terms
+    (sm.quotient_out_of_sum, Sum(ElemDiv(A, B))),                     # an elementwise quotient
     (st.powers_merged, tree("X A^2")),  # different bases
     (tr.transpose_of_sum, T(add(x, Neg(b)))),                  # (x - b)ᵀ stays: two terms would stay transposed
     (sm.trace_of_sum, Trace(add(α, A))),                        # α is added to every entry

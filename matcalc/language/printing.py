@@ -333,11 +333,13 @@ def text(e: Expr) -> str:
 
 def identity_alone(e: Expr) -> bool:
     """Whether nothing around e's identities gives their size, so that LaTeX prints them I_n: e is a
-    scaled I (α I, -I, (1 + α) I, I / c) or has no symbol at all. (The text keeps the textbook's bare
+    scaled I (α I, -I, (1 + α) I, I / c), a sum of such, or has no symbol at all. (The text keeps the textbook's bare
     I, ∂(W x + b)/∂b = I; its size is then given when it is evaluated, see tests/test_fuzz_derive.py.)"""
     core = e
     while isinstance(core, (Scale, Neg, Div)):
         core = core.right if isinstance(core, Scale) else core.left if isinstance(core, Div) else core.arg
+    if isinstance(core, Add):  # I + I / γ: every term an identity alone
+        return all(identity_alone(t) for t in core.terms)
     return isinstance(core, Identity) or not any(isinstance(n, Symbol) for n in walk(e))
 
 

@@ -77,6 +77,12 @@ def twin_after_original(e: Add, s) -> Expr | None:
     return None
 
 
+def _in_order(e: Expr) -> Expr:
+    """A factored sum with a transposed twin after its original at once ((Aᵀ + A) x is (A + Aᵀ) x): the
+    order twin_after_original would give it a round later."""
+    return (twin_after_original(e, None) or e) if isinstance(e, Add) else e
+
+
 def each_grouping(*rewrites):
     """A rewrite of a sum trying each ``rewrite(terms, s)`` on all its terms, then on two of them."""
     def rewrite(e: Add, s) -> Expr | None:
@@ -158,7 +164,7 @@ def common_right_factor(terms: list, s) -> Expr | None:
     if splits is not None and len({m.terms[-1] for _, _, m in splits}) == 1:
         factor = splits[0][2].terms[-1]
         rest = [_signed(sign, c, build.matmul(*m.terms[:-1])) for sign, c, m in splits]
-        return build.matmul(build.add(*rest), factor)
+        return build.matmul(_in_order(build.add(*rest)), factor)
     return None
 
 
@@ -168,7 +174,7 @@ def common_left_factor(terms: list, s) -> Expr | None:
     if splits is not None and len({m.terms[0] for _, _, m in splits}) == 1:
         factor = splits[0][2].terms[0]
         rest = [_signed(sign, c, build.matmul(*m.terms[1:])) for sign, c, m in splits]
-        return build.matmul(factor, build.add(*rest))
+        return build.matmul(factor, _in_order(build.add(*rest)))
     return None
 
 
@@ -188,6 +194,12 @@ def coefficient_out_of_sum(e: Sum, s) -> Expr | None:
     """sum(c A) = c sum(A)"""
     a = e.arg
     return build.scale(a.left, build.total(a.right)) if isinstance(a, Scale) else None
+
+
+def quotient_out_of_sum(e: Sum, s) -> Expr | None:
+    """sum(A / c) = sum(A) / c for a scalar c"""
+    a = e.arg
+    return build.div(build.total(a.left), a.right) if isinstance(a, Div) and s.is_scalar(a.right) else None
 
 
 def sign_out_of_sum(e: Sum, s) -> Expr | None:

@@ -55,7 +55,7 @@ REWRITES: dict[type, tuple] = {
     Func: (fn.function_of_number, fn.log_of_exp, fn.softplus, fn.log_softmax),
     Sum: (
         nb.zero_argument, sm.sum_of_identity, sm.sum_of_distribution, sm.coefficient_out_of_sum,
-        sm.sign_out_of_sum, sm.sum_of_scalar,
+        sm.quotient_out_of_sum, sm.sign_out_of_sum, sm.sum_of_scalar,
     ),
     Trace: (
         nb.zero_argument, sm.trace_of_identity, sm.coefficient_out_of_trace, sm.sign_out_of_trace,
