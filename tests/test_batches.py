@@ -256,3 +256,60 @@ def test_sizes_and_scalar_multiples_read_back(src, wrt, form):
     if not identity_alone(d.expr):
         np.testing.assert_allclose(matcalc.evaluate(matcalc.parse(declared + str(d)), env), want, rtol=1e-12)
     np.testing.assert_allclose(matcalc.evaluate(matcalc.parse(d.latex()), env), want, rtol=1e-12)
+
+
+@pytest.mark.parametrize("src,wrt,form,want", [
+    # found by hand beside the fuzz sweep: the ones of a size the language cannot write in ones(·)
+    # (the n m entries of vec(W) or kron(x, z), the n + m of [x; z]) were printed ones(m n), which does
+    # not parse; the textbook forms say no such ones at all
+    ("W : n x m; sum(vec(W))", "W", "ones(n) ones(m)^T", lambda e, n, m: np.ones((n, m))),
+    ("W : n x m; X : n x m; sum([W, X])", "W", "ones(n) ones(m)^T", lambda e, n, m: np.ones((n, m))),
+    ("x : n; z : m; sum([x; z])", "x", "ones(n)", lambda e, n, m: np.ones(n)),
+    ("x : n; z : m; mean([x; z])", "z", "ones(m) / (m + n)", lambda e, n, m: np.ones(m) / (n + m)),
+    ("x : n; z : m; sum(kron(x, z))", "x", "sum(z) ones(n)", lambda e, n, m: e["z"].sum() * np.ones(n)),
+    ("x : n; z : m; mean(kron(x, z))", "z", "sum(x) ones(m) / (m n)",
+     lambda e, n, m: e["x"].sum() * np.ones(m) / (n * m)),
+    ("x : n; z : m; sum(logsoftmax([x; z]))", "x", "1 - (m + n) rows(softmax([x; z]), 1, n)",
+     lambda e, n, m: 1 - (n + m) * (lambda v: np.exp(v) / np.exp(v).sum())(np.r_[e["x"], e["z"]])[:n]),
+])
+def test_ones_of_a_compound_size_read_back(src, wrt, form, want):
+    program = matcalc.parse(src)
+    d = matcalc.derive(program, wrt)
+    assert str(d).splitlines()[-1] == form
+    env = random_env(program, seed=2)
+    n, m = len(env["W"]) if "W" in env else len(env["x"]), env["W"].shape[1] if "W" in env else len(env["z"])
+    expected = want(env, n, m)
+    np.testing.assert_allclose(d.evaluate(env), expected, rtol=1e-12)
+    declared = "".join(part + "; " for part in src.split("; ") if " : " in part)
+    for text in (declared + str(d), d.latex()):
+        np.testing.assert_allclose(matcalc.evaluate(matcalc.parse(text), env), expected, rtol=1e-12)
+    check_grad(program, wrt)
+
+
+def test_ones_of_a_compound_size_are_spelled_so_they_read_back():
+    """Where ones(m n) is left (the variance of kron(x, z) by x), it is printed kron(ones(m), ones(n)), its
+    size (m n) a product in the text and in the index notation of the Hessian; unvec's LaTeX
+    \\operatorname{unvec}_{n \\times m}(v) reads back as unvec(v, n, m)."""
+    program = matcalc.parse("x : n; z : m; var(kron(x, z))")
+    env = random_env(program, seed=3)
+    x, z = env["x"], env["z"]
+    N = len(x) * len(z)
+    d = matcalc.derive(program, "x")
+    assert "kron(ones(m), ones(n))" in str(d)
+    # var(v) = Σ (v - mean)² / N, so its gradient by v is 2 (v - mean) / N, and by x its kronleft with z
+    v = np.kron(x, z)
+    gv = 2 * (v - v.mean()) / N
+    expected = gv.reshape(len(x), len(z)) @ z
+    for text in (str(d), d.latex()):
+        np.testing.assert_allclose(matcalc.evaluate(matcalc.parse("x : n\nz : m\n" + text), env), expected,
+                                   rtol=1e-10)
+    h = matcalc.hessian(program, "x")
+    assert "sum(ones(" not in str(h) and "((m n))" not in str(h)
+    # the Hessian of (Σ v² - (Σ v)² / N) / N with v = kron(x, z): 2 (|z|² I - sum(z)² 1 1ᵀ / N) / N
+    hess = 2 * (z @ z * np.eye(len(x)) - z.sum() ** 2 * np.ones((len(x), len(x))) / N) / N
+    for text in (str(h), h.latex()):
+        np.testing.assert_allclose(matcalc.evaluate(matcalc.parse(text), env), hess, rtol=1e-10)
+    program = matcalc.parse("x : n; z : m; sum(unvec(kron(z, x), n, m))")
+    latex_program = r"x \in \mathbb{R}^{n}" + "\n" + r"z \in \mathbb{R}^{m}" + "\n" + \
+        r"\operatorname{sum}(\operatorname{unvec}_{n \times m}(\left(z \otimes x\right)))"
+    np.testing.assert_allclose(matcalc.evaluate(matcalc.parse(latex_program), env), x.sum() * z.sum(), rtol=1e-12)

@@ -13,7 +13,7 @@ import unicodedata
 
 from . import greek
 from .index_printing import IndexLatex
-from .printing import Printer, identity_alone
+from .printing import Printer, identity_alone, ones_spelled
 from ..core.functions import FUNCTIONS
 from ..core.nodes import Div, ElemPower, Expr, Func, Identity, IndexSum, Inverse, Norm, Number, Ones, Power, \
     Symbol, Trace, Transpose
@@ -107,6 +107,9 @@ class LatexPrinter(IndexLatex, Printer):
         return "I"
 
     def _print_Ones(self, e: Ones) -> str:
+        spelled = ones_spelled(e)
+        if spelled is not None:  # ones(m n) as 1_m ⊗ 1_n, ones(m + n) stacked
+            return self.doprint(spelled)
         return r"\mathbf{1}_{" + str(e.dim) + "}"  # sized, so that it reads back: ones(n)
 
     def token(self, op: Op) -> str:
@@ -151,7 +154,7 @@ class LatexPrinter(IndexLatex, Printer):
         d = e.dim if e.dim is not None else "n"
         if isinstance(d, str):
             return latex_name(d)
-        return str(d) if isinstance(d, int) else rf"\left({d}\right)"
+        return str(d)  # m n or m + n, bracketed by its precedence where it needs it
 
     def _print_Trace(self, e: Trace) -> str:
         if isinstance(e.arg, Identity) and e.arg.dim is not None:

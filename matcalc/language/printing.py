@@ -33,11 +33,11 @@ from __future__ import annotations
 from ..core.functions import FUNCTIONS
 from .index_printing import IndexText
 from ..core.nodes import (
-    Add, Div, IndexSum, ElemPower, Expr, Func, Identity, Inverse, MatMul, Neg, Norm, Number, Ones, Power, Scale,
+    Add, Div, IndexSum, ElemPower, Expr, Func, Identity, Inverse, MatMul, Neg, Norm, Number, Ones, Power, Scale, Size,
     Symbol, Trace, Transpose, fold, walk,
 )
 from ..core import dims
-from ..core.nodes import MatPower
+from ..core.nodes import Kron, MatPower, VCat
 from ..core.ops import ADD, DIV, HADAMARD, NEG, OPS, POSTFIX, PRODUCT, Op
 from ..core.program import needed_definitions
 from ..core.shapes import dims_text
@@ -104,6 +104,8 @@ class Printer:
                 return PRODUCT
         if _negative_coefficient(e):
             return NEG
+        if isinstance(e, Size) and isinstance(e.dim, dims.Poly):  # m n binds as a product, m + n as a sum
+            return ADD if len(e.dim.terms) > 1 else PRODUCT
         return OPS[type(e)].precedence
 
     def bracket(self, s: str) -> str:
@@ -256,6 +258,9 @@ class TextPrinter(IndexText, Printer):
         return f"kron({self.sized_identity(e.left)}, {self.sized_identity(e.right)})"
 
     def _print_Ones(self, e: Ones) -> str:
+        spelled = ones_spelled(e)
+        if spelled is not None:
+            return self.doprint(spelled)
         return f"ones({e.dim if e.dim is not None else 'n'})"
 
     def _form_bracket(self, e, op) -> str:
@@ -279,7 +284,7 @@ class TextPrinter(IndexText, Printer):
 
     def _print_Size(self, e) -> str:
         d = e.dim if e.dim is not None else "n"
-        return str(d) if isinstance(d, (int, str)) else f"({d})"
+        return str(d)  # m n or m + n, bracketed by its precedence where it needs it
 
     def _print_Trace(self, e: Trace) -> str:
         if isinstance(e.arg, Identity) and e.arg.dim is not None:  # tr(I_n): nothing else says n
@@ -329,6 +334,25 @@ def _dim_text(d) -> str:
 def text(e: Expr) -> str:
     """e in the language's text; ``matcalc.parse(decls + "; " + text(e)).expr == e``."""
     return TextPrinter().doprint(e)
+
+
+def ones_spelled(e: Ones) -> Expr | None:
+    """ones(N) of a size N the language cannot write in ones(·) (the m n entries of vec(W) or kron(x, z),
+    the m + n of [x; z]) spelled in sizes it can: ones(m n) = kron(ones(m), ones(n)) and
+    ones(m + n) = [ones(m); ones(n)], 2 m a part twice; None for a name, an integer, or a size with
+    a negative term."""
+    if not isinstance(e.dim, dims.Poly) or any(c < 0 for _, c in e.dim.terms):
+        return None
+    parts: list[Expr] = []
+    for names, c in e.dim.terms:
+        if not names:
+            parts.append(Ones(c))
+            continue
+        part: Expr = Ones(names[0])
+        for name in names[1:]:
+            part = Kron(part, Ones(name))
+        parts.extend([part] * c)
+    return parts[0] if len(parts) == 1 else VCat(tuple(parts))
 
 
 def identity_alone(e: Expr) -> bool:

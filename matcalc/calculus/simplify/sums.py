@@ -10,7 +10,7 @@ from collections import Counter
 from fractions import Fraction
 
 from ...core import build, limits
-from ...core.nodes import Add, Diag, Div, Expr, Hadamard, Identity, MatMul, Neg, Number, Scale, Size, Sum, Symbol, \
+from ...core.nodes import Add, Diag, Div, Expr, Hadamard, Identity, MatMul, Neg, Number, Ones, Scale, Size, Sum, Symbol, \
     Trace, Transpose
 from .numbers import is_negative
 
@@ -176,6 +176,14 @@ def common_left_factor(terms: list, s) -> Expr | None:
 def sum_of_identity(e: Sum, s) -> Expr | None:
     """sum(I) = tr(I): the entries of I add up to its trace"""
     return build.trace(e.arg) if isinstance(e.arg, Identity) else None
+
+
+def sum_of_ones(e: Sum, s) -> Expr | None:
+    """sum(1_N) = N: the entries of the ones add up to their number (sum(ones(m + n)) = m + n)"""
+    a = e.arg
+    if isinstance(a, Ones) and a.dim is not None:
+        return build.number(a.dim) if isinstance(a.dim, int) else Size(a.dim)
+    return None
 
 
 def sum_of_distribution(e: Sum, s) -> Expr | None:
