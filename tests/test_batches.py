@@ -258,6 +258,10 @@ def test_sizes_and_scalar_multiples_read_back(src, wrt, form):
     np.testing.assert_allclose(matcalc.evaluate(matcalc.parse(d.latex()), env), want, rtol=1e-12)
 
 
+def _softmax(v):
+    return np.exp(v) / np.exp(v).sum()
+
+
 @pytest.mark.parametrize("src,wrt,form,want", [
     # found by hand beside the fuzz sweep: the ones of a size the language cannot write in ones(·)
     # (the n m entries of vec(W) or kron(x, z), the n + m of [x; z]) were printed ones(m n), which does
@@ -270,7 +274,7 @@ def test_sizes_and_scalar_multiples_read_back(src, wrt, form):
     ("x : n; z : m; mean(kron(x, z))", "z", "sum(x) ones(m) / (m n)",
      lambda e, n, m: e["x"].sum() * np.ones(m) / (n * m)),
     ("x : n; z : m; sum(logsoftmax([x; z]))", "x", "1 - (m + n) rows(softmax([x; z]), 1, n)",
-     lambda e, n, m: 1 - (n + m) * (lambda v: np.exp(v) / np.exp(v).sum())(np.r_[e["x"], e["z"]])[:n]),
+     lambda e, n, m: 1 - (n + m) * _softmax(np.r_[e["x"], e["z"]])[:n]),
 ])
 def test_ones_of_a_compound_size_read_back(src, wrt, form, want):
     program = matcalc.parse(src)

@@ -5,7 +5,7 @@ from hypothesis import given, settings
 
 import matcalc
 from matcalc.core import build
-from matcalc.language.printing import program_text, text
+from matcalc.language.printing import declarable, program_text, text
 
 from strategies import DECLARATIONS, typed_trees
 
@@ -44,7 +44,6 @@ from matcalc.calculus.numeric import random_env  # noqa: E402
 from matcalc.core.evaluate import evaluate_program  # noqa: E402
 from matcalc.core.shapes import dims_text  # noqa: E402
 from matcalc.language.latex import latex, latex_name  # noqa: E402
-from matcalc.language.printing import declarable  # noqa: E402
 from matcalc.language.typecheck import read  # noqa: E402
 from matcalc.views.gallery import EXAMPLES  # noqa: E402
 from programs import programs  # noqa: E402
