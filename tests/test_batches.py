@@ -317,3 +317,24 @@ def test_ones_of_a_compound_size_are_spelled_so_they_read_back():
     latex_program = r"x \in \mathbb{R}^{n}" + "\n" + r"z \in \mathbb{R}^{m}" + "\n" + \
         r"\operatorname{sum}(\operatorname{unvec}_{n \times m}(\left(z \otimes x\right)))"
     np.testing.assert_allclose(matcalc.evaluate(matcalc.parse(latex_program), env), x.sum() * z.sum(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("src,wrt,form,want", [
+    # found by hand beside the fuzz sweep: verify refuted the engine's own kronleft(vec(I), x) + kronright(x, vec(I))
+    # (its lone I has no size), which is 2 x: kron(a, b) = vec(b aᵀ), so <vec(M), kron(a, b)> = aᵀ Mᵀ b
+    ("x : n; tr(unvec(kron(x, x), n, n))", "x", "2 x", lambda e: 2 * e["x"]),
+    ("x : n; z : m; A : m x n; tr(A^T unvec(kron(x, z), m, n))", "x", "A^T z", lambda e: e["A"].T @ e["z"]),
+    ("x : n; z : m; A : m x n; tr(A^T unvec(kron(x, z), m, n))", "z", "A x", lambda e: e["A"] @ e["x"]),
+    ("x : n; z : m; W : n x m; vec(W)^T kron(z, x)", "W", "x z^T", lambda e: np.outer(e["x"], e["z"])),
+])
+def test_kronecker_products_of_vectors_are_outer_products(src, wrt, form, want):
+    program = matcalc.parse(src)
+    d = matcalc.derive(program, wrt)
+    assert str(d).splitlines()[-1] == form
+    env = random_env(program, seed=5)
+    np.testing.assert_allclose(d.evaluate(env), want(env), rtol=1e-12)
+    declared = "".join(part + "; " for part in src.split("; ") if " : " in part)
+    for text in (declared + str(d), d.latex()):
+        np.testing.assert_allclose(matcalc.evaluate(matcalc.parse(text), env), want(env), rtol=1e-12)
+    assert matcalc.verify(src, wrt=wrt, claim=str(d)).ok
+    check_grad(program, wrt)

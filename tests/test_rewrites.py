@@ -225,12 +225,16 @@ CASES = [
     (st.kronright_of_identity, KronRight(A, I_nn), "tr(A) I_n"),
     (st.kron_adjoint_of_ones, KronLeft(Ones(dims.times("n", "m")), u), "sum(u) ones(n)"),  # sum(kron(x, u)) by x
     (st.kron_adjoint_of_ones, KronRight(a, Div(Ones(dims.times("n", "m")), α)), "sum(a) ones(m) / α"),
+    (st.kron_adjoint_of_vec, tree("kronleft(vec(W), x)"), "W^T x"),  # W is n x m: the blocks of vec(W) are its columns
+    (st.kron_adjoint_of_vec, tree("kronright(u, vec(W))"), "W u"),
+    (st.kron_adjoint_of_vec, tree("kronleft(vec(A), x)"), "A^T x"),
     (st.kron_of_identities, tree("I_n ⊗ I_n"), I_nn),
     (st.kron_of_scalar, tree("kron(α, A)"), "α A"),
     (st.kron_times_kron, tree("(A ⊗ B) (X ⊗ S)"), "(A X) ⊗ (B S)"),
     (st.unvec_of_vec, tree("unvec(exp(vec(A)) - 2 vec(B), n, n)"), "exp(A) - 2 B"),
     (st.unvec_of_vec, Unvec(add(Vec(W), Ones(dims.times("n", "m"))), "n", "m"), "W + ones(n) ones(m)^T"),
     (st.unvec_of_ones, Unvec(Ones(dims.times("n", "m")), "n", "m"), "ones(n) ones(m)^T"),  # sum(vec(W)) by W
+    (st.unvec_of_kron, tree("unvec(kron(u, a), n, m)"), "a u^T"),
     (st.vec_of_unvec, tree("vec(unvec(kron(a, b), n, n))"), "kron(a, b)"),
     (st.ones_times_ones, tree("ones(n)^T ones(n)"), "n"),
     (st.ones_times_ones, mm(T(a), ones, T(ones), ones), "n (a^T ones(n))"),
@@ -254,6 +258,8 @@ NOT_APPLIED = [
     (st.ones_times_ones, tree("ones(n)^T a")),
     (st.block_of_ones, Cols(T(Ones(dims.plus("n", "m"))), 0, "n")),  # columns of a row: block_of_transpose's
     (st.unvec_of_ones, tree("unvec(kron(a, b), n, n)")),
+    (st.unvec_of_kron, tree("unvec(kron(a, u), n, m)")),  # a reshape, but not of u aᵀ (that is m x n)
+    (st.kron_adjoint_of_vec, tree("kronleft(kron(a, b), x)")),  # no vec: kronleft_of_kron's
     (st.kron_adjoint_of_ones, KronLeft(tree("kron(a, u)"), u)),  # no ones: the kronleft_of_kron identity
     (sm.common_core, add(Scale(α, A), Scale(β, B))),                 # different terms
     (st.powers_merged, tree("X A^2")),  # different bases

@@ -122,6 +122,18 @@ def kron_adjoint_of_ones(e, s) -> Expr | None:
     return build.div(out, divisor) if divisor is not None else out
 
 
+def kron_adjoint_of_vec(e, s) -> Expr | None:
+    """kronleft(vec(M), b) = Mᵀ b and kronright(a, vec(M)) = M a for vectors a, b: kron(a, b) = vec(b aᵀ), so
+    <vec(M), kron(a, b)> = aᵀ Mᵀ b (the gradient of tr(unvec(kron(x, x), n, n)) = xᵀ x is 2 x)"""
+    left = isinstance(e, KronLeft)
+    g, other = (e.left, e.right) if left else (e.right, e.left)
+    if not isinstance(g, Vec) or len(s.shape(other)) != 1 or len(s.shape(e)) != 1:
+        return None
+    if s.shape(g.arg) != ((s.shape(other)[0], s.shape(e)[0]) if left else (s.shape(e)[0], s.shape(other)[0])):
+        return None
+    return build.matmul(build.transpose(g.arg), other) if left else build.matmul(g.arg, other)
+
+
 def kronright_of_kron(e, s) -> Expr | None:
     """kronright(A, P ⊗ Q) = <A, P> Q"""
     a, g = e.left, e.right
@@ -213,6 +225,15 @@ def unvec_of_ones(e: Unvec, s) -> Expr | None:
     """unvec(1_{nm}, n, m) = 1_n 1_mᵀ: the ones of n m entries, as a matrix, the n x m matrix of ones"""
     if isinstance(e.arg, Ones) and e.rows is not None and e.cols is not None:
         return build.matmul(Ones(e.rows), build.transpose(Ones(e.cols)))
+    return None
+
+
+def unvec_of_kron(e: Unvec, s) -> Expr | None:
+    """unvec(kron(a, b), n, m) = b aᵀ for vectors a (m) and b (n): kron(a, b) = vec(b aᵀ)"""
+    k = e.arg
+    if isinstance(k, Kron) and len(s.shape(k.left)) == 1 and len(s.shape(k.right)) == 1 \
+            and s.shape(k.right)[0] == e.rows and s.shape(k.left)[0] == e.cols:
+        return build.matmul(k.right, build.transpose(k.left))
     return None
 
 

@@ -68,9 +68,9 @@ REWRITES: dict[type, tuple] = {
     PadRows: (nb.zero_argument,),
     PadCols: (nb.zero_argument,),
     Kron: (st.kron_of_identities, st.kron_of_scalar),
-    KronLeft: (st.kronleft_of_kron, st.kronleft_of_identity, st.kron_adjoint_of_ones),
-    KronRight: (st.kronright_of_kron, st.kronright_of_identity, st.kron_adjoint_of_ones),
-    Unvec: (nb.zero_argument, st.unvec_of_ones, st.unvec_of_vec),
+    KronLeft: (st.kronleft_of_kron, st.kronleft_of_identity, st.kron_adjoint_of_ones, st.kron_adjoint_of_vec),
+    KronRight: (st.kronright_of_kron, st.kronright_of_identity, st.kron_adjoint_of_ones, st.kron_adjoint_of_vec),
+    Unvec: (nb.zero_argument, st.unvec_of_ones, st.unvec_of_kron, st.unvec_of_vec),
     Vec: (nb.zero_argument, st.vec_of_unvec),
 }
 
