@@ -106,6 +106,12 @@ def test_a_dim_is_its_size():
     ("c : scalar; var(c)", "var takes a vector or a matrix"),
     ("x : n; rowsum(x)", "sums along an axis take a matrix"),
     ("c : scalar; softmax(c)", "softmax takes a vector or a matrix"),
+    # found by hand beside the fuzz sweep: a block past the end was typed n + 1 (the derivative's code then
+    # raised numpy's ValueError); only integer sizes had been checked
+    ("x : n; rows(x, 1, n + 1)", "x has only n"),
+    ("x : n; z : m; rows([x; z], 2, n + m + 1)", r"\[x; z\] has only m \+ n"),
+    ("W : n x m; cols(W, 2, m + 1)", "W has only m"),
+    ("x : n; padrows(x, 2, n)", "n rows or columns from 2 do not fit in n"),
 ])
 def test_errors_name_the_problem(source, message):
     with pytest.raises(matcalc.MatcalcError, match=message):
