@@ -344,3 +344,23 @@ def test_kronecker_products_of_vectors_are_outer_products(src, wrt, form, want):
         np.testing.assert_allclose(matcalc.evaluate(matcalc.parse(text), env), want(env), rtol=1e-12)
     assert matcalc.verify(src, wrt=wrt, claim=str(d)).ok
     check_grad(program, wrt)
+
+
+@pytest.mark.parametrize("source,env,message", [
+    # found by hand beside the fuzz sweep: rows(x, 1, m) of x : n returned the n entries at hand for m = 5 > n = 3
+    # (typed m, valued n), wrong in silence; with names for sizes only the values can tell
+    ("x : n; z : m; rows(x, 1, m) + z", {"x": np.ones(3), "z": np.ones(5)}, "rows 1..5 do not fit in 3 rows"),
+    ("W : n x k; z : m; sum(cols(W, 2, m))", {"W": np.ones((3, 2)), "z": np.ones(5)},
+     "columns 2..5 do not fit in 2 columns"),
+    ("x : n; z : m; padrows(x, 2, m)", {"x": np.ones(3), "z": np.ones(3)}, "rows 2..4 do not fit in 3 rows"),
+])
+def test_a_block_past_the_end_of_the_values_is_an_evaluation_error(source, env, message):
+    with pytest.raises(matcalc.EvaluationError, match=message):
+        matcalc.evaluate(source, env)
+
+
+def test_a_block_within_the_values_is_its_rows():
+    x, z = np.arange(1.0, 6.0), np.ones(3)
+    np.testing.assert_array_equal(matcalc.evaluate("x : n; z : m; rows(x, 2, m + 1)", {"x": x, "z": z}), x[1:4])
+    np.testing.assert_array_equal(matcalc.evaluate("x : n; z : m; padrows(z, 2, n)", {"x": x, "z": z}),
+                                  [0, 1, 1, 1, 0])
