@@ -364,3 +364,24 @@ def test_a_block_within_the_values_is_its_rows():
     np.testing.assert_array_equal(matcalc.evaluate("x : n; z : m; rows(x, 2, m + 1)", {"x": x, "z": z}), x[1:4])
     np.testing.assert_array_equal(matcalc.evaluate("x : n; z : m; padrows(z, 2, n)", {"x": x, "z": z}),
                                   [0, 1, 1, 1, 0])
+
+
+def test_blocks_of_a_size_less_one_read_back():
+    """Found by hand beside the fuzz sweep: the gradient of sum(rows(x, 2, n)) printed padrows(ones(n - 1), 2, n),
+    the Hessian of ‖rows(x, 2, n)‖² a zero 0_{1 x n - 1} and LaTeX I_{n - 1}: none parses (or its size was read
+    as a name, nm1). ones(n - 1) is rows(ones(n), 2, n), I_{n - 1} diag(rows(ones(n), 2, n))."""
+    program = matcalc.parse("x : n; sum(rows(x, 2, n))")
+    env = random_env(program, seed=6)
+    n = len(env["x"])
+    want = np.r_[0.0, np.ones(n - 1)]
+    d = matcalc.derive(program, "x")
+    assert str(d) == "padrows(rows(ones(n), 2, n), 2, n)"
+    for text in ("x : n; " + str(d), d.latex()):
+        np.testing.assert_allclose(matcalc.evaluate(matcalc.parse(text), env), want, rtol=1e-12)
+    program = matcalc.parse("x : n; norm(rows(x, 2, n))^2")
+    h = matcalc.hessian(program, "x")
+    assert "0_{" not in str(h) and "n - 1" not in str(h) + h.latex()
+    want = 2 * np.diag(np.r_[0.0, np.ones(n - 1)])  # the Hessian of Σ_{i ≥ 2} x_i²
+    np.testing.assert_allclose(h.evaluate(env), want, rtol=1e-12)
+    for text in ("x : n; " + str(h), "x : n\n" + h.latex()):
+        np.testing.assert_allclose(matcalc.evaluate(matcalc.parse(text), env), want, rtol=1e-12)

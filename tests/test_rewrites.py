@@ -218,7 +218,7 @@ CASES = [
     (st.block_of_ones, Rows(Ones(dims.plus("n", "m")), 0, "n"), "ones(n)"),  # sum([x; u]) by x
     (st.block_of_transpose, tree("rows(A^T, 1, 2)"), "cols(A, 1, 2)^T"),
     (st.block_of_parts, tree("rows(α A + exp(B), 1, 2)"), "rows(α A, 1, 2) + rows(exp(B), 1, 2)"),
-    (st.block_of_parts, tree("cols(A W, 2, 3)"), "A cols(W, 2, 3)"),
+    (st.block_of_parts, tree("cols(A W, 2, m)"), "A cols(W, 2, m)"),  # (2, 3 would pass the end where m = 2)
     (st.kronleft_of_kron, tree("kronleft(A ⊗ B, X)"), "tr(B^T X) A"),
     (st.kronleft_of_identity, KronLeft(I_nn, B), "tr(B) I_n"),
     (st.kronright_of_kron, tree("kronright(X, A ⊗ B)"), "tr(X^T A) B"),

@@ -15,7 +15,7 @@ from . import greek
 from .index_printing import IndexLatex
 from .printing import Printer, identity_alone, ones_spelled
 from ..core.functions import FUNCTIONS
-from ..core.nodes import Div, ElemPower, Expr, Func, Identity, IndexSum, Inverse, Norm, Number, Ones, Power, \
+from ..core.nodes import Diag, Div, ElemPower, Expr, Func, Identity, IndexSum, Inverse, Norm, Number, Ones, Power, \
     Symbol, Trace, Transpose
 from ..core import dims
 from ..core.ops import OPS, PRODUCT, Op
@@ -102,7 +102,7 @@ class LatexPrinter(IndexLatex, Printer):
     sized = False  # print I_{n}: where nothing around an identity gives its size (a bare I)
 
     def _print_Identity(self, e: Identity) -> str:
-        if self.sized and e.dim is not None and not str(e.dim).startswith("@"):
+        if self.sized and isinstance(e.dim, (int, str)) and not str(e.dim).startswith("@"):  # not I_{n - 1}
             return "I_{" + str(e.dim) + "}"
         return "I"
 
@@ -134,6 +134,8 @@ class LatexPrinter(IndexLatex, Printer):
         """I_{n} where nothing around it says n (a factor of ⊗, the block of a padding), as the text's I_n."""
         if isinstance(e, Identity) and isinstance(e.dim, (int, str)) and (isinstance(e.dim, int) or "_" not in e.dim):
             return "I_{" + str(e.dim) + "}"
+        if isinstance(e, Identity) and isinstance(e.dim, dims.Poly) and ones_spelled(Ones(e.dim)) is not None:
+            return self.doprint(Diag(Ones(e.dim)))  # I_{n - 1} = diag(rows(1_n, 2, n)), which reads back
         return paren(e) if paren is not None else self.doprint(e)
 
     def _print_PadRows(self, e) -> str:

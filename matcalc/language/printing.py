@@ -37,7 +37,7 @@ from ..core.nodes import (
     Symbol, Trace, Transpose, fold, walk,
 )
 from ..core import dims
-from ..core.nodes import Kron, MatPower, VCat
+from ..core.nodes import Diag, Kron, MatPower, Rows, VCat
 from ..core.ops import ADD, DIV, HADAMARD, NEG, OPS, POSTFIX, PRODUCT, Op
 from ..core.program import needed_definitions
 from ..core.shapes import dims_text
@@ -252,6 +252,8 @@ class TextPrinter(IndexText, Printer):
         """I_n where nothing around it says n (a factor of kron, the block of a padding)."""
         if isinstance(e, Identity) and isinstance(e.dim, (int, str)):
             return f"I_{e.dim}" if isinstance(e.dim, int) or "_" not in e.dim else "I"
+        if isinstance(e, Identity) and isinstance(e.dim, dims.Poly) and ones_spelled(Ones(e.dim)) is not None:
+            return self.doprint(Diag(Ones(e.dim)))  # I_{n - 1} = diag(rows(ones(n), 2, n))
         return self.doprint(e)
 
     def _print_Kron(self, e) -> str:  # kron(ones(q), I_n)
@@ -338,11 +340,17 @@ def text(e: Expr) -> str:
 
 def ones_spelled(e: Ones) -> Expr | None:
     """ones(N) of a size N the language cannot write in ones(·) (the m n entries of vec(W) or kron(x, z),
-    the m + n of [x; z]) spelled in sizes it can: ones(m n) = kron(ones(m), ones(n)) and
-    ones(m + n) = [ones(m); ones(n)], 2 m a part twice; None for a name, an integer, or a size with
-    a negative term."""
-    if not isinstance(e.dim, dims.Poly) or any(c < 0 for _, c in e.dim.terms):
+    the m + n of [x; z]) spelled in sizes it can: ones(m n) = kron(ones(m), ones(n)),
+    ones(m + n) = [ones(m); ones(n)], 2 m a part twice, ones(n - 1) = rows(ones(n), 2, n); None for a name,
+    an integer, or a size less a name (m - n)."""
+    if not isinstance(e.dim, dims.Poly):
         return None
+    cut = -sum(c for names, c in e.dim.terms if not names and c < 0)
+    if any(c < 0 for names, c in e.dim.terms if names):
+        return None  # m - n: no block of ones of a size the language writes
+    if cut:  # ones(n - 1) = rows(ones(n), 2, n): the rows after the first
+        whole = dims.plus(e.dim, cut)
+        return Rows(ones_spelled(Ones(whole)) or Ones(whole), cut, e.dim)
     parts: list[Expr] = []
     for names, c in e.dim.terms:
         if not names:
