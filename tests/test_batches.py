@@ -385,3 +385,21 @@ def test_blocks_of_a_size_less_one_read_back():
     np.testing.assert_allclose(h.evaluate(env), want, rtol=1e-12)
     for text in ("x : n; " + str(h), "x : n\n" + h.latex()):
         np.testing.assert_allclose(matcalc.evaluate(matcalc.parse(text), env), want, rtol=1e-12)
+
+
+def test_kronecker_products_of_three_vectors():
+    """Found by hand beside the fuzz sweep: the gradient of sum(kron(x, kron(x, x))) = sum(x)³ printed
+    kronleft(ones(n n n), kron(x, x)), which the typer refused (n n n was not divided by n n), and the
+    sizes (m n) / (m n) came out m n, not 1."""
+    from matcalc.core import dims
+    assert dims.divide(dims.times("n", dims.times("n", "n")), dims.times("n", "n")) == "n"
+    assert dims.divide(dims.times("m", "n"), dims.times("m", "n")) == 1
+    assert dims.divide(dims.times("n", "n"), dims.times("m", "n")) is None
+    program = matcalc.parse("x : n; sum(kron(x, kron(x, x)))")
+    d = matcalc.derive(program, "x")
+    assert str(d) == "(sum(kron(x, x)) + 2 sum(x)^2) ones(n)"
+    env = random_env(program, seed=7)
+    want = 3 * env["x"].sum() ** 2 * np.ones(len(env["x"]))
+    for text in ("x : n; " + str(d), d.latex()):
+        np.testing.assert_allclose(matcalc.evaluate(matcalc.parse(text), env), want, rtol=1e-12)
+    check_grad(program, "x")

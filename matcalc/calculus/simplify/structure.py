@@ -114,9 +114,10 @@ def kron_adjoint_of_ones(e, s) -> Expr | None:
         coefficient, g = g.left, g.right
     elif isinstance(g, Div) and s.is_scalar(g.right):
         g, divisor = g.left, g.right
-    if not _all_ones(g) or s.is_scalar(other):
+    shape = s.shape(e)
+    if not _all_ones(g) or s.is_scalar(other) or None in shape:  # (n n n / n n: sizes the shapes do not divide)
         return None
-    out = build.scale(Sum(other), build.ones_of(s.shape(e)))
+    out = build.scale(Sum(other), build.ones_of(shape))
     if coefficient is not None:
         out = build.scale(coefficient, out)
     return build.div(out, divisor) if divisor is not None else out
