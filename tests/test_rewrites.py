@@ -203,6 +203,7 @@ CASES = [
     (sm.sum_of_identity, Sum(I), Trace(I)),
     (sm.sum_of_ones, Sum(ones), "n"),
     (sm.sum_of_ones, Sum(Ones(dims.plus("n", "m"))), Size(dims.plus("n", "m"))),  # the gradient of sum([x; u])
+    (sm.sum_of_kron, tree("sum(kron(a, W))"), "sum(a) sum(W)"),
     (sm.sum_of_distribution, Sum(y), "1"),
     (sm.coefficient_out_of_sum, Sum(Scale(α, a)), "α sum(a)"),
     (sm.sign_out_of_sum, Sum(Neg(a)), "-sum(a)"),
@@ -256,6 +257,7 @@ CASES = [
 NOT_APPLIED = [
     (st.block_of_concatenation, tree("rows([A; B], 1, 2)")),  # not one of the parts
     (st.ones_times_ones, tree("ones(n)^T a")),
+    (sm.sum_of_kron, tree("sum(kron(α, W))")),  # a scalar factor: kron_of_scalar's
     (st.block_of_ones, Cols(T(Ones(dims.plus("n", "m"))), 0, "n")),  # columns of a row: block_of_transpose's
     (st.unvec_of_ones, tree("unvec(kron(a, b), n, n)")),
     (st.unvec_of_kron, tree("unvec(kron(a, u), n, m)")),  # a reshape, but not of u aᵀ (that is m x n)

@@ -10,7 +10,7 @@ from collections import Counter
 from fractions import Fraction
 
 from ...core import build, limits
-from ...core.nodes import Add, Diag, Div, Expr, Hadamard, Identity, MatMul, Neg, Number, Ones, Scale, Size, Sum, Symbol, \
+from ...core.nodes import Add, Diag, Div, Expr, Hadamard, Identity, Kron, MatMul, Neg, Number, Ones, Scale, Size, Sum, Symbol, \
     Trace, Transpose
 from .numbers import is_negative
 
@@ -183,6 +183,14 @@ def sum_of_ones(e: Sum, s) -> Expr | None:
     a = e.arg
     if isinstance(a, Ones) and a.dim is not None:
         return build.number(a.dim) if isinstance(a.dim, int) else Size(a.dim)
+    return None
+
+
+def sum_of_kron(e: Sum, s) -> Expr | None:
+    """sum(A ⊗ B) = sum(A) sum(B): the entries of the blocks A_ij B add up to A_ij sum(B)"""
+    a = e.arg
+    if isinstance(a, Kron) and not s.is_scalar(a.left) and not s.is_scalar(a.right):
+        return build.scale(Sum(a.left), Sum(a.right))
     return None
 
 

@@ -54,7 +54,7 @@ REWRITES: dict[type, tuple] = {
     ElemPower: (el.first_elementwise_power,),
     Func: (fn.function_of_number, fn.log_of_exp, fn.softplus, fn.log_softmax),
     Sum: (
-        nb.zero_argument, sm.sum_of_identity, sm.sum_of_ones, sm.sum_of_distribution, sm.coefficient_out_of_sum,
+        nb.zero_argument, sm.sum_of_identity, sm.sum_of_ones, sm.sum_of_kron, sm.sum_of_distribution, sm.coefficient_out_of_sum,
         sm.sign_out_of_sum, sm.sum_of_scalar,
     ),
     Trace: (
