@@ -276,6 +276,9 @@ def _softmax(v):
     ("W : n x m; X : n x m; sum([W, X])", "W", "ones(n) ones(m)^T", lambda e, n, m: np.ones((n, m))),
     ("x : n; z : m; sum([x; z])", "x", "ones(n)", lambda e, n, m: np.ones(n)),
     ("x : n; z : m; mean([x; z])", "z", "ones(m) / (m + n)", lambda e, n, m: np.ones(m) / (n + m)),
+    # one row of the ones is the number 1, a scalar's derivative (it was ones(1), a 1-vector)
+    ("x : n; z : m; α : scalar; sum([x; α]) + sum(z)", "α", "1", lambda e, n, m: 1.0),
+    ("x : n; z : m; α : scalar; sum([α; x; α]) + sum(z)", "α", "2", lambda e, n, m: 2.0),
     ("x : n; z : m; sum(kron(x, z))", "x", "sum(z) ones(n)", lambda e, n, m: e["z"].sum() * np.ones(n)),
     ("x : n; z : m; mean(kron(x, z))", "z", "sum(x) (ones(m) / (m n))",
      lambda e, n, m: e["x"].sum() * np.ones(m) / (n * m)),

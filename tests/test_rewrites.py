@@ -217,6 +217,7 @@ CASES = [
     (st.block_of_concatenation, tree("rows([A; B], 1, n)"), "A"),
     (st.block_of_concatenation, tree("cols([A, W], n + 1, n + m)"), "W"),
     (st.block_of_ones, Rows(Ones(dims.plus("n", "m")), 0, "n"), "ones(n)"),  # sum([x; u]) by x
+    (st.block_of_ones, Rows(Ones(dims.plus("n", 1)), "n", 1), "1"),  # sum([x; α]) by α: a scalar
     (st.block_of_transpose, tree("rows(A^T, 1, 2)"), "cols(A, 1, 2)^T"),
     (st.block_of_parts, tree("rows(α A + exp(B), 1, 2)"), "rows(α A, 1, 2) + rows(exp(B), 1, 2)"),
     (st.block_of_parts, tree("cols(A W, 2, m)"), "A cols(W, 2, m)"),  # (2, 3 would pass the end where m = 2)

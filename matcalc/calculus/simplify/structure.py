@@ -38,8 +38,11 @@ def block_of_concatenation(e: Rows, s) -> Expr | None:
 
 
 def block_of_ones(e: Rows, s) -> Expr | None:
-    """rows(1_N, i, j) = 1_{j-i+1}: a block of the ones is ones (rows(ones(m + n), 1, n) = ones(n))"""
-    return Ones(e.count) if _axis(e) == 0 and isinstance(e.arg, Ones) and e.count is not None else None
+    """rows(1_N, i, j) = 1_{j-i+1}: a block of the ones is ones (rows(ones(m + n), 1, n) = ones(n)), and one
+    row of them the number 1 (as one row of a vector is its entry, a scalar)"""
+    if _axis(e) != 0 or not isinstance(e.arg, Ones) or e.count is None:
+        return None
+    return build.ONE if e.count == 1 else Ones(e.count)
 
 
 def block_of_transpose(e: Rows, s) -> Expr | None:
