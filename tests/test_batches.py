@@ -312,12 +312,12 @@ def test_ones_of_a_compound_size_are_spelled_so_they_read_back():
     from matcalc.core import dims
     from matcalc.core.nodes import Ones
     from matcalc.language.latex import latex
-    from matcalc.language.printing import text
+    from matcalc.language.printing import text as print_text
     for ones, spelled, size in ((Ones(dims.times("m", "n")), "kron(ones(m), ones(n))", N),
                                 (Ones(dims.plus("m", "n")), "[ones(m); ones(n)]", len(x) + len(z)),
                                 (Ones(dims.plus("n", -1)), "rows(ones(n), 2, n)", len(x) - 1)):
-        assert text(ones) == spelled
-        for shown in (text(ones), latex(ones)):
+        assert print_text(ones) == spelled
+        for shown in (print_text(ones), latex(ones)):
             np.testing.assert_array_equal(matcalc.evaluate(matcalc.parse("x : n; z : m; " + shown), env),
                                           np.ones(size))
     # var(v) = Σ (v - mean)² / N, so its gradient by v is 2 (v - mean) / N, and by x its kronleft with z
