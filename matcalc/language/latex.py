@@ -116,10 +116,10 @@ class LatexPrinter(IndexLatex, Printer):
         return op.latex
 
     def _print_VCat(self, e) -> str:
-        return r"\begin{bmatrix} " + r" \\ ".join(self.doprint(t) for t in e.terms) + r" \end{bmatrix}"
+        return r"\begin{bmatrix} " + r" \\ ".join(self.block_part(t) for t in e.terms) + r" \end{bmatrix}"
 
     def _print_HCat(self, e) -> str:
-        return r"\begin{bmatrix} " + " & ".join(self.doprint(t) for t in e.terms) + r" \end{bmatrix}"
+        return r"\begin{bmatrix} " + " & ".join(self.block_part(t) for t in e.terms) + r" \end{bmatrix}"
 
     def _print_Rows(self, e) -> str:
         """rows(X, i, j) and cols(X, i, j): rows or columns i to j (from 1), spelt as the text is, so

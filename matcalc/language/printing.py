@@ -108,6 +108,11 @@ class Printer:
             return ADD if len(e.dim.terms) > 1 else PRODUCT
         return OPS[type(e)].precedence
 
+    def block_part(self, t: Expr) -> str:
+        """A part of a concatenation: an identity of a fixed size says it ([0_{n x 1}; I_1], whose bare I the
+        reader sized m; a named size it takes from its neighbours: [I; 0_{r x p}])."""
+        return self.sized_identity(t) if isinstance(t, Identity) and isinstance(t.dim, int) else self.doprint(t)
+
     def bracket(self, s: str) -> str:
         return f"{self.LPAREN}{s}{self.RPAREN}"
 
@@ -266,7 +271,7 @@ class TextPrinter(IndexText, Printer):
         return f"ones({e.dim if e.dim is not None else 'n'})"
 
     def _form_bracket(self, e, op) -> str:
-        return "[" + op.text.join(self.doprint(t) for t in e.args) + "]"
+        return "[" + op.text.join(self.block_part(t) for t in e.args) + "]"
 
     def _print_Rows(self, e) -> str:  # rows(X, i, j): rows i..j, 1-based
         first = dims.plus(e.start, 1)
