@@ -418,3 +418,16 @@ def test_kronecker_products_of_three_vectors():
     for text in ("x : n; " + str(d), d.latex()):
         np.testing.assert_allclose(matcalc.evaluate(matcalc.parse(text), env), want, rtol=1e-12)
     check_grad(program, "x")
+
+
+def test_a_zero_of_a_compound_size_reads_back():
+    """Found by hand beside the fuzz sweep: the Jacobian of kron(x, z) - kron(x, z) + 1 printed 0_{m n x n},
+    which no subscript can say; it is 0 times its ones, 0 kron(ones(m), ones(n)) ones(n)^T."""
+    program = matcalc.parse("x : n; z : m; kron(x, z) - kron(x, z) + 1")
+    d = matcalc.derive(program, "x")
+    assert str(d) == "0 kron(ones(m), ones(n)) ones(n)^T"
+    env = random_env(program, seed=8)
+    n, m = len(env["x"]), len(env["z"])
+    for text in ("x : n; z : m; " + str(d), d.latex()):
+        got = matcalc.evaluate(matcalc.parse(text if text.startswith("x :") else "x : n; z : m; " + text), env)
+        np.testing.assert_array_equal(got, np.zeros((m * n, n)))
