@@ -418,7 +418,7 @@ import numpy as np  # noqa: E402
 import matcalc  # noqa: E402
 from matcalc.core.evaluate import evaluate_expr  # noqa: E402
 from matcalc.core.nodes import Largest, Max, Min, Norm, Smallest, walk  # noqa: E402
-from matcalc.language.printing import text as print_text  # noqa: E402
+from matcalc.language.printing import declarable, text as print_text  # noqa: E402
 from matcalc.core.program import Program  # noqa: E402
 from matcalc.calculus.numeric import apply_derivative, random_env, random_value  # noqa: E402
 
@@ -564,6 +564,8 @@ def declared(d) -> str:
         if name in d.program.definitions or name in d.definitions:
             continue
         if name not in d.program.shapes and not (name == "G" or name.startswith("G_")):
+            continue
+        if not declarable(shape):  # the m n entries of kron(x, z): the reader infers them from use
             continue
         dims = " x ".join(str(x) for x in shape) if shape else "scalar"
         lines.append(f"{name} : {dims}\n")

@@ -106,6 +106,12 @@ def test_a_dim_is_its_size():
     ("c : scalar; var(c)", "var takes a vector or a matrix"),
     ("x : n; rowsum(x)", "sums along an axis take a matrix"),
     ("c : scalar; softmax(c)", "softmax takes a vector or a matrix"),
+    # found by hand beside the fuzz sweep: a block past the end was typed n + 1 (the derivative's code then
+    # raised numpy's ValueError); only integer sizes had been checked
+    ("x : n; rows(x, 1, n + 1)", "x has only n"),
+    ("x : n; z : m; rows([x; z], 2, n + m + 1)", r"\[x; z\] has only m \+ n"),
+    ("W : n x m; cols(W, 2, m + 1)", "W has only m"),
+    ("x : n; padrows(x, 2, n)", "n rows or columns from 2 do not fit in n"),
 ])
 def test_errors_name_the_problem(source, message):
     with pytest.raises(matcalc.MatcalcError, match=message):
@@ -273,3 +279,172 @@ def test_a_scalar_broadcast_into_a_trace_and_a_sum_of_identities_read_back():
     env = random_env(program, seed=2, domain={"γ": "positive"})
     want = (1 + 1 / env["γ"]) * np.eye(len(env["y"]))
     np.testing.assert_allclose(matcalc.evaluate(matcalc.parse(d.latex()), env), want, rtol=1e-12)
+
+
+def _softmax(v):
+    return np.exp(v) / np.exp(v).sum()
+
+
+@pytest.mark.parametrize("src,wrt,form,want", [
+    # found by hand beside the fuzz sweep: the ones of a size the language cannot write in ones(·)
+    # (the n m entries of vec(W) or kron(x, z), the n + m of [x; z]) were printed ones(m n), which does
+    # not parse; the textbook forms say no such ones at all
+    ("W : n x m; sum(vec(W))", "W", "ones(n) ones(m)^T", lambda e, n, m: np.ones((n, m))),
+    ("W : n x m; X : n x m; sum([W, X])", "W", "ones(n) ones(m)^T", lambda e, n, m: np.ones((n, m))),
+    ("x : n; z : m; sum([x; z])", "x", "ones(n)", lambda e, n, m: np.ones(n)),
+    ("x : n; z : m; mean([x; z])", "z", "ones(m) / (m + n)", lambda e, n, m: np.ones(m) / (n + m)),
+    # one row of the ones is the number 1, a scalar's derivative (it was ones(1), a 1-vector)
+    ("x : n; z : m; α : scalar; sum([x; α]) + sum(z)", "α", "1", lambda e, n, m: 1.0),
+    ("x : n; z : m; α : scalar; sum([α; x; α]) + sum(z)", "α", "2", lambda e, n, m: 2.0),
+    ("x : n; z : m; sum(kron(x, z))", "x", "sum(z) ones(n)", lambda e, n, m: e["z"].sum() * np.ones(n)),
+    ("x : n; z : m; mean(kron(x, z))", "z", "sum(x) (ones(m) / (m n))",
+     lambda e, n, m: e["x"].sum() * np.ones(m) / (n * m)),
+    ("x : n; z : m; sum(logsoftmax([x; z]))", "x", "1 - (m + n) rows(softmax([x; z]), 1, n)",
+     lambda e, n, m: 1 - (n + m) * _softmax(np.r_[e["x"], e["z"]])[:n]),
+])
+def test_ones_of_a_compound_size_read_back(src, wrt, form, want):
+    program = matcalc.parse(src)
+    d = matcalc.derive(program, wrt)
+    assert str(d).splitlines()[-1] == form
+    env = random_env(program, seed=2)
+    n, m = len(env["W"]) if "W" in env else len(env["x"]), env["W"].shape[1] if "W" in env else len(env["z"])
+    expected = want(env, n, m)
+    np.testing.assert_allclose(d.evaluate(env), expected, rtol=1e-12)
+    declared = "".join(part + "; " for part in src.split("; ") if " : " in part)
+    for text in (declared + str(d), d.latex()):
+        np.testing.assert_allclose(matcalc.evaluate(matcalc.parse(text), env), expected, rtol=1e-12)
+    check_grad(program, wrt)
+
+
+def test_ones_of_a_compound_size_are_spelled_so_they_read_back():
+    """Where ones(m n) is left (the variance of kron(x, z) by x), it is printed kron(ones(m), ones(n)), its
+    size (m n) a product in the text and in the index notation of the Hessian; unvec's LaTeX
+    \\operatorname{unvec}_{n \\times m}(v) reads back as unvec(v, n, m)."""
+    program = matcalc.parse("x : n; z : m; var(kron(x, z))")
+    env = random_env(program, seed=3)
+    x, z = env["x"], env["z"]
+    N = len(x) * len(z)
+    d = matcalc.derive(program, "x")
+    assert "ones(m n)" not in str(d)
+    from matcalc.core import dims
+    from matcalc.core.nodes import Ones
+    from matcalc.language.latex import latex
+    from matcalc.language.printing import text as print_text
+    for ones, spelled, size in ((Ones(dims.times("m", "n")), "kron(ones(m), ones(n))", N),
+                                (Ones(dims.plus("m", "n")), "[ones(m); ones(n)]", len(x) + len(z)),
+                                (Ones(dims.plus("n", -1)), "rows(ones(n), 2, n)", len(x) - 1)):
+        assert print_text(ones) == spelled
+        for shown in (print_text(ones), latex(ones)):
+            np.testing.assert_array_equal(matcalc.evaluate(matcalc.parse("x : n; z : m; " + shown), env),
+                                          np.ones(size))
+    # var(v) = Σ (v - mean)² / N, so its gradient by v is 2 (v - mean) / N, and by x its kronleft with z
+    v = np.kron(x, z)
+    gv = 2 * (v - v.mean()) / N
+    expected = gv.reshape(len(x), len(z)) @ z
+    for text in (str(d), d.latex()):
+        np.testing.assert_allclose(matcalc.evaluate(matcalc.parse("x : n\nz : m\n" + text), env), expected,
+                                   rtol=1e-10)
+    h = matcalc.hessian(program, "x")
+    assert "sum(ones(" not in str(h) and "((m n))" not in str(h)
+    # the Hessian of (Σ v² - (Σ v)² / N) / N with v = kron(x, z): 2 (|z|² I - sum(z)² 1 1ᵀ / N) / N
+    hess = 2 * (z @ z * np.eye(len(x)) - z.sum() ** 2 * np.ones((len(x), len(x))) / N) / N
+    for text in (str(h), h.latex()):
+        np.testing.assert_allclose(matcalc.evaluate(matcalc.parse(text), env), hess, rtol=1e-10)
+    program = matcalc.parse("x : n; z : m; sum(unvec(kron(z, x), n, m))")
+    latex_program = r"x \in \mathbb{R}^{n}" + "\n" + r"z \in \mathbb{R}^{m}" + "\n" + \
+        r"\operatorname{sum}(\operatorname{unvec}_{n \times m}(\left(z \otimes x\right)))"
+    np.testing.assert_allclose(matcalc.evaluate(matcalc.parse(latex_program), env), x.sum() * z.sum(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("src,wrt,form,want", [
+    # found by hand beside the fuzz sweep: verify refuted the engine's own kronleft(vec(I), x) + kronright(x, vec(I))
+    # (its lone I has no size), which is 2 x: kron(a, b) = vec(b aᵀ), so <vec(M), kron(a, b)> = aᵀ Mᵀ b
+    ("x : n; tr(unvec(kron(x, x), n, n))", "x", "2 x", lambda e: 2 * e["x"]),
+    ("x : n; z : m; A : m x n; tr(A^T unvec(kron(x, z), m, n))", "x", "A^T z", lambda e: e["A"].T @ e["z"]),
+    ("x : n; z : m; A : m x n; tr(A^T unvec(kron(x, z), m, n))", "z", "A x", lambda e: e["A"] @ e["x"]),
+    ("x : n; z : m; W : n x m; vec(W)^T kron(z, x)", "W", "x z^T", lambda e: np.outer(e["x"], e["z"])),
+])
+def test_kronecker_products_of_vectors_are_outer_products(src, wrt, form, want):
+    program = matcalc.parse(src)
+    d = matcalc.derive(program, wrt)
+    assert str(d).splitlines()[-1] == form
+    env = random_env(program, seed=5)
+    np.testing.assert_allclose(d.evaluate(env), want(env), rtol=1e-12)
+    declared = "".join(part + "; " for part in src.split("; ") if " : " in part)
+    for text in (declared + str(d), d.latex()):
+        np.testing.assert_allclose(matcalc.evaluate(matcalc.parse(text), env), want(env), rtol=1e-12)
+    assert matcalc.verify(src, wrt=wrt, claim=str(d)).ok
+    check_grad(program, wrt)
+
+
+@pytest.mark.parametrize("source,env,message", [
+    # found by hand beside the fuzz sweep: rows(x, 1, m) of x : n returned the n entries at hand for m = 5 > n = 3
+    # (typed m, valued n), wrong in silence; with names for sizes only the values can tell
+    ("x : n; z : m; rows(x, 1, m) + z", {"x": np.ones(3), "z": np.ones(5)}, "rows 1..5 do not fit in 3 rows"),
+    ("W : n x k; z : m; sum(cols(W, 2, m))", {"W": np.ones((3, 2)), "z": np.ones(5)},
+     "columns 2..5 do not fit in 2 columns"),
+    ("x : n; z : m; padrows(x, 2, m)", {"x": np.ones(3), "z": np.ones(3)}, "rows 2..4 do not fit in 3 rows"),
+])
+def test_a_block_past_the_end_of_the_values_is_an_evaluation_error(source, env, message):
+    with pytest.raises(matcalc.EvaluationError, match=message):
+        matcalc.evaluate(source, env)
+
+
+def test_a_block_within_the_values_is_its_rows():
+    x, z = np.arange(1.0, 6.0), np.ones(3)
+    np.testing.assert_array_equal(matcalc.evaluate("x : n; z : m; rows(x, 2, m + 1)", {"x": x, "z": z}), x[1:4])
+    np.testing.assert_array_equal(matcalc.evaluate("x : n; z : m; padrows(z, 2, n)", {"x": x, "z": z}),
+                                  [0, 1, 1, 1, 0])
+
+
+def test_blocks_of_a_size_less_one_read_back():
+    """Found by hand beside the fuzz sweep: the gradient of sum(rows(x, 2, n)) printed padrows(ones(n - 1), 2, n),
+    the Hessian of ‖rows(x, 2, n)‖² a zero 0_{1 x n - 1} and LaTeX I_{n - 1}: none parses (or its size was read
+    as a name, nm1). ones(n - 1) is rows(ones(n), 2, n), I_{n - 1} diag(rows(ones(n), 2, n))."""
+    program = matcalc.parse("x : n; sum(rows(x, 2, n))")
+    env = random_env(program, seed=6)
+    n = len(env["x"])
+    want = np.r_[0.0, np.ones(n - 1)]
+    d = matcalc.derive(program, "x")
+    assert str(d) == "padrows(rows(ones(n), 2, n), 2, n)"
+    for text in ("x : n; " + str(d), d.latex()):
+        np.testing.assert_allclose(matcalc.evaluate(matcalc.parse(text), env), want, rtol=1e-12)
+    program = matcalc.parse("x : n; norm(rows(x, 2, n))^2")
+    h = matcalc.hessian(program, "x")
+    assert "0_{" not in str(h) and "n - 1" not in str(h) + h.latex()
+    want = 2 * np.diag(np.r_[0.0, np.ones(n - 1)])  # the Hessian of Σ_{i ≥ 2} x_i²
+    np.testing.assert_allclose(h.evaluate(env), want, rtol=1e-12)
+    for text in ("x : n; " + str(h), "x : n\n" + h.latex()):
+        np.testing.assert_allclose(matcalc.evaluate(matcalc.parse(text), env), want, rtol=1e-12)
+
+
+def test_kronecker_products_of_three_vectors():
+    """Found by hand beside the fuzz sweep: the gradient of sum(kron(x, kron(x, x))) = sum(x)³ printed
+    kronleft(ones(n n n), kron(x, x)), which the typer refused (n n n was not divided by n n; sum(A ⊗ B) is
+    now sum(A) sum(B), and it is 3 sum(x)² 1), and the
+    sizes (m n) / (m n) came out m n, not 1."""
+    from matcalc.core import dims
+    assert dims.divide(dims.times("n", dims.times("n", "n")), dims.times("n", "n")) == "n"
+    assert dims.divide(dims.times("m", "n"), dims.times("m", "n")) == 1
+    assert dims.divide(dims.times("n", "n"), dims.times("m", "n")) is None
+    program = matcalc.parse("x : n; sum(kron(x, kron(x, x)))")
+    d = matcalc.derive(program, "x")
+    assert str(d) == "3 sum(x)^2 ones(n)"
+    env = random_env(program, seed=7)
+    want = 3 * env["x"].sum() ** 2 * np.ones(len(env["x"]))
+    for text in ("x : n; " + str(d), d.latex()):
+        np.testing.assert_allclose(matcalc.evaluate(matcalc.parse(text), env), want, rtol=1e-12)
+    check_grad(program, "x")
+
+
+def test_a_zero_of_a_compound_size_reads_back():
+    """Found by hand beside the fuzz sweep: the Jacobian of kron(x, z) - kron(x, z) + 1 printed 0_{m n x n},
+    which no subscript can say; it is 0 times its ones, 0 kron(ones(m), ones(n)) ones(n)^T."""
+    program = matcalc.parse("x : n; z : m; kron(x, z) - kron(x, z) + 1")
+    d = matcalc.derive(program, "x")
+    assert str(d) == "0 kron(ones(m), ones(n)) ones(n)^T"
+    env = random_env(program, seed=8)
+    n, m = len(env["x"]), len(env["z"])
+    for text in ("x : n; z : m; " + str(d), d.latex()):
+        got = matcalc.evaluate(matcalc.parse(text if text.startswith("x :") else "x : n; z : m; " + text), env)
+        np.testing.assert_array_equal(got, np.zeros((m * n, n)))

@@ -278,3 +278,17 @@ def test_log_sum_exp_of_a_row_or_a_matrix_is_not_a_softmax():
     # softmax is for vectors: exp(r) / sum(exp(r)) stays a quotient for a row r (found by the fuzzer)
     assert str(check_grad("r : 1 x n; log(sum(exp(r)))", "r")) == "exp(r) / sum(exp(r))"
     check_grad("X : n x m; log(sum(exp(X)))", "X")
+
+
+def test_a_number_to_a_fractional_power_is_kept_when_scalar_factors_merge():
+    """Found by `pytest -m fuzz`: the Hessian of (1 + 2^2)^0.5 / γ by γ printed 2 (1 / γ^3), wrong in silence:
+    merging (5^{1/2} / γ⁴) γ into one power of γ multiplied the number 5^{1/2} by 1. It is 2 √5 / γ³."""
+    program = matcalc.parse("γ : scalar; t1 = (1 + 2^2)^0.5; t1 / γ")
+    h = matcalc.hessian(program, "γ")
+    assert str(h) == "2 (5^{1/2} / γ^3)"
+    env = {"γ": 1.7}
+    want = 2 * np.sqrt(5) / 1.7 ** 3
+    np.testing.assert_allclose(h.evaluate(env), want, rtol=1e-12)
+    for text in ("γ : scalar; " + str(h), h.latex()):
+        np.testing.assert_allclose(matcalc.evaluate(matcalc.parse(text), env), want, rtol=1e-12)
+    assert str(matcalc.derive(matcalc.parse("γ : scalar; 2^0.5 γ 2^0.5 γ"), "γ")) == "4 γ"

@@ -106,7 +106,21 @@ HOSTILE = {
     "empty call": "exp()",
     "trailing comma": "max(x, )",
     "tab soup": "\t\t\tx\t\t",
+    # a fresh hypothesis seed's mutant: the scalar-or-vector check took α for a vector in its second reading,
+    # where α is the size of y (KeyError)
+    "greek dim in a max": "scalar : α\nt1 = max(2, α)\nt1",
 }
+
+
+@pytest.mark.parametrize("src,value", [
+    ("scalar : α\nt1 = max(2, α)\nt1", 3.0),  # a declared variable named scalar, of α = 3 entries
+    ("scalar : α; α + 1", 4.0),
+])
+def test_a_greek_dim_used_as_a_number_is_its_size(src, value):
+    """α here is a dim (the size of the variable named scalar), and α + 1 its size plus one."""
+    program = matcalc.parse(src)
+    assert program.shapes["scalar"] == ("α",)
+    assert matcalc.evaluate(program, {"scalar": np.ones(3)}) == value
 
 
 @pytest.mark.parametrize("text", HOSTILE.values(), ids=HOSTILE.keys())
@@ -316,9 +330,12 @@ def test_a_number_beyond_float64_is_an_evaluation_error():
 def test_huge_dims_never_reach_numpy(monkeypatch):
     with pytest.raises(matcalc.EvaluationError, match="fixes that dim to 100000000000"):
         matcalc.evaluate("x : 100000000000; sum(x)", {"x": [1.0]})
-    d = matcalc.derive("x : n; sum(ones(100000000000)) x^T x", "x")
+    d = matcalc.derive("x : n; sum(exp(ones(100000000000))) x^T x", "x")
     with pytest.raises(LimitError, match="array size limit"):
         d.evaluate({"x": [1.0]})
+    # sum(1_N) = N needs no array at all (the simplifier's sum_of_ones): 2 N x
+    d = matcalc.derive("x : n; sum(ones(100000000000)) x^T x", "x")
+    assert str(d) == "200000000000 x" and d.evaluate({"x": [1.0]}) == [2e11]
     with pytest.raises(LimitError, match="array size limit"):
         matcalc.verify("x : 100000000000; sum(x)", "x", "x ./ x")  # checked at random points
     assert matcalc.verify("x : 100000000000; sum(x)", "x", "ones(100000000000)").ok  # symbolically

@@ -19,9 +19,10 @@ from matcalc.calculus.simplify import (
 )
 from matcalc.calculus.simplify.table import REWRITES, rewrites
 from matcalc.core.evaluate import evaluate_expr
+from matcalc.core import dims
 from matcalc.core.nodes import (
     Add, Diag, DiagPart, Div, ElemDiv, ElemPower, Expr, Func, Hadamard, Identity, Inverse, KronLeft, KronRight,
-    MatMul, Neg, Number, Ones, Power, Scale, Softmax, Sum, Symbol, Trace, Transpose,
+    MatMul, Neg, Number, Ones, Power, Rows, Cols, Scale, Size, Softmax, Sum, Symbol, Trace, Transpose, Unvec, Vec,
 )
 from matcalc.core.shapes import shape_of
 from matcalc.language.typecheck import read
@@ -201,6 +202,9 @@ CASES = [
     (sm.common_right_factor, add(mm(A, x), b, mm(B, x)), "(A + B) x + b"),
     (sm.common_left_factor, add(mm(T(x), A), mm(T(x), B)), "x^T (A + B)"),
     (sm.sum_of_identity, Sum(I), Trace(I)),
+    (sm.sum_of_ones, Sum(ones), "n"),
+    (sm.sum_of_ones, Sum(Ones(dims.plus("n", "m"))), Size(dims.plus("n", "m"))),  # the gradient of sum([x; u])
+    (sm.sum_of_kron, tree("sum(kron(a, W))"), "sum(a) sum(W)"),
     (sm.sum_of_distribution, Sum(y), "1"),
     (sm.coefficient_out_of_sum, Sum(Scale(α, a)), "α sum(a)"),
     (sm.sign_out_of_sum, Sum(Neg(a)), "-sum(a)"),
@@ -213,17 +217,27 @@ CASES = [
     # the structure of batches: blocks, Kronecker products, vec, matrix powers, the row-wise softmax
     (st.block_of_concatenation, tree("rows([A; B], 1, n)"), "A"),
     (st.block_of_concatenation, tree("cols([A, W], n + 1, n + m)"), "W"),
+    (st.block_of_ones, Rows(Ones(dims.plus("n", "m")), 0, "n"), "ones(n)"),  # sum([x; u]) by x
+    (st.block_of_ones, Rows(Ones(dims.plus("n", 1)), "n", 1), "1"),  # sum([x; α]) by α: a scalar
     (st.block_of_transpose, tree("rows(A^T, 1, 2)"), "cols(A, 1, 2)^T"),
     (st.block_of_parts, tree("rows(α A + exp(B), 1, 2)"), "rows(α A, 1, 2) + rows(exp(B), 1, 2)"),
-    (st.block_of_parts, tree("cols(A W, 2, 3)"), "A cols(W, 2, 3)"),
+    (st.block_of_parts, tree("cols(A W, 2, m)"), "A cols(W, 2, m)"),  # (2, 3 would pass the end where m = 2)
     (st.kronleft_of_kron, tree("kronleft(A ⊗ B, X)"), "tr(B^T X) A"),
     (st.kronleft_of_identity, KronLeft(I_nn, B), "tr(B) I_n"),
     (st.kronright_of_kron, tree("kronright(X, A ⊗ B)"), "tr(X^T A) B"),
     (st.kronright_of_identity, KronRight(A, I_nn), "tr(A) I_n"),
+    (st.kron_adjoint_of_ones, KronLeft(Ones(dims.times("n", "m")), u), "sum(u) ones(n)"),  # sum(kron(x, u)) by x
+    (st.kron_adjoint_of_ones, KronRight(a, Div(Ones(dims.times("n", "m")), α)), "sum(a) ones(m) / α"),
+    (st.kron_adjoint_of_vec, tree("kronleft(vec(W), x)"), "W^T x"),  # W is n x m: the blocks of vec(W) are its columns
+    (st.kron_adjoint_of_vec, tree("kronright(u, vec(W))"), "W u"),
+    (st.kron_adjoint_of_vec, tree("kronleft(vec(A), x)"), "A^T x"),
     (st.kron_of_identities, tree("I_n ⊗ I_n"), I_nn),
     (st.kron_of_scalar, tree("kron(α, A)"), "α A"),
     (st.kron_times_kron, tree("(A ⊗ B) (X ⊗ S)"), "(A X) ⊗ (B S)"),
     (st.unvec_of_vec, tree("unvec(exp(vec(A)) - 2 vec(B), n, n)"), "exp(A) - 2 B"),
+    (st.unvec_of_vec, Unvec(add(Vec(W), Ones(dims.times("n", "m"))), "n", "m"), "W + ones(n) ones(m)^T"),
+    (st.unvec_of_ones, Unvec(Ones(dims.times("n", "m")), "n", "m"), "ones(n) ones(m)^T"),  # sum(vec(W)) by W
+    (st.unvec_of_kron, tree("unvec(kron(u, a), n, m)"), "a u^T"),
     (st.vec_of_unvec, tree("vec(unvec(kron(a, b), n, n))"), "kron(a, b)"),
     (st.ones_times_ones, tree("ones(n)^T ones(n)"), "n"),
     (st.ones_times_ones, mm(T(a), ones, T(ones), ones), "n (a^T ones(n))"),
@@ -245,6 +259,12 @@ CASES = [
 NOT_APPLIED = [
     (st.block_of_concatenation, tree("rows([A; B], 1, 2)")),  # not one of the parts
     (st.ones_times_ones, tree("ones(n)^T a")),
+    (sm.sum_of_kron, tree("sum(kron(α, W))")),  # a scalar factor: kron_of_scalar's
+    (st.block_of_ones, Cols(T(Ones(dims.plus("n", "m"))), 0, "n")),  # columns of a row: block_of_transpose's
+    (st.unvec_of_ones, tree("unvec(kron(a, b), n, n)")),
+    (st.unvec_of_kron, tree("unvec(kron(a, u), n, m)")),  # a reshape, but not of u aᵀ (that is m x n)
+    (st.kron_adjoint_of_vec, tree("kronleft(kron(a, b), x)")),  # no vec: kronleft_of_kron's
+    (st.kron_adjoint_of_ones, KronLeft(tree("kron(a, u)"), u)),  # no ones: the kronleft_of_kron identity
     (sm.common_core, add(Scale(α, A), Scale(β, B))),                 # different terms
     (sm.quotient_out_of_sum, Sum(ElemDiv(A, B))),                     # an elementwise quotient
     (st.powers_merged, tree("X A^2")),  # different bases

@@ -170,3 +170,18 @@ def test_they_compile_to_the_same_array(source, wrt):
     value, got = codegen.compile_source(generated)(*[env[p] for p in generated.parameters])
     expected = np.asarray(d.evaluate(env), dtype=float)
     np.testing.assert_allclose(np.asarray(got).reshape(expected.shape), expected, rtol=1e-10, atol=1e-12)
+
+
+def test_a_selection_of_one_entry_reads_back():
+    """Found by hand beside the fuzz sweep: ∂[x; α]/∂α printed ([0_{n x 1}; I])_i, whose bare I the reader
+    sized m, not 1 (a ShapeError on the engine's own text); an identity of a fixed size in a concatenation
+    says it: ([0_{n x 1}; I_1])_i, the last unit vector e_{n+1}."""
+    program = matcalc.parse("x : n; α : scalar; [x; α]")
+    d = matcalc.derive(program, "α")
+    assert str(d).splitlines()[-1] == "∂F_i/∂α = ([0_{n x 1}; I_1])_i"
+    env = random_env(program, seed=1)
+    n = len(env["x"])
+    want = np.r_[np.zeros(n), 1.0]
+    np.testing.assert_allclose(np.ravel(d.evaluate(env)), want)
+    for text in (str(d), d.latex()):
+        np.testing.assert_allclose(np.ravel(matcalc.evaluate(matcalc.parse(text), env)), want)

@@ -12,7 +12,7 @@ from fractions import Fraction
 from ..core import build
 from ..core.dims import is_fixed
 from ..core.nodes import (
-    Delta, Div, Entry as EntryNode, Expr, IndexSum, Neg, Number, Ones, Power, Scale, Sum, Symbol, Tensor, Zeros,
+    Delta, Div, Entry as EntryNode, Expr, IndexSum, Neg, Number, Ones, Power, Scale, Size, Sum, Symbol, Tensor, Zeros,
 )
 from .index_terms import (
     ONE, Dim, Entry, Kronecker, Num, Plus, Pow, Term, Times, _pow, indices_of, rename,
@@ -96,7 +96,7 @@ def _contract(t: Term, rank: dict[str, int], ranges: dict[str, object]) -> Term:
             if is_fixed(dim):
                 coef *= dim
             else:
-                factors.append(Dim(str(dim)))
+                factors.append(Dim(dim))  # a name, or a size such as m n (not its text)
     factors = _merge_powers(factors)
     # canonical order of factors, then canonical names of the summation indices
     factors = sorted(factors, key=lambda f: _factor_key(f, rank))
@@ -191,7 +191,7 @@ def factor_node(f, letters: dict[str, str], ranges: dict) -> Expr:
     if isinstance(f, Num):
         return Number(f.value)
     if isinstance(f, Dim):  # Σ_a over nothing that mentions a: the size of its range
-        return Sum(Ones(f.dim))
+        return Sum(Ones(f.dim)) if isinstance(f.dim, (int, str)) else Size(f.dim)  # m n, not sum(ones(m n))
     if isinstance(f, Pow):
         return Power(factor_node(f.base, letters, ranges), Number(f.exp))
     if isinstance(f, Plus):

@@ -83,9 +83,9 @@ def placed(start, count, total) -> Expr:
     rest = dims.plus(total, dims.times(-1, dims.plus(start, count)))
     if start == 0 and rest == 0:
         return eye
-    if start == 0 and _simple(rest):
+    if start == 0 and _simple(rest) and _simple(count):  # (a zero's sizes must be written: not 0_{1 x n - 1})
         return VCat((eye, Zeros((rest, count))))
-    if rest == 0 and _simple(start):
+    if rest == 0 and _simple(start) and _simple(count):
         return VCat((Zeros((start, count)), eye))
     return PadRows(eye, start, total)
 

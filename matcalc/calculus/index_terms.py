@@ -74,8 +74,8 @@ class Num:
 
 @dataclass(frozen=True)
 class Dim:
-    """The size of an index range (a dim name or integer), as in Σ_a δ_aa = n."""
-    dim: str
+    """The size of an index range (a dim name, or a size such as the m n of kron(x, z)), as in Σ_a δ_aa = n."""
+    dim: object
 
 
 @dataclass(frozen=True)

@@ -94,9 +94,17 @@ def times(a, b):
 
 
 def divide(a, b):
-    """a / b where b divides a exactly (b an integer or a name: (n m) / m = n); None otherwise."""
+    """a / b where b divides a exactly (b an integer, a name or a product: (n m) / m = n, n n n / n n = n);
+    None otherwise."""
     if is_fixed(b) and b == 0:
         return None
+    if a == b:  # (m n) / (m n) = 1, not m n
+        return 1
+    if isinstance(b, Poly) and len(b.terms) == 1:  # a monomial: one factor at a time
+        names, c = b.terms[0]
+        for factor in (*names, c):
+            a = divide(a, factor) if a is not None else None
+        return a
     t: dict = {}
     for names, c in _terms(a).items():
         if is_fixed(b):
@@ -110,8 +118,8 @@ def divide(a, b):
             rest.remove(b)
             t[tuple(rest)] = c
         else:
-            return a if a == b else None
-    return 1 if a == b else _make(t)
+            return None
+    return _make(t)
 
 
 def is_fixed(d) -> bool:

@@ -179,16 +179,29 @@ def hcat(*parts):
     return np.hstack([_matrix(p) for p in parts])
 
 
+def _within(what: str, start, count, size) -> None:
+    """Rows (columns) start + 1 .. start + count of size: with names for sizes (rows(x, 1, m) of x : n) the
+    typer cannot tell, so the values say (numpy would cut the block short, or fail to broadcast)."""
+    if start < 0 or count < 0 or start + count > size:
+        raise EvaluationError(f"{what} {start + 1}..{start + count} do not fit in {size} {what}",
+                              hint="check the sizes given to rows, cols, padrows and padcols")
+
+
 def rows(x, start, count):
-    return _matrix(x)[start:start + count]
+    x = _matrix(x)
+    _within("rows", start, count, x.shape[0])
+    return x[start:start + count]
 
 
 def cols(x, start, count):
-    return _matrix(x)[:, start:start + count]
+    x = _matrix(x)
+    _within("columns", start, count, x.shape[1])
+    return x[:, start:start + count]
 
 
 def padrows(x, start, total):
     x = _matrix(x)
+    _within("rows", start, x.shape[0], total)
     out = np.zeros((total, x.shape[1]))
     out[start:start + x.shape[0]] = x
     return out
@@ -196,6 +209,7 @@ def padrows(x, start, total):
 
 def padcols(x, start, total):
     x = _matrix(x)
+    _within("columns", start, x.shape[1], total)
     out = np.zeros((x.shape[0], total))
     out[:, start:start + x.shape[1]] = x
     return out

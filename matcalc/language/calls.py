@@ -254,8 +254,9 @@ class CallRules:
         s = list(shapes[0]) if len(shapes[0]) == 2 else ([shapes[0][0], 1] if shapes[0] else [1, 1])
         if pad:
             size = self.find(s[axis])
-            if dims.is_fixed(size) and dims.is_fixed(a) and dims.is_fixed(b) and a - 1 + size > b:
-                self.error(f"{self.text(node)}: {size} rows or columns from {a} do not fit in {b}", node)
+            if _beyond(dims.plus(start, size) if _known(size) else None, b):
+                self.error(f"{self.text(node)}: {self.show_dim(size)} rows or columns from {self.show_dim(a)} "
+                           f"do not fit in {self.show_dim(b)}", node)
             out = list(s)
             out[axis] = b
             return op.node(exprs[0], start, b, node.span), normalize(tuple(out))
@@ -263,7 +264,7 @@ class CallRules:
         if dims.is_fixed(count) and count < 1:
             self.error(f"{self.text(node)}: the last row or column comes before the first", node)
         known = self.find(s[axis])
-        if dims.is_fixed(known) and dims.is_fixed(b) and b > known:
+        if _beyond(b, known if _known(known) else None):  # rows(x, 1, n + 1) of an n-vector, as rows(x, 1, 4) of 3
             self.error(f"{self.text(node)}: {self.text(node.call_args[0])} has only {known}", node)
         out = list(s)
         out[axis] = count
@@ -288,6 +289,20 @@ class CallRules:
             self.error(f"{self.text(node)}: the axis of a sum is 1 (down the columns) or 2 (along the rows)",
                        node)
         return self.along(node, exprs, shapes, int(axis.value))
+
+
+def _known(d) -> bool:
+    from ..core import dims
+    return isinstance(d, (int, str, dims.Poly))
+
+
+def _beyond(end, limit) -> bool:
+    """end > limit for certain: their difference is a positive number (n + 1 beyond n; m beyond n is not known)."""
+    from ..core import dims
+    if end is None or limit is None:
+        return False
+    over = dims.plus(end, dims.times(limit, -1))
+    return dims.is_fixed(over) and over > 0
 
 
 def dim_of_expr(e):

@@ -83,7 +83,23 @@ class IndexText:
     def _print_Tensor(self, e: Tensor) -> str:
         return f"{self.tensor_lhs(e)} = {self.doprint(e.arg)}"
 
+    def spelled_zero(self, e: Zeros) -> str | None:
+        """A zero vector or matrix of a size no subscript can write (the m n rows of the Jacobian of a
+        cancelled kron(x, z)): 0 times its ones, 0 kron(ones(m), ones(n)) ones(n)^T, which reads back."""
+        from ..core.dims import Poly
+        if not e.dims or len(e.dims) > 2 or not any(isinstance(d, Poly) for d in e.dims):
+            return None
+        from ..core import build
+        from ..core.nodes import Number, Ones, Scale
+        from .printing import ones_spelled
+        if any(isinstance(d, Poly) and ones_spelled(Ones(d)) is None for d in e.dims):
+            return None
+        return self.doprint(Scale(Number(0), build.ones_of(e.dims)))
+
     def _print_Zeros(self, e: Zeros) -> str:
+        spelled = self.spelled_zero(e)
+        if spelled is not None:
+            return spelled
         return "0_{" + " x ".join(str(d) for d in e.dims) + "}" if e.dims else "0"
 
 
@@ -127,4 +143,7 @@ class IndexLatex(IndexText):
         return rf"\frac{{\partial {self.lhs_name(e.function, f)}}}{{\partial {self.lhs_name(e.wrt, v)}}}"
 
     def _print_Zeros(self, e: Zeros) -> str:
+        spelled = self.spelled_zero(e)
+        if spelled is not None:
+            return spelled
         return "0_{" + r" \times ".join(str(d) for d in e.dims) + "}" if e.dims else "0"

@@ -13,9 +13,9 @@ import unicodedata
 
 from . import greek
 from .index_printing import IndexLatex
-from .printing import Printer, identity_alone
+from .printing import Printer, identity_alone, ones_spelled
 from ..core.functions import FUNCTIONS
-from ..core.nodes import Div, ElemPower, Expr, Func, Identity, IndexSum, Inverse, Norm, Number, Ones, Power, \
+from ..core.nodes import Diag, Div, ElemPower, Expr, Func, Identity, IndexSum, Inverse, Norm, Number, Ones, Power, \
     Symbol, Trace, Transpose
 from ..core import dims
 from ..core.ops import OPS, PRODUCT, Op
@@ -102,21 +102,24 @@ class LatexPrinter(IndexLatex, Printer):
     sized = False  # print I_{n}: where nothing around an identity gives its size (a bare I)
 
     def _print_Identity(self, e: Identity) -> str:
-        if self.sized and e.dim is not None and not str(e.dim).startswith("@"):
+        if self.sized and isinstance(e.dim, (int, str)) and not str(e.dim).startswith("@"):  # not I_{n - 1}
             return "I_{" + str(e.dim) + "}"
         return "I"
 
     def _print_Ones(self, e: Ones) -> str:
+        spelled = ones_spelled(e)
+        if spelled is not None:  # ones(m n) as 1_m ⊗ 1_n, ones(m + n) stacked
+            return self.doprint(spelled)
         return r"\mathbf{1}_{" + str(e.dim) + "}"  # sized, so that it reads back: ones(n)
 
     def token(self, op: Op) -> str:
         return op.latex
 
     def _print_VCat(self, e) -> str:
-        return r"\begin{bmatrix} " + r" \\ ".join(self.doprint(t) for t in e.terms) + r" \end{bmatrix}"
+        return r"\begin{bmatrix} " + r" \\ ".join(self.block_part(t) for t in e.terms) + r" \end{bmatrix}"
 
     def _print_HCat(self, e) -> str:
-        return r"\begin{bmatrix} " + " & ".join(self.doprint(t) for t in e.terms) + r" \end{bmatrix}"
+        return r"\begin{bmatrix} " + " & ".join(self.block_part(t) for t in e.terms) + r" \end{bmatrix}"
 
     def _print_Rows(self, e) -> str:
         """rows(X, i, j) and cols(X, i, j): rows or columns i to j (from 1), spelt as the text is, so
@@ -131,6 +134,8 @@ class LatexPrinter(IndexLatex, Printer):
         """I_{n} where nothing around it says n (a factor of ⊗, the block of a padding), as the text's I_n."""
         if isinstance(e, Identity) and isinstance(e.dim, (int, str)) and (isinstance(e.dim, int) or "_" not in e.dim):
             return "I_{" + str(e.dim) + "}"
+        if isinstance(e, Identity) and isinstance(e.dim, dims.Poly) and ones_spelled(Ones(e.dim)) is not None:
+            return self.doprint(Diag(Ones(e.dim)))  # I_{n - 1} = diag(rows(1_n, 2, n)), which reads back
         return paren(e) if paren is not None else self.doprint(e)
 
     def _print_PadRows(self, e) -> str:
@@ -151,7 +156,7 @@ class LatexPrinter(IndexLatex, Printer):
         d = e.dim if e.dim is not None else "n"
         if isinstance(d, str):
             return latex_name(d)
-        return str(d) if isinstance(d, int) else rf"\left({d}\right)"
+        return str(d)  # m n or m + n, bracketed by its precedence where it needs it
 
     def _print_Trace(self, e: Trace) -> str:
         if isinstance(e.arg, Identity) and e.arg.dim is not None:

@@ -436,6 +436,9 @@ def _font(t: _Text, cmd: str, body: str, after: int, at: int) -> None:
         t.out.append("T")
         t.i = after
         return
+    if cmd == r"\operatorname" and word == "unvec" and t.src.startswith("_{", after):
+        _sized_unvec(t, after)
+        return
     if cmd in (r"\operatorname", r"\mathrm", r"\text", r"\textrm", r"\mathsf", r"\rm") and re.fullmatch(
             r"[A-Za-z_]+", word) and (known_function(word) or _next_is_bracket(t, after)):
         t.out.append(known_function(word) or word)
@@ -446,6 +449,20 @@ def _font(t: _Text, cmd: str, body: str, after: int, at: int) -> None:
         return
     t.i = after
     _emit_name(t, _plain_name(t, body, at))
+
+
+def _sized_unvec(t: _Text, at: int) -> None:
+    """\\operatorname{unvec}_{n \\times m}(v), as the LaTeX printer writes it: unvec(v, n, m)."""
+    body, after = _group(t, at + 1)
+    sizes = [part.strip() for part in re.split(r"\\times|×", body)]
+    if len(sizes) != 2 or not all(re.fullmatch(r"[A-Za-z0-9_ +]+", d) for d in sizes):
+        t.error(r"\operatorname{unvec}_{…} takes the two sizes of its matrix, n \times m", at, after)
+    pos = after + (len(t.src[after:]) - len(t.src[after:].lstrip(" ")))
+    if not t.src.startswith("(", pos):
+        t.error(r"\operatorname{unvec}_{n \times m} needs its argument in brackets", at, after,
+                r"write \operatorname{unvec}_{n \times m}(v)")
+    group, t.i = _convert_group(t, pos)
+    t.out.append(f"unvec{group[:-1]}, {sizes[0]}, {sizes[1]})")
 
 
 def _braced_subscript(t: _Text) -> None:

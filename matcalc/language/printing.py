@@ -33,11 +33,11 @@ from __future__ import annotations
 from ..core.functions import FUNCTIONS
 from .index_printing import IndexText
 from ..core.nodes import (
-    Add, Div, IndexSum, ElemPower, Expr, Func, Identity, Inverse, MatMul, Neg, Norm, Number, Ones, Power, Scale,
+    Add, Div, IndexSum, ElemPower, Expr, Func, Identity, Inverse, MatMul, Neg, Norm, Number, Ones, Power, Scale, Size,
     Symbol, Trace, Transpose, fold, walk,
 )
 from ..core import dims
-from ..core.nodes import MatPower
+from ..core.nodes import Diag, Kron, MatPower, Rows, VCat
 from ..core.ops import ADD, DIV, HADAMARD, NEG, OPS, POSTFIX, PRODUCT, Op
 from ..core.program import needed_definitions
 from ..core.shapes import dims_text
@@ -104,7 +104,14 @@ class Printer:
                 return PRODUCT
         if _negative_coefficient(e):
             return NEG
+        if isinstance(e, Size) and isinstance(e.dim, dims.Poly):  # m n binds as a product, m + n as a sum
+            return ADD if len(e.dim.terms) > 1 else PRODUCT
         return OPS[type(e)].precedence
+
+    def block_part(self, t: Expr) -> str:
+        """A part of a concatenation: an identity of a fixed size says it ([0_{n x 1}; I_1], whose bare I the
+        reader sized m; a named size it takes from its neighbours: [I; 0_{r x p}])."""
+        return self.sized_identity(t) if isinstance(t, Identity) and isinstance(t.dim, int) else self.doprint(t)
 
     def bracket(self, s: str) -> str:
         return f"{self.LPAREN}{s}{self.RPAREN}"
@@ -250,16 +257,21 @@ class TextPrinter(IndexText, Printer):
         """I_n where nothing around it says n (a factor of kron, the block of a padding)."""
         if isinstance(e, Identity) and isinstance(e.dim, (int, str)):
             return f"I_{e.dim}" if isinstance(e.dim, int) or "_" not in e.dim else "I"
+        if isinstance(e, Identity) and isinstance(e.dim, dims.Poly) and ones_spelled(Ones(e.dim)) is not None:
+            return self.doprint(Diag(Ones(e.dim)))  # I_{n - 1} = diag(rows(ones(n), 2, n))
         return self.doprint(e)
 
     def _print_Kron(self, e) -> str:  # kron(ones(q), I_n)
         return f"kron({self.sized_identity(e.left)}, {self.sized_identity(e.right)})"
 
     def _print_Ones(self, e: Ones) -> str:
+        spelled = ones_spelled(e)
+        if spelled is not None:
+            return self.doprint(spelled)
         return f"ones({e.dim if e.dim is not None else 'n'})"
 
     def _form_bracket(self, e, op) -> str:
-        return "[" + op.text.join(self.doprint(t) for t in e.args) + "]"
+        return "[" + op.text.join(self.block_part(t) for t in e.args) + "]"
 
     def _print_Rows(self, e) -> str:  # rows(X, i, j): rows i..j, 1-based
         first = dims.plus(e.start, 1)
@@ -279,7 +291,7 @@ class TextPrinter(IndexText, Printer):
 
     def _print_Size(self, e) -> str:
         d = e.dim if e.dim is not None else "n"
-        return str(d) if isinstance(d, (int, str)) else f"({d})"
+        return str(d)  # m n or m + n, bracketed by its precedence where it needs it
 
     def _print_Trace(self, e: Trace) -> str:
         if isinstance(e.arg, Identity) and e.arg.dim is not None:  # tr(I_n): nothing else says n
@@ -329,6 +341,31 @@ def _dim_text(d) -> str:
 def text(e: Expr) -> str:
     """e in the language's text; ``matcalc.parse(decls + "; " + text(e)).expr == e``."""
     return TextPrinter().doprint(e)
+
+
+def ones_spelled(e: Ones) -> Expr | None:
+    """ones(N) of a size N the language cannot write in ones(·) (the m n entries of vec(W) or kron(x, z),
+    the m + n of [x; z]) spelled in sizes it can: ones(m n) = kron(ones(m), ones(n)),
+    ones(m + n) = [ones(m); ones(n)], 2 m a part twice, ones(n - 1) = rows(ones(n), 2, n); None for a name,
+    an integer, or a size less a name (m - n)."""
+    if not isinstance(e.dim, dims.Poly):
+        return None
+    cut = -sum(c for names, c in e.dim.terms if not names and c < 0)
+    if any(c < 0 for names, c in e.dim.terms if names):
+        return None  # m - n: no block of ones of a size the language writes
+    if cut:  # ones(n - 1) = rows(ones(n), 2, n): the rows after the first
+        whole = dims.plus(e.dim, cut)
+        return Rows(ones_spelled(Ones(whole)) or Ones(whole), cut, e.dim)
+    parts: list[Expr] = []
+    for names, c in e.dim.terms:
+        if not names:
+            parts.append(Ones(c))
+            continue
+        part: Expr = Ones(names[0])
+        for name in names[1:]:
+            part = Kron(part, Ones(name))
+        parts.extend([part] * c)
+    return parts[0] if len(parts) == 1 else VCat(tuple(parts))
 
 
 def identity_alone(e: Expr) -> bool:

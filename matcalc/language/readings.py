@@ -142,8 +142,8 @@ def _refuse_ambiguous(attempt, typer, base, free, exprs, source) -> None:
             other = attempt(base | {n})
         except (MatcalcError, Exception):  # noqa: BLE001 - no such reading
             continue
-        if other[0].target_shape != ():
-            continue
+        if other[0].target_shape != () or not other[0].symbol_shapes.get(n):
+            continue  # (no vector there: in 'y : α; α + 1' the other reading takes α for the size of y)
         size = other[0].show_dim(other[0].symbol_shapes[n][0])
         span = next((s.span for e in exprs for s in walk(e) if isinstance(s, Symbol) and s.name == n), None)
         raise ShapeError(f"{n} could be a scalar (added to every entry) or a vector of size {size}; both readings "

@@ -241,9 +241,9 @@ def scalar_factors_merged(e: Scale, s) -> Expr | None:
     if any(isinstance(b, Number) and b.value == 0 and k < 0 for b, k in exponents.items()):
         return None  # 0^-1 stays as written
     for base, k in exponents.items():
-        if isinstance(base, Number):
-            number *= base.value ** int(k) if k.denominator == 1 else 1
-        elif k > 0:
+        if isinstance(base, Number) and k.denominator == 1:
+            number *= base.value ** int(k)
+        elif k > 0:  # a number to a fractional power (5^{1/2}) stays a factor, as a name does
             up.append(base if k == 1 else build.power(base, Number(k)))
         elif k < 0:
             down.append(base if k == -1 else build.power(base, Number(-k)))

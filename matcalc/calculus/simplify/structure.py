@@ -9,8 +9,8 @@ from __future__ import annotations
 from ...core import build, dims
 from ...core.build import rebuild
 from ...core.nodes import (
-    Add, Cols, Div, ElemDiv, ElemPower, Expr, Func, Hadamard, HCat, Identity, Kron, MatMul, MatPower, Neg, Ones,
-    PadCols, PadRows, Rows, Scale, Size, Softmax, Transpose, Unvec, VCat, Vec,
+    Add, Cols, Div, ElemDiv, ElemPower, Expr, Func, Hadamard, HCat, Identity, Kron, KronLeft, MatMul, MatPower, Neg, Ones,
+    PadCols, PadRows, Rows, Scale, Size, Softmax, Sum, Transpose, Unvec, VCat, Vec,
 )
 
 
@@ -35,6 +35,14 @@ def block_of_concatenation(e: Rows, s) -> Expr | None:
     if isinstance(a, pad) and a.start == e.start and s.shape(a.arg) == s.shape(e):
         return a.arg
     return None
+
+
+def block_of_ones(e: Rows, s) -> Expr | None:
+    """rows(1_N, i, j) = 1_{j-i+1}: a block of the ones is ones (rows(ones(m + n), 1, n) = ones(n)), and one
+    row of them the number 1 (as one row of a vector is its entry, a scalar)"""
+    if _axis(e) != 0 or not isinstance(e.arg, Ones) or e.count is None:
+        return None
+    return build.ONE if e.count == 1 else Ones(e.count)
 
 
 def block_of_transpose(e: Rows, s) -> Expr | None:
@@ -89,6 +97,45 @@ def kronleft_of_identity(e, s) -> Expr | None:
     if isinstance(g, Identity) and len(s.shape(b)) == 2:
         return build.scale(build.trace(b), build.identity(s.shape(e)[0]))
     return None
+
+
+def _all_ones(t: Expr) -> bool:
+    """ones(N), ones(N)^T or ones(N) ones(M)^T."""
+    if isinstance(t, Transpose):
+        t = t.arg
+    if isinstance(t, MatMul) and len(t.terms) == 2:
+        return _all_ones(t.terms[0]) and _all_ones(t.terms[1])
+    return isinstance(t, Ones)
+
+
+def kron_adjoint_of_ones(e, s) -> Expr | None:
+    """kronleft(c 1_{pq}, B) = c sum(B) 1_p and kronright(A, c 1_{pq}) = c sum(A) 1_q: each block of the
+    ones is ones, whose inner product with B is sum(B) (the gradient of sum(kron(x, z)) by x is sum(z) 1)"""
+    g, other = (e.left, e.right) if isinstance(e, KronLeft) else (e.right, e.left)
+    coefficient, divisor = None, None
+    if isinstance(g, Scale) and s.is_scalar(g.left):
+        coefficient, g = g.left, g.right
+    elif isinstance(g, Div) and s.is_scalar(g.right):
+        g, divisor = g.left, g.right
+    shape = s.shape(e)
+    if not _all_ones(g) or s.is_scalar(other) or None in shape:  # (n n n / n n: sizes the shapes do not divide)
+        return None
+    out = build.scale(Sum(other), build.ones_of(shape))
+    if coefficient is not None:
+        out = build.scale(coefficient, out)
+    return build.div(out, divisor) if divisor is not None else out
+
+
+def kron_adjoint_of_vec(e, s) -> Expr | None:
+    """kronleft(vec(M), b) = Mᵀ b and kronright(a, vec(M)) = M a for vectors a, b: kron(a, b) = vec(b aᵀ), so
+    <vec(M), kron(a, b)> = aᵀ Mᵀ b (the gradient of tr(unvec(kron(x, x), n, n)) = xᵀ x is 2 x)"""
+    left = isinstance(e, KronLeft)
+    g, other = (e.left, e.right) if left else (e.right, e.left)
+    if not isinstance(g, Vec) or len(s.shape(other)) != 1 or len(s.shape(e)) != 1:
+        return None
+    if s.shape(g.arg) != ((s.shape(other)[0], s.shape(e)[0]) if left else (s.shape(e)[0], s.shape(other)[0])):
+        return None
+    return build.matmul(build.transpose(g.arg), other) if left else build.matmul(g.arg, other)
 
 
 def kronright_of_kron(e, s) -> Expr | None:
@@ -156,6 +203,8 @@ def _unvec_of(a: Expr, shape: tuple, s) -> Expr | None:
     t = type(a)
     if t is Vec:
         return a.arg if s.shape(a.arg) == shape else None
+    if t is Ones and len(shape) == 2:
+        return build.matmul(Ones(shape[0]), build.transpose(Ones(shape[1])))
     if t in (Add, Hadamard, ElemDiv, Neg, Func, ElemPower, Scale, Div):
         kids = []
         for k in a.args:
@@ -171,8 +220,25 @@ def _unvec_of(a: Expr, shape: tuple, s) -> Expr | None:
 
 
 def unvec_of_vec(e: Unvec, s) -> Expr | None:
-    """unvec(vec(X), n, m) = X, also through elementwise operations: unvec(exp(vec(X)) - 2 vec(Y)) = exp(X) - 2 Y"""
+    """unvec(vec(X), n, m) = X, also through elementwise operations: unvec(exp(vec(X)) - 2 vec(Y)) = exp(X) - 2 Y
+    (and unvec(vec(X) + 1_{nm}) = X + 1_n 1_mᵀ)"""
     return _unvec_of(e.arg, s.shape(e), s)
+
+
+def unvec_of_ones(e: Unvec, s) -> Expr | None:
+    """unvec(1_{nm}, n, m) = 1_n 1_mᵀ: the ones of n m entries, as a matrix, the n x m matrix of ones"""
+    if isinstance(e.arg, Ones) and e.rows is not None and e.cols is not None:
+        return build.matmul(Ones(e.rows), build.transpose(Ones(e.cols)))
+    return None
+
+
+def unvec_of_kron(e: Unvec, s) -> Expr | None:
+    """unvec(kron(a, b), n, m) = b aᵀ for vectors a (m) and b (n): kron(a, b) = vec(b aᵀ)"""
+    k = e.arg
+    if isinstance(k, Kron) and len(s.shape(k.left)) == 1 and len(s.shape(k.right)) == 1 \
+            and s.shape(k.right)[0] == e.rows and s.shape(k.left)[0] == e.cols:
+        return build.matmul(k.right, build.transpose(k.left))
+    return None
 
 
 def vec_of_unvec(e: Vec, s) -> Expr | None:

@@ -10,7 +10,7 @@ from collections import Counter
 from fractions import Fraction
 
 from ...core import build, limits
-from ...core.nodes import Add, Diag, Div, Expr, Hadamard, Identity, MatMul, Neg, Number, Scale, Size, Sum, Symbol, \
+from ...core.nodes import Add, Diag, Div, Expr, Hadamard, Identity, Kron, MatMul, Neg, Number, Ones, Scale, Size, Sum, Symbol, \
     Trace, Transpose
 from .numbers import is_negative
 
@@ -182,6 +182,22 @@ def common_left_factor(terms: list, s) -> Expr | None:
 def sum_of_identity(e: Sum, s) -> Expr | None:
     """sum(I) = tr(I): the entries of I add up to its trace"""
     return build.trace(e.arg) if isinstance(e.arg, Identity) else None
+
+
+def sum_of_ones(e: Sum, s) -> Expr | None:
+    """sum(1_N) = N: the entries of the ones add up to their number (sum(ones(m + n)) = m + n)"""
+    a = e.arg
+    if isinstance(a, Ones) and a.dim is not None:
+        return build.number(a.dim) if isinstance(a.dim, int) else Size(a.dim)
+    return None
+
+
+def sum_of_kron(e: Sum, s) -> Expr | None:
+    """sum(A ⊗ B) = sum(A) sum(B): the entries of the blocks A_ij B add up to A_ij sum(B)"""
+    a = e.arg
+    if isinstance(a, Kron) and not s.is_scalar(a.left) and not s.is_scalar(a.right):
+        return build.scale(Sum(a.left), Sum(a.right))
+    return None
 
 
 def sum_of_distribution(e: Sum, s) -> Expr | None:

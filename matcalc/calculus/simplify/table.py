@@ -54,8 +54,8 @@ REWRITES: dict[type, tuple] = {
     ElemPower: (el.first_elementwise_power,),
     Func: (fn.function_of_number, fn.log_of_exp, fn.softplus, fn.log_softmax),
     Sum: (
-        nb.zero_argument, sm.sum_of_identity, sm.sum_of_distribution, sm.coefficient_out_of_sum,
-        sm.quotient_out_of_sum, sm.sign_out_of_sum, sm.sum_of_scalar,
+        nb.zero_argument, sm.sum_of_identity, sm.sum_of_ones, sm.sum_of_kron, sm.sum_of_distribution,
+        sm.coefficient_out_of_sum, sm.quotient_out_of_sum, sm.sign_out_of_sum, sm.sum_of_scalar,
     ),
     Trace: (
         nb.zero_argument, sm.trace_of_identity, sm.coefficient_out_of_trace, sm.sign_out_of_trace,
@@ -63,14 +63,14 @@ REWRITES: dict[type, tuple] = {
     ),
     Diag: (nb.zero_argument,),
     DiagPart: (nb.zero_argument, el.diagonal_of_diag, el.coefficient_out_of_diagonal, el.diagonal_of_identity),
-    Rows: (nb.zero_argument, st.block_of_concatenation, st.block_of_transpose, st.block_of_parts),
+    Rows: (nb.zero_argument, st.block_of_ones, st.block_of_concatenation, st.block_of_transpose, st.block_of_parts),
     Cols: (nb.zero_argument, st.block_of_concatenation, st.block_of_transpose, st.block_of_parts),
     PadRows: (nb.zero_argument,),
     PadCols: (nb.zero_argument,),
     Kron: (st.kron_of_identities, st.kron_of_scalar),
-    KronLeft: (st.kronleft_of_kron, st.kronleft_of_identity),
-    KronRight: (st.kronright_of_kron, st.kronright_of_identity),
-    Unvec: (nb.zero_argument, st.unvec_of_vec),
+    KronLeft: (st.kronleft_of_kron, st.kronleft_of_identity, st.kron_adjoint_of_ones, st.kron_adjoint_of_vec),
+    KronRight: (st.kronright_of_kron, st.kronright_of_identity, st.kron_adjoint_of_ones, st.kron_adjoint_of_vec),
+    Unvec: (nb.zero_argument, st.unvec_of_ones, st.unvec_of_kron, st.unvec_of_vec),
     Vec: (nb.zero_argument, st.vec_of_unvec),
 }
 
