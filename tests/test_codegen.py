@@ -141,7 +141,7 @@ def test_gradient_and_hessian_together():
     g = matcalc.derive(program, "w")
     h = matcalc.hessian(program, "w")
     gen = codegen.generate(program, [g, h])
-    assert gen.outputs == ["value", "d_w", "d_w"]
+    assert gen.outputs == ["value", "d_w", "d2_w"]  # the Hessian labelled apart from the gradient
     env = _env(program, "any")
     value, dg, dh = codegen.compile_source(gen)(*_args(gen, program, env))
     _close(dg, g.evaluate(env))

@@ -50,11 +50,16 @@ def _expand_derivatives(node: Expr, kids: list[Expr]) -> Expr:
 
 
 def _results(results) -> list[tuple[str, object]]:
+    """(label, result) for each result: d_x for a derivative by x, d2_x for the Hessian by x."""
     if isinstance(results, dict):
-        return [(f"d_{safe_name(k)}", v) for k, v in results.items()]
+        return [(_label(k, v), v) for k, v in results.items()]
     if isinstance(results, (list, tuple)):
-        return [(f"d_{safe_name(r.wrt)}", r) for r in results]
-    return [(f"d_{safe_name(results.wrt)}", results)]
+        return [(_label(r.wrt, r), r) for r in results]
+    return [(_label(results.wrt, results), results)]
+
+
+def _label(wrt: str, result) -> str:
+    return f"{'d2' if getattr(result, 'kind', None) == 'hessian' else 'd'}_{safe_name(wrt)}"
 
 
 def roots_of(program: Program, items: list) -> tuple[list[Expr], dict]:
