@@ -10,8 +10,9 @@ import os
 import sys
 from importlib.util import find_spec
 
-REQUIRED = {"lark": "lark>=1.1.9", "sympy": "sympy>=1.12", "numpy": "numpy>=1.24"}
-"""Import name -> what to install (pyproject.toml's dependencies)."""
+REQUIRED = {"sympy": "sympy>=1.12", "numpy": "numpy>=1.24"}
+"""Import name -> what to install (pyproject.toml's dependencies). Not Lark: the parser is its generated
+stand-alone code (matcalc/language/_lalr.py), and Lark is needed only to regenerate it."""
 
 
 def missing() -> list[str]:
