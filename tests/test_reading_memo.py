@@ -39,7 +39,7 @@ def test_the_functions_textbook_form_is_remembered_and_charged(monkeypatch):
     text = "x : n; y : n; log(1 + exp(x^T y))"
     cold = matcalc.derive(text, "x")
     assert len(engine._FORMS) == 1
-    form = next(iter(engine._FORMS.values()))[0]
+    (form, *_), _work = next(iter(engine._FORMS.values()))
     assert text_of(form) == "softplus(x^T y)"  # the function's own textbook form
     warm = matcalc.derive(text, "x")
     assert str(warm) == str(cold) == "σ(x^T y) y" and str(matcalc.derive(text, "y")) == "σ(x^T y) x"

@@ -127,7 +127,8 @@ MAX_FORMS = 256
 """Functions whose textbook form is remembered (all forgotten at once past this many)."""
 
 _FORMS: dict = {}
-"""(function, shapes, properties, limits) -> (its textbook form, its shape, the work it counted): the
+"""(function, shapes, properties, limits) -> ((its textbook form, its shape, the shapes and forms found on
+the way), the work it counted), kept by :func:`matcalc.core.limits.remembered`: the
 form is a function of the key alone, as a typed program is of its text (language.typecheck.read), so
 a program derived again, by another variable or in another call, does not simplify its function again."""
 
@@ -141,25 +142,17 @@ def _function_form(f: Expr, shapes: dict, properties: dict, simp: Simplifier, me
         hash(key)
     except TypeError:  # a caller's table of something unhashable: simplify afresh
         key = None
-    budget = limits._current()
-    form, f_shape, work, found_shapes, found_forms = _FORMS.get(key, (None,) * 5) if key is not None else (None,) * 5
-    if form is not None and budget is not None:
-        # charged as simplifying afresh would be; one that would run out simplifies afresh, to run out there
-        if work is None or budget.work + work > budget.max_work:
-            form = None
-        else:
-            limits.spend(work, "simplifying the function")
-            memo.update(found_shapes)
-            simp.memo.update(found_forms)
-    if form is None:
-        before = budget.work if budget is not None else 0
+
+    def fresh() -> tuple:
         f_shape = simp.shape(f)
         form = simp(f)
-        if key is not None:
-            if len(_FORMS) >= MAX_FORMS:
-                _FORMS.clear()
-            _FORMS[key] = (form, f_shape, budget.work - before if budget is not None else None, dict(memo),
-                           dict(simp.memo))
+        return form, f_shape, dict(memo), dict(simp.memo)
+
+    (form, f_shape, found_shapes, found_forms), again = limits.remembered(
+        _FORMS, key, fresh, "simplifying the function", MAX_FORMS)
+    if again:
+        memo.update(found_shapes)
+        simp.memo.update(found_forms)
     return form, f_shape
 
 

@@ -188,6 +188,15 @@ def ones(dim=None) -> Ones:
 
 
 
+def all_ones(t: Expr) -> bool:
+    """Whether t is ones(n), ones(n)^T or ones(n) ones(m)^T (the identity of the Hadamard product)."""
+    if isinstance(t, Transpose):
+        t = t.arg
+    if isinstance(t, MatMul) and len(t.terms) == 2:
+        return all_ones(t.terms[0]) and all_ones(t.terms[1])
+    return isinstance(t, Ones)
+
+
 def ones_of(shape: tuple) -> Expr:
     """The vector or matrix of ones of a shape (n,), (1, m) or (n, m)."""
     if len(shape) == 1:

@@ -164,6 +164,30 @@ def check_time() -> None:
             raise b.out_of_time(now)
 
 
+def remembered(table: dict, key, compute, where: str, max_entries: int):
+    """``compute()``'s value, remembered in ``table`` under ``key`` (None: not to be remembered) with
+    the work it counted. A remembered value counts that work against the current call, as computing
+    afresh would, and one whose work would run out the call is computed afresh, to run out where it
+    does: the limits fall where they would without the memo. The table is emptied at once past
+    ``max_entries``. Returns (value, whether it was remembered)."""
+    b = _current()
+    value, work = table.get(key, (None, None)) if key is not None else (None, None)
+    if value is not None and b is not None:
+        if work is None or b.work + work > b.max_work:
+            value = None
+        else:
+            spend(work, where)
+    if value is not None:
+        return value, True
+    before = b.work if b is not None else 0
+    value = compute()
+    if key is not None:
+        if len(table) >= max_entries:
+            table.clear()
+        table[key] = (value, b.work - before if b is not None else None)
+    return value, False
+
+
 def spend(units: int, where: str = "building the result") -> None:
     """Count ``units`` nodes built against MAX_WORK (and check the time now and then)."""
     b = getattr(_local, "budget", None)

@@ -427,24 +427,13 @@ def read(text: str, kinds: dict[str, int] | None = None, functions=frozenset(),
         hash(key)
     except TypeError:  # kinds or functions a caller made of something unhashable: read afresh
         key = None
-    budget = limits._current()
-    program, work = _READ.get(key, (None, None)) if key is not None else (None, None)
-    if program is not None and budget is not None:
-        # the reading counts against the call's work limit as reading afresh would; one that would
-        # run out is read afresh, to run out where it does
-        if work is None or budget.work + work > budget.max_work:
-            program = None
-        else:
-            limits.spend(work, "reading the program")
-    if program is None:
-        before = budget.work if budget is not None else 0
+
+    def fresh() -> Program:
         normal = pasted.normalize(text) if len(text) <= limits.MAX_INPUT else text
-        program = typecheck(parse_statements(normal, rewrite=False), normal, kinds=kinds, functions=functions,
-                            prefer_scalar=prefer_scalar)
-        if key is not None:
-            if len(_READ) >= MAX_READINGS:
-                _READ.clear()
-            _READ[key] = (program, budget.work - before if budget is not None else None)
+        return typecheck(parse_statements(normal, rewrite=False), normal, kinds=kinds, functions=functions,
+                         prefer_scalar=prefer_scalar)
+
+    program, _ = limits.remembered(_READ, key, fresh, "reading the program", MAX_READINGS)
     return _copy(program)
 
 

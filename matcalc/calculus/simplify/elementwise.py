@@ -5,8 +5,8 @@ from fractions import Fraction
 
 from ...core import build
 from ...core.lazy import LazyModule, sympy
-from ...core.nodes import Diag, DiagPart, Div, ElemDiv, ElemPower, Expr, Hadamard, Identity, MatMul, Neg, Number, Ones, Scale, \
-    Transpose, walk
+from ...core.nodes import Diag, DiagPart, Div, ElemDiv, ElemPower, Expr, Hadamard, Identity, Neg, Number, Scale, \
+    walk
 from ..algebra import ELEMENTWISE_ARITHMETIC, region_key, to_sympy
 
 symbolic = LazyModule("matcalc.core.symbolic")
@@ -132,7 +132,7 @@ def ones_in_hadamard(terms: list, i: int, s) -> Expr | None:
     """1 ⊙ a = a and ones(n) ⊙ a = a: the identity of the Hadamard product dropped (unless it carried
     the shape: ones(k) ones(k)^T ⊙ w^T is the k x k matrix of rows w^T, ones(k) w^T, not the row)"""
     t = terms[i]
-    if isinstance(t, Number) and t.value == 1 or _all_ones(t):
+    if isinstance(t, Number) and t.value == 1 or build.all_ones(t):
         rest = terms[:i] + terms[i + 1:]
         if rest:
             kept = build.hadamard(*rest)
@@ -194,11 +194,3 @@ def _elementwise_powers(x: Expr) -> list[tuple[Expr, Fraction]]:
         return []
     return [(x, Fraction(1))]
 
-
-def _all_ones(t: Expr) -> bool:
-    """ones(n), ones(n)^T or ones(n) ones(m)^T: the identity of the Hadamard product."""
-    if isinstance(t, Transpose):
-        t = t.arg
-    if isinstance(t, MatMul) and len(t.terms) == 2:
-        return _all_ones(t.terms[0]) and _all_ones(t.terms[1])
-    return isinstance(t, Ones)

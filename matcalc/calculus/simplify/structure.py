@@ -99,15 +99,6 @@ def kronleft_of_identity(e, s) -> Expr | None:
     return None
 
 
-def _all_ones(t: Expr) -> bool:
-    """ones(N), ones(N)^T or ones(N) ones(M)^T."""
-    if isinstance(t, Transpose):
-        t = t.arg
-    if isinstance(t, MatMul) and len(t.terms) == 2:
-        return _all_ones(t.terms[0]) and _all_ones(t.terms[1])
-    return isinstance(t, Ones)
-
-
 def kron_adjoint_of_ones(e, s) -> Expr | None:
     """kronleft(c 1_{pq}, B) = c sum(B) 1_p and kronright(A, c 1_{pq}) = c sum(A) 1_q: each block of the
     ones is ones, whose inner product with B is sum(B) (the gradient of sum(kron(x, z)) by x is sum(z) 1)"""
@@ -118,7 +109,7 @@ def kron_adjoint_of_ones(e, s) -> Expr | None:
     elif isinstance(g, Div) and s.is_scalar(g.right):
         g, divisor = g.left, g.right
     shape = s.shape(e)
-    if not _all_ones(g) or s.is_scalar(other) or None in shape:  # (n n n / n n: sizes the shapes do not divide)
+    if not build.all_ones(g) or s.is_scalar(other) or None in shape:  # (n n n / n n: sizes the shapes do not divide)
         return None
     out = build.scale(Sum(other), build.ones_of(shape))
     if coefficient is not None:
