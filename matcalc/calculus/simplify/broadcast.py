@@ -68,9 +68,11 @@ def _ones_coefficient(t: Expr) -> Fraction | None:
 def ones_in_sum_as_number(e: Add, s) -> Expr | None:
     """exp(a) - ones(n) = exp(a) - 1: a multiple of the ones beside a term of the sum's shape is a number added to each entry"""
     numbers = [_ones_coefficient(t) for t in e.terms]
-    if not any(k is not None for k in numbers) or len(s.shape(e)) != 1:  # (the shape only where it matters)
+    if not any(k is not None for k in numbers):  # (before the shape, which most sums need not be asked)
         return None
     shape = s.shape(e)
+    if len(shape) != 1:
+        return None
     rest = [t for t, k in zip(e.terms, numbers) if k is None]
     if not any(s.shape(t) == shape for t in rest):  # the number needs a term that carries the shape
         return None

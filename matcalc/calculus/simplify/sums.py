@@ -10,8 +10,8 @@ from collections import Counter
 from fractions import Fraction
 
 from ...core import build, limits
-from ...core.nodes import Add, Diag, Div, Expr, Hadamard, Identity, Kron, MatMul, Neg, Number, Ones, Scale, Size, Sum, Symbol, \
-    Trace, Transpose
+from ...core.nodes import Add, Diag, Div, Expr, Hadamard, Identity, Kron, MatMul, Neg, Number, Ones, Scale, Size, \
+    Sum, Symbol, Trace, Transpose
 from .numbers import is_negative
 
 MAX_PAIRWISE = 64

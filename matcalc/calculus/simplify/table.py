@@ -37,7 +37,8 @@ REWRITES: dict[type, tuple] = {
                        el.quotient_out_of_hadamard, el.ones_in_hadamard),
     ),
     Add: (
-        sm.like_terms, bc.ones_in_sum_as_number, bc.outer_sum_spelled, sm.sum_of_diags, sm.positive_term_first, sm.twin_after_original,
+        sm.like_terms, bc.ones_in_sum_as_number, bc.outer_sum_spelled, sm.sum_of_diags, sm.positive_term_first,
+        sm.twin_after_original,
         sm.each_grouping(sm.common_coefficient, sm.common_core, sm.opposite_coefficients, sm.common_denominator,
                          sm.common_right_factor, sm.common_left_factor),
     ),
