@@ -23,16 +23,26 @@ import time
 
 
 def _blas_threads_from_argv():
-    """``--threads N`` pins numpy's BLAS and XLA's CPU backend to N threads; it must be set before
-    numpy (and jax) load, so it is read here, ahead of the imports."""
+    """``--threads N`` pins numpy's BLAS and XLA's CPU backend to N threads, and the process (with the
+    workers it starts) to N cores; it must be set before numpy (and jax) load, so it is read here,
+    ahead of the imports. The thread settings alone do not hold jax to one thread: with
+    ``intra_op_parallelism_threads=1`` its MLP gradient still took 8.2 ms of CPU in 5.5 ms of wall time
+    on two cores, while numpy's BLAS kept to one, so the "one thread" row compared one core with two."""
     if "--threads" not in sys.argv:
         return None
-    n = sys.argv[sys.argv.index("--threads") + 1]
+    n = int(sys.argv[sys.argv.index("--threads") + 1])
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[var] = n
-    flags = f"--xla_cpu_multi_thread_eigen={'false' if n == '1' else 'true'} intra_op_parallelism_threads={n}"
-    os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " " + flags).strip()
-    return int(n)
+        os.environ[var] = str(n)
+    flags = f"--xla_cpu_multi_thread_eigen={'false' if n == 1 else 'true'} intra_op_parallelism_threads={n}"
+    kept = [f for f in os.environ.get("XLA_FLAGS", "").split()  # a worker's parent may have set its own
+            if not f.startswith(("--xla_cpu_multi_thread_eigen=", "intra_op_parallelism_threads="))]
+    os.environ["XLA_FLAGS"] = " ".join([*kept, flags])
+    if hasattr(os, "sched_setaffinity"):  # widened as well: a worker of a one-core run may ask for two
+        try:
+            os.sched_setaffinity(0, range(min(n, os.cpu_count() or n)))
+        except OSError:
+            pass
+    return n
 
 
 BLAS_THREADS = _blas_threads_from_argv()
@@ -527,17 +537,14 @@ C_HEADERS = ["function", "d", "BLAS threads", "matcalc f + ∇²f", "hand gemm `
 
 
 def part_c(quick, threads=(1, 2)):
-    """Table c, one subprocess per BLAS thread setting (OpenBLAS reads its thread count at load)."""
+    """Table c, one subprocess per BLAS thread setting (OpenBLAS reads its thread count at load), each
+    started with ``--threads n`` so that its threads and cores are set as for the whole run."""
     rows, loads = [], []
     for n in threads:
-        env = dict(os.environ, OPENBLAS_NUM_THREADS=str(n), OMP_NUM_THREADS=str(n), MKL_NUM_THREADS=str(n),
-                   MATCALC_BENCH_QUICK="1" if quick else "0")
-        if n == 1:  # XLA's own thread pool, to one thread as well
-            env["XLA_FLAGS"] = (env.get("XLA_FLAGS", "") + " --xla_cpu_multi_thread_eigen=false"
-                                " intra_op_parallelism_threads=1").strip()
+        env = dict(os.environ, MATCALC_BENCH_QUICK="1" if quick else "0")
         with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as fh:
             path = fh.name
-        subprocess.run([sys.executable, __file__, "--worker", "c", str(n), path], env=env, check=True, timeout=300)
+        subprocess.run([sys.executable, __file__, "--threads", str(n), "--worker", "c", str(n), path], env=env, check=True, timeout=300)
         with open(path) as fh:
             got = json.load(fh)
         os.unlink(path)
@@ -583,6 +590,8 @@ def machine(load_start=None):
     lines.append(f"OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE: {env or 'unset'}; "
                  f"OPENBLAS_NUM_THREADS: {os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}; "
                  f"XLA_FLAGS: {os.environ.get('XLA_FLAGS', 'unset')}")
+    if hasattr(os, "sched_getaffinity"):
+        lines.append(f"cores this process may run on: {sorted(os.sched_getaffinity(0))} of {os.cpu_count()}")
     lines.append("times: medians ± half the interquartile range (in % of the median), the functions of a row "
                  "measured in alternation")
     lines.append((f"load average (1 / 5 / 15 min) at the start: {load_start}; " if load_start else "")
