@@ -190,3 +190,68 @@ def test_a_node_class_with_its_own_post_init_is_refused():
 
             def __post_init__(self):
                 pass
+
+
+def _command(then: str, *argv: str):
+    # the matcalc command as a process of its own, after `then` (what some earlier code might have done)
+    import subprocess
+    import sys
+    code = f"import sys; sys.argv = ['matcalc', *{list(argv)!r}]; {then}; from matcalc.__main__ import run; run()"
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+
+
+def test_the_command_ends_with_mains_exit_status_and_all_of_its_output():
+    # the process skips the interpreter's teardown when nothing is left to run at exit (issue 14)
+    done = _command("pass", "grad", "u^T f(W x + b)", "--wrt", "W")
+    assert (done.returncode, done.stdout, done.stderr) == (0, "(u ⊙ f'(W x + b)) x^T\n", "")
+    bad = _command("pass", "grad", "u^T f(W x", "--wrt", "W")
+    assert bad.returncode == 2 and bad.stdout == "" and bad.stderr.startswith("error: unexpected end of input")
+    long = _command("pass", "examples")  # much more than one line: buffered, and all of it written
+    assert long.returncode == 0 and len(long.stdout.splitlines()) > 20 and long.stdout.endswith("\n")
+
+
+def test_the_command_still_runs_what_was_registered_to_run_at_exit():
+    # a callback at exit (tempfile's and logging's clean-up register one) is not skipped by the quick exit
+    done = _command("import atexit; atexit.register(print, 'at exit')", "grad", "x^T x", "--wrt", "x")
+    assert (done.returncode, done.stdout) == (0, "2 x\nat exit\n")
+
+
+def test_the_command_waits_for_a_thread_it_started():
+    started = ("import threading, time; threading.Thread(target=lambda: (time.sleep(0.2), print('thread done')))"
+               ".start()")
+    done = _command(started, "grad", "x^T x", "--wrt", "x")
+    assert done.returncode == 0 and sorted(done.stdout.splitlines()) == ["2 x", "thread done"]
+
+
+@pytest.mark.parametrize("then", ["pass", "import atexit; atexit.register(int)"])  # the quick exit and the usual
+def test_the_command_into_a_closed_pipe_says_nothing_more(then):
+    import subprocess
+    import sys
+    code = f"import sys; sys.argv = ['matcalc', 'examples']; {then}; from matcalc.__main__ import run; run()"
+    with subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE) as p:
+        p.stdout.close()  # as `matcalc examples | head -0` does
+        err = p.stderr.read().decode()
+    assert p.returncode == 0 and err == ""
+
+
+def test_only_the_command_sets_the_collectors_thresholds():
+    # a library user's process (or a test calling cli.main) keeps Python's garbage-collector settings
+    import subprocess
+    import sys
+    code = ("import gc; before = gc.get_threshold(); import matcalc.__main__; from matcalc.cli import main; "
+            "main(['grad', 'x^T x', '--wrt', 'x']); print(gc.get_threshold() == before)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.splitlines() == ["2 x", "True"]
+    seen = _command("import gc, atexit; atexit.register(lambda: print(gc.get_threshold()))", "grad", "x^T x", "--wrt", "x")
+    from matcalc.__main__ import GC_THRESHOLD
+    assert seen.stdout.splitlines() == ["2 x", str(GC_THRESHOLD)]
+
+
+def test_the_headline_command_leaves_nothing_to_run_at_exit():
+    # so its process ends without the teardown (~13 ms); an import that registers a clean-up would undo it
+    import subprocess
+    import sys
+    code = ("from matcalc.__main__ import _nothing_left_to_run_at_exit; from matcalc.cli import main; "
+            "main(['grad', 'u^T f(W x + b)', '--wrt', 'W']); print(_nothing_left_to_run_at_exit())")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.splitlines() == ["(u ⊙ f'(W x + b)) x^T", "True"]
