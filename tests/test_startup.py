@@ -255,3 +255,23 @@ def test_the_headline_command_leaves_nothing_to_run_at_exit():
             "main(['grad', 'u^T f(W x + b)', '--wrt', 'W']); print(_nothing_left_to_run_at_exit())")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.splitlines() == ["(u ⊙ f'(W x + b)) x^T", "True"]
+
+
+def test_equal_trees_once_compared_share_a_representative():
+    # so that a memo keyed by nodes does not walk an equal-but-distinct tree in full on every lookup
+    # (the 64-layer chain was quadratic in its depth: bench/depth.py)
+    from matcalc.core.nodes import Add, Neg, Symbol, Transpose, _representative
+
+    def tree(names):
+        e = Symbol(names[0])
+        for k, n in enumerate(names[1:]):
+            e = Add((Neg(e), Transpose(Symbol(n)))) if k % 2 else Add((e, Symbol(n)))
+        return e
+    a, b, c = tree("xyzw" * 50), tree("xyzw" * 50), tree("xyzw" * 50)
+    assert a is not b and _representative(a) is a and _representative(b) is b  # none compared yet
+    assert a == b and _representative(a) is _representative(b)
+    assert b == c and c == a and len({id(_representative(t)) for t in (a, b, c)}) == 1
+    assert _representative(a.terms[0]) is _representative(b.terms[0])  # their parts too
+    assert Neg(a) == Neg(c) and Neg(a) != Neg(tree("xyzv" * 50)) and a != tree("xyzw" * 49)
+    for t in (a, b, c):  # no cycle: every chain of representatives ends
+        assert _representative(t) is _representative(_representative(t))
