@@ -191,10 +191,132 @@ def test_a_torch_hessian_agrees_with_autograd():
     np.testing.assert_allclose(got.numpy(), by_torch.numpy(), rtol=1e-10, atol=1e-12)
 
 
-def test_a_tensor_result_says_it_has_numpy_code_only():
-    """Index notation becomes np.einsum code; the frameworks say so rather than write something else."""
-    d = matcalc.derive("X : n x m\nx : m\nX x", "X")
-    assert "np.einsum" in d.to_numpy() or "np.eye" in d.to_numpy()
-    for target in ("torch", "jax"):
-        with pytest.raises(matcalc.MatcalcError, match=f"no {target} code yet"):
-            codegen.generate(matcalc.parse("X : n x m\nx : m\nX x"), [d], target=target)
+# generalized Jacobians (index notation): the einsum code of the NumPy target, in the framework's einsum
+TENSOR_CASES = [
+    ("x x^T", ["x"], "any"),
+    ("tanh(W x)", ["W"], "any"),
+    ("x x^T x x^T", ["x"], "any"),
+    ("A X B", ["X"], "any"),
+    ("X^{-1}", ["X"], "spd"),
+    ("diag(X)", ["X"], "any"),
+    ("X : n x m\nσ(X) ⊙ X + softplus(X) .^ 3 - X ./ (1 + exp(X))", ["X"], "any"),
+    ("A : n x m; x : m; (A + (-A)) x", ["A"], "any"),  # a zero tensor of its size
+    ("r : 1 x n; t1 = r^T; t1 - t1", ["r"], "any"),
+]
+TENSOR_IDS = [c[0].split("\n")[-1] for c in TENSOR_CASES]
+
+
+def _tensor_point(source, wrt, domain, target):
+    program, grads, env = _point(source, wrt, domain)
+    assert any(d.kind == "tensor" for d in grads.values()), source  # what these cases are for
+    gen = codegen.generate(program, grads, target=target)
+    assert "einsum" in gen.source or "zeros" in gen.source
+    return program, grads, env, gen, codegen.compile_source(gen), program_inputs(program, gen)
+
+
+@pytest.mark.parametrize("source,wrt,domain", TENSOR_CASES, ids=TENSOR_IDS)
+def test_a_tensor_result_in_torch_agrees_with_autograd_and_numpy(source, wrt, domain):
+    torch = _framework("torch")
+    program, grads, env, _, fn, names = _tensor_point(source, wrt, domain, "torch")
+    args = [torch.tensor(np.asarray(env[v], dtype=float), dtype=torch.float64) for v in names]
+    value, *ds = fn(*args)
+    want_value, *want = _numpy_reference(program, grads, env)
+    np.testing.assert_allclose(value.numpy(), want_value, rtol=1e-10, atol=1e-10)
+    for v, d, w in zip(grads, ds, want, strict=True):
+        k = names.index(v)
+        assert d.dtype == torch.float64 and tuple(d.shape) == np.shape(w)
+        np.testing.assert_allclose(d.numpy(), w, rtol=1e-10, atol=1e-10)
+
+        def value_of(x, k=k):
+            return fn(*args[:k], x, *args[k + 1:])[0]
+        jacobian = torch.autograd.functional.jacobian(value_of, args[k])  # of the generated value code
+        np.testing.assert_allclose(d.numpy().reshape(jacobian.shape), jacobian.numpy(), rtol=1e-8, atol=1e-10)
+    if ds and ds[0].numel():  # a result of its own: writing into it leaves the inputs as they were
+        before = [a.clone() for a in args]
+        ds[0][(0,) * ds[0].dim()] += 1.0
+        assert all(torch.equal(a, b) for a, b in zip(args, before))
+
+
+@pytest.mark.parametrize("source,wrt,domain", TENSOR_CASES, ids=TENSOR_IDS)
+def test_a_tensor_result_in_jax_agrees_with_jax_jacobian_and_numpy(source, wrt, domain, x64):
+    jax = x64
+    program, grads, env, _, fn, names = _tensor_point(source, wrt, domain, "jax")
+    args = [jax.numpy.asarray(np.asarray(env[v], dtype=float)) for v in names]
+    value, *ds = jax.jit(fn)(*args)
+    want_value, *want = _numpy_reference(program, grads, env)
+    np.testing.assert_allclose(np.asarray(value), want_value, rtol=1e-10, atol=1e-10)
+    argnums = tuple(names.index(v) for v in grads)
+    by_jax = jax.jit(jax.jacobian(lambda *a: fn(*a)[0], argnums=argnums))(*args)  # of the generated value code
+    for d, w, g in zip(ds, want, by_jax, strict=True):
+        assert np.shape(d) == np.shape(w)
+        np.testing.assert_allclose(np.asarray(d), w, rtol=1e-10, atol=1e-10)
+        np.testing.assert_allclose(np.asarray(d).reshape(np.shape(g)), np.asarray(g), rtol=1e-8, atol=1e-10)
+
+
+def test_a_hessian_by_a_matrix_in_the_frameworks_agrees_with_their_hessians(x64):
+    # ∂²/∂X² of tr(Xᵀ A X) + sum(exp(X)): a tensor of four indices, einsum in each framework
+    torch, jax = _framework("torch"), x64
+    h = matcalc.hessian("X : n x m\nA : n x n\ntr(X^T A X) + sum(exp(X))", "X")
+    assert h.kind == "tensor"
+    rng = np.random.default_rng(3)
+    A, X = rng.normal(size=(3, 3)), rng.normal(size=(3, 2))
+    _, want = h.compile()(X, A)
+    _, by_torch = h.compile(target="torch")(torch.tensor(X), torch.tensor(A))
+    _, by_jax = h.compile(target="jax")(jax.numpy.asarray(X), jax.numpy.asarray(A))
+    autograd = torch.autograd.functional.hessian(lambda x: h.compile(target="torch")(x, torch.tensor(A))[0],
+                                                 torch.tensor(X))
+    assert want.shape == (3, 2, 3, 2)
+    for got in (by_torch.numpy(), np.asarray(by_jax), autograd.numpy()):
+        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-10)
+
+
+def test_index_notation_with_functions_of_entries_compiles_in_every_target(x64):
+    # a tensor the user writes: softplus of a product of entries, a generic f of a sum of them
+    torch, jax = _framework("torch"), x64
+    program = matcalc.parse("X : n x m\n∂F_ij/∂X_kl = softplus(X_ij X_kl) + f(X_ij + X_kl) - exp(X_ij) δ_ik δ_jl")
+    X = np.random.default_rng(4).normal(size=(3, 2)) * 30  # softplus at ±900: finite where log(1 + exp) is not
+    want = matcalc.evaluate(program, {"X": X, "n": 3, "m": 2, "f": np.sin})
+    assert want.shape == (3, 2, 3, 2) and np.isfinite(want).all()
+    for target, array, f in (("numpy", np.asarray, np.sin), ("torch", torch.tensor, torch.sin),
+                             ("jax", jax.numpy.asarray, jax.numpy.sin)):
+        gen = codegen.generate(program, [], target=target)
+        assert gen.source.count("einsum('ab,cd->abcd'") == 1  # the product of entries is computed once
+        (got,) = codegen.compile_source(gen)(array(X), f)  # the value alone
+        np.testing.assert_allclose(np.asarray(got), want, rtol=1e-12, atol=1e-12, err_msg=target)
+
+
+def _every_tensor_result():
+    from test_index_language import CASES as INDEX_CASES
+    from test_index_language import HESSIANS
+    return [(s, w, False) for s, w, _ in INDEX_CASES] + [(s, "X", True) for s in HESSIANS]
+
+
+@pytest.mark.parametrize("source,wrt,hessian", _every_tensor_result(),
+                         ids=[f"{s} by {w}" for s, w, _ in _every_tensor_result()])
+def test_every_tensor_result_of_the_index_suite_is_the_same_array_in_torch_and_jax(source, wrt, hessian, x64):
+    # the index-notation suite's results (checked there against central differences in NumPy)
+    torch, jax = _framework("torch"), x64
+    program = matcalc.parse(source)
+    d = matcalc.hessian(program, wrt) if hessian else matcalc.derive(program, wrt)
+    assert d.kind == "tensor"
+    domain = "spd" if "det" in source or "^{-1}" in source else "positive" if "log" in source else "any"
+    env = random_env(program, seed=5, domain=domain)
+    gens = {t: codegen.generate(program, [d], target=t) for t in ("numpy", "torch", "jax")}
+
+    def args(gen, array, back):  # a generic function's NumPy values, brought back as the framework's array
+        program_name = {codegen.safe_name(k): k for k in env if isinstance(k, str) and "'" not in k}
+        out = []
+        for p in gen.parameters:
+            if p in gen.function_parameters:
+                base, _, order = p.partition("_prime")
+                f = env[program_name[base] + "'" * (int(order or 1) if "_prime" in p else 0)]
+                out.append(lambda t, f=f: array(np.asarray(f(np.asarray(back(t))), dtype=float)))
+            else:
+                out.append(array(np.asarray(env[program_name[p]], dtype=float)))
+        return out
+    _, want = codegen.compile_source(gens["numpy"])(*args(gens["numpy"], np.asarray, np.asarray))
+    assert np.isfinite(want).all()
+    for target, array, back in (("torch", torch.tensor, lambda t: t.numpy()), ("jax", jax.numpy.asarray, np.asarray)):
+        _, got = codegen.compile_source(gens[target])(*args(gens[target], array, back))
+        assert np.shape(got) == np.shape(want)
+        np.testing.assert_allclose(np.asarray(got), want, rtol=1e-10, atol=1e-12, err_msg=target)

@@ -67,12 +67,25 @@ def is_index_code(node: Expr, memo: dict) -> bool:
     return memo[node]
 
 
+NUMPY = {
+    "einsum": "np.einsum('{0}', {1}, optimize=True)", "permute": "np.einsum('{0}', {1})",
+    "ones": "np.ones({0})", "eye": "np.eye({0})", "zeros": "np.zeros(({0}))", "square": "np.square({0})",
+    "power": "np.power({0}, {1})", "reshape": "np.reshape({0}, ({1}))", "broadcast_to": "np.broadcast_to({0}, ({1}))",
+    "fresh": "np.array({0}, dtype=float)",
+}
+"""How the tensor code of a target is spelled: a contraction ({0} its subscripts, {1} its operands), a
+permutation of axes, the constant arrays ({0} a size, or a tuple's sizes), the elementwise
+square and power, a reshape and a broadcast ({1} sizes), and a copy of its own ("fresh": a view or an
+input is not handed out as the result). The PyTorch and JAX spellings are in :mod:`.frameworks`."""
+
+
 class _Writer:
-    def __init__(self, code_of, dim_of, function_of, letters: dict[str, str]):
+    def __init__(self, code_of, dim_of, function_of, letters: dict[str, str], lib: dict):
         self.code_of = code_of          # index-free node -> code of its array (a temporary's name)
         self.dim_of = dim_of            # dim -> code of its size
         self.function_of = function_of  # Func node -> a format string with {0}
         self.letters = letters
+        self.lib = lib                  # NUMPY, or a framework's spellings
 
     def ordered(self, indices) -> tuple:
         """Indices in the tensor's order (its free ones first, as on the left), then as they came."""
@@ -93,7 +106,7 @@ class _Writer:
             code = arrays[0][0]
         else:
             spec = ",".join(self.spec(ix) for _, ix in arrays) + "->" + self.spec(out)
-            code = f"np.einsum('{spec}', {', '.join(c for c, _ in arrays)}, optimize=True)"
+            code = self.lib["einsum"].format(spec, ", ".join(c for c, _ in arrays))
         if scalars:
             code = " * ".join(_wrap(c) for c in scalars) + f" * {code}"
         return code, out
@@ -101,7 +114,7 @@ class _Writer:
     def aligned(self, code: str, ix: tuple, target: tuple) -> str:
         order = tuple(i for i in target if i in ix)
         if order != ix:
-            code = f"np.einsum('{self.spec(ix)}->{self.spec(order)}', {code})"
+            code = self.lib["permute"].format(f"{self.spec(ix)}->{self.spec(order)}", code)
         if not ix or order == target:
             return _wrap(code)
         return f"{_wrap(code)}[{', '.join(':' if i in ix else 'None' for i in target)}]"
@@ -116,7 +129,7 @@ class _Writer:
             return self.entry(e)
         if t is Delta:
             n = self.dim_of(e.dim)
-            return (f"np.ones({n})", (e.a,)) if e.a == e.b else (f"np.eye({n})", (e.a, e.b))
+            return (self.lib["ones"].format(n), (e.a,)) if e.a == e.b else (self.lib["eye"].format(n), (e.a, e.b))
         if t is IndexSum:
             summed, body = [], e
             while isinstance(body, IndexSum):
@@ -145,8 +158,8 @@ class _Writer:
         if t in (Power, ElemPower):
             if isinstance(e.right, Number) and e.right.value == 2:
                 code, ix = self.piece(e.left)
-                return f"np.square({code})", ix
-            return self.combine([self.piece(e.left), self.piece(e.right)], "np.power({0}, {1})")
+                return self.lib["square"].format(code), ix
+            return self.combine([self.piece(e.left), self.piece(e.right)], self.lib["power"])
         if t is Func:
             code, ix = self.piece(e.arg)
             return self.function_of(e).format(code), ix
@@ -157,12 +170,11 @@ class _Writer:
         ix = list(e.indices)
         if ONE in ix:
             keep = [i for i in ix if i != ONE]
-            code = f"np.reshape({code}, ({', '.join(self.dim_of(self.ranges[i]) for i in keep)}{',' if len(keep) == 1 else ''}))" \
-                if keep else f"np.reshape({code}, ())"
+            code = self.lib["reshape"].format(code, _sizes(self.dim_of(self.ranges[i]) for i in keep))
             ix = keep
         distinct = tuple(dict.fromkeys(ix))
         if len(distinct) != len(ix):  # X_aa: the diagonal
-            code = f"np.einsum('{self.spec(ix)}->{self.spec(distinct)}', {code})"
+            code = self.lib["permute"].format(f"{self.spec(ix)}->{self.spec(distinct)}", code)
         return code, distinct
 
 
@@ -181,6 +193,12 @@ def _wrap(code: str) -> str:
     return f"({code})"
 
 
+def _sizes(codes) -> str:
+    """Sizes as the inside of a tuple: "n, m", "n," or "" (a scalar's)."""
+    codes = list(codes)
+    return f"{codes[0]}," if len(codes) == 1 else ", ".join(codes)
+
+
 def _ranges(node: Tensor) -> dict:
     """index -> its dim, from the tensor's free indices, its δ's and Σ's, and its entries."""
     from ...core.nodes import walk
@@ -194,35 +212,34 @@ def _ranges(node: Tensor) -> dict:
     return ranges
 
 
-def tensor_lines(node: Tensor, code_of, dim_of, function_of):
-    """A function of a temporary's name: the lines computing the tensor ``node`` into it."""
+def tensor_lines(node: Tensor, code_of, dim_of, function_of, lib: dict = NUMPY):
+    """A function of a temporary's name: the lines computing the tensor ``node`` into it, in the
+    spellings ``lib`` (NumPy's unless a framework's)."""
     from ...core.nodes import walk
     names = list(dict.fromkeys([*node.indices, *(i for n in walk(node.arg) for i in _indices(n))]))
     names = [i for i in names if i != ONE]
     if len(names) > len(_LETTERS):
         raise EinsumCodeError(f"a tensor with {len(names)} indices is too large for einsum")
-    w = _Writer(code_of, dim_of, function_of, {i: _LETTERS[k] for k, i in enumerate(names)})
+    w = _Writer(code_of, dim_of, function_of, {i: _LETTERS[k] for k, i in enumerate(names)}, lib)
     w.ranges = _ranges(node)
     w.order = [i for i in node.indices if i != ONE] + [i for i in names if i not in node.indices]
     if isinstance(node.arg, Zeros):  # ∂F_ij/∂x_k = 0_{n x n x n}
-        return lambda t: [f"{t} = np.zeros(({', '.join(dim_of(d) for d in node.dims)},))"]
+        return lambda t: [f"{t} = {lib['zeros'].format(_sizes(map(dim_of, node.dims)))}"]
     code, ix = w.piece(node.arg)
     free = tuple(i for i in node.indices if i != ONE)
     stray = [i for i in ix if i not in free]
     if stray:
         raise EinsumCodeError(f"the index {stray[0]} is neither on the left nor summed")
     # a new array of its own, unless a name, a view or a broadcast
-    fresh = not (re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.]*", code) or code.endswith("]")
-                 or code.startswith(("np.reshape(", "np.broadcast_to(")))
+    views = tuple(lib[k].partition("{")[0] for k in ("reshape", "broadcast_to"))
+    fresh = not (re.fullmatch(r"\w[\w.]*", code) or code.endswith("]") or code.startswith(views))
     if ix != free:
-        sizes = ", ".join(dim_of(w.ranges[i]) for i in free)
-        code = f"np.broadcast_to({w.aligned(code, ix, free)}, ({sizes}{',' if len(free) == 1 else ''}))"
+        code = lib["broadcast_to"].format(w.aligned(code, ix, free), _sizes(dim_of(w.ranges[i]) for i in free))
         fresh = False
     if len(free) != len(node.indices):  # a row's axis of size 1
-        full = ", ".join(dim_of(d) for d in node.dims)
-        code = f"np.reshape({code}, ({full}{',' if len(node.dims) == 1 else ''}))"
+        code = lib["reshape"].format(code, _sizes(map(dim_of, node.dims)))
     if not fresh:
-        code = f"np.array({code}, dtype=float)"
+        code = lib["fresh"].format(code)
     return lambda t: [f"{t} = {code}"]
 
 

@@ -16,8 +16,8 @@ from ...core.nodes import (
     Norm, Number, Ones, PadCols, PadRows, Power, Rows, Scale, Size, Smallest, Softmax, Sum, Symbol, Tensor,
     Trace, Transpose, Unvec, VCat, Vec, Zeros,
 )
-from ...core.nodes import INDEX_NODES
 from ...core.stable import logsumexp_arg, logsumexp_columns_arg, logsumexp_rows_arg
+from . import einsum
 from .names import CodegenError
 from .source import indexed, name, number
 from .targets import Target
@@ -29,7 +29,7 @@ SPELLINGS = {
         "exp": "torch.exp({0})", "log": "torch.log({0})", "sin": "torch.sin({0})", "cos": "torch.cos({0})",
         "tan": "torch.tan({0})", "tanh": "torch.tanh({0})", "sinh": "torch.sinh({0})", "cosh": "torch.cosh({0})",
         "sqrt": "torch.sqrt({0})", "atan": "torch.arctan({0})", "sigmoid": "torch.sigmoid({0})",
-        "relu": "torch.relu({0})", "softplus": ("{t} = {0}", "{t} = torch.logaddexp(torch.zeros_like({t}), {t})"),
+        "relu": "torch.relu({0})", "softplus": f"torch.logaddexp({{0}}, torch.zeros((), {_TORCH_F64}))",
         "step": f"torch.heaviside({{0}}, torch.tensor(0.5, {_TORCH_F64}))", "sign": "torch.sign({0})",
         "abs": "torch.abs({0})",
         "tensor": f"torch.tensor({{0}}, {_TORCH_F64})", "asarray": f"torch.as_tensor({{0}}, {_TORCH_F64})",
@@ -67,7 +67,30 @@ SPELLINGS = {
         "amax": "jnp.max({0})", "amin": "jnp.min({0})", "equal": "jnp.equal({0}, {1}).astype(jnp.float64)",
     },
 }
-"""How each framework spells each operation ({0}, {1} the operands; a tuple: lines of a temporary {t})."""
+"""How each framework spells each operation ({0}, {1} the operands): one expression each, so that a
+function of an entry of a tensor is spelt as one of a whole array (softplus in torch is logaddexp with a
+0-d zero, which broadcasts, rather than zeros_like of its argument, which would write it twice)."""
+
+TENSORS = {
+    "torch": {
+        "einsum": "torch.einsum('{0}', {1})", "permute": "torch.einsum('{0}', {1})",
+        "ones": f"torch.ones({{0}}, {_TORCH_F64})", "eye": f"torch.eye({{0}}, {_TORCH_F64})",
+        "zeros": f"torch.zeros(({{0}}), {_TORCH_F64})", "square": "torch.square({0})",
+        "power": "torch.pow({0}, {1})", "reshape": "torch.reshape({0}, ({1}))",
+        "broadcast_to": "torch.broadcast_to({0}, ({1}))", "fresh": "torch.clone({0})",
+    },
+    "jax": {
+        "einsum": "jnp.einsum('{0}', {1})", "permute": "jnp.einsum('{0}', {1})",
+        "ones": "jnp.ones({0}, dtype=jnp.float64)", "eye": "jnp.eye({0}, dtype=jnp.float64)",
+        "zeros": "jnp.zeros(({0}), dtype=jnp.float64)", "square": "jnp.square({0})",
+        "power": "jnp.power({0}, {1})", "reshape": "jnp.reshape({0}, ({1}))",
+        "broadcast_to": "jnp.broadcast_to({0}, ({1}))", "fresh": "jnp.asarray({0}, dtype=jnp.float64)",
+    },
+}
+"""The tensor code's spellings (:data:`.einsum.NUMPY` says what each is): a generalized Jacobian in index
+notation as the framework's einsum over its arrays. torch.einsum follows the path opt_einsum finds
+where it is installed; jnp.einsum always optimizes its path. A result never aliases an input: torch
+clones, and jax arrays are immutable."""
 
 _CALLS = {Sum: "sum", Trace: "trace", Inverse: "inv", Det: "det", Diag: "diag", DiagPart: "diagonal",
           Softmax: "softmax", LogSoftmax: "logsoftmax"}
@@ -128,15 +151,21 @@ def _function(w, s: dict, node: Func, kid: list, vals: dict):
     if (z := logsumexp_rows_arg(node)) is not None and len(w.shape(z)) == 2:
         return s["logsumexp_rows"].format(vals[z].op()), True, None
     if node.order == 0 and node.name in FUNCTIONS:  # a named function (a generic one may be called anything)
-        spelling = s[node.name]
-        arg = _tensor(s, node.arg, kid[0])
-        if isinstance(spelling, tuple):
-            return "", True, lambda n: [line.format(arg, t=n) for line in spelling]
-        return spelling.format(arg), True, None
+        return s[node.name].format(_tensor(s, node.arg, kid[0])), True, None
     key = (node.name, node.order)
     if key in w.fparams:
         return s["asarray"].format(f"{w.fparams[key]}({kid[0].get()})"), True, None
     raise CodegenError(f"no code for the function {node.name}" + "'" * node.order)
+
+
+def _entry_function(framework: str, w, node: Func) -> str:
+    """A function of an entry (below a tensor), with {0} for its argument."""
+    if node.order == 0 and node.name in FUNCTIONS:
+        return SPELLINGS[framework][node.name]
+    key = (node.name, node.order)
+    if key in w.fparams:
+        return SPELLINGS[framework]["asarray"].format(f"{w.fparams[key]}({{0}})")
+    raise CodegenError(f"no code for the function {node.name}" + "'" * node.order + " of an entry")
 
 
 def _matrix(w, node: Expr, code: str) -> str:
@@ -222,9 +251,11 @@ def _expression(framework: str):
 
     def expression(w, node: Expr, vals: dict):
         t = type(node)
-        if t is Tensor or t in INDEX_NODES:
-            raise CodegenError(f"index notation (a tensor result) has no {framework} code yet",
-                               hint="d.to_numpy() / d.compile() write it with np.einsum")
+        if einsum.is_index_code(node, w.index_memo):
+            return "", True, None  # below a tensor: written by the tensor's einsum lines
+        if t is Tensor:
+            return "", True, einsum.tensor_lines(node, lambda e: vals[e].get(), w.dim,
+                                                 lambda f: _entry_function(framework, w, f), TENSORS[framework])
         kid = [vals[c] for c in node.args]
         if (found := _batch(w, s, node, kid)) is not None:
             return found
