@@ -91,8 +91,9 @@ class Expr:
     def __eq__(self, other: object) -> bool:
         """Structural equality (spans aside). Two trees once found equal remember it: the second points
         at the first's representative (``_same``), so comparing either again, or a tree built on them,
-        stops there (a union of classes, as union-find's: no cycles). Without it a memo keyed by nodes (fold's) walked every equal-but-distinct tree in
-        full on each lookup: the 64-layer chain's gradients took 130 ms, quadratic in the depth."""
+        stops there (a union of classes, as union-find's: no cycles). Without it a memo keyed by nodes
+        (fold's) walked every equal-but-distinct tree in full on each lookup: the 64-layer chain's
+        gradients took 130 ms, quadratic in the depth."""
         if self is other:
             return True
         if not isinstance(other, Expr):

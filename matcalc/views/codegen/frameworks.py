@@ -150,22 +150,19 @@ def _function(w, s: dict, node: Func, kid: list, vals: dict):
         return s["logsumexp_columns"].format(vals[z].op()), True, None
     if (z := logsumexp_rows_arg(node)) is not None and len(w.shape(z)) == 2:
         return s["logsumexp_rows"].format(vals[z].op()), True, None
-    if node.order == 0 and node.name in FUNCTIONS:  # a named function (a generic one may be called anything)
-        return s[node.name].format(_tensor(s, node.arg, kid[0])), True, None
-    key = (node.name, node.order)
-    if key in w.fparams:
-        return s["asarray"].format(f"{w.fparams[key]}({kid[0].get()})"), True, None
-    raise CodegenError(f"no code for the function {node.name}" + "'" * node.order)
+    named = node.order == 0 and node.name in FUNCTIONS  # a generic function may be called anything
+    return _function_format(s, w, node).format(_tensor(s, node.arg, kid[0]) if named else kid[0].get()), True, None
 
 
-def _entry_function(framework: str, w, node: Func) -> str:
-    """A function of an entry (below a tensor), with {0} for its argument."""
+def _function_format(s: dict, w, node: Func) -> str:
+    """A function's code with {0} for its argument: a named one's spelling, or f's parameter called
+    (also for a function of an entry, below a tensor)."""
     if node.order == 0 and node.name in FUNCTIONS:
-        return SPELLINGS[framework][node.name]
+        return s[node.name]
     key = (node.name, node.order)
     if key in w.fparams:
-        return SPELLINGS[framework]["asarray"].format(f"{w.fparams[key]}({{0}})")
-    raise CodegenError(f"no code for the function {node.name}" + "'" * node.order + " of an entry")
+        return s["asarray"].format(f"{w.fparams[key]}({{0}})")
+    raise CodegenError(f"no code for the function {node.name}" + "'" * node.order)
 
 
 def _matrix(w, node: Expr, code: str) -> str:
@@ -255,7 +252,7 @@ def _expression(framework: str):
             return "", True, None  # below a tensor: written by the tensor's einsum lines
         if t is Tensor:
             return "", True, einsum.tensor_lines(node, lambda e: vals[e].get(), w.dim,
-                                                 lambda f: _entry_function(framework, w, f), TENSORS[framework])
+                                                 lambda f: _function_format(s, w, f), TENSORS[framework])
         kid = [vals[c] for c in node.args]
         if (found := _batch(w, s, node, kid)) is not None:
             return found
